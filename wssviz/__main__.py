@@ -1,0 +1,3 @@
+from wssviz.cli import main
+
+raise SystemExit(main())

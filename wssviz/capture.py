@@ -1,0 +1,92 @@
+"""Capture: the raw material every Source yields and Dissect turns into Steps.
+
+A Capture holds only what cannot be derived: the bytes that crossed the TCP
+connection (in order, with direction and time), the TLS secrets as NSS key log
+lines, the trust anchors and wall-clock start the certificate check is judged
+against, and a few local facts (addresses, OpenSSL's own verdicts, who closed).
+
+Live sessions append to a Capture as they go; recordings store one; pcap import
+builds one.  Dissect is the only reader that turns it into Steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+
+@dataclass
+class Chunk:
+    """Bytes one side wrote to TCP at ``time`` seconds after the connection started."""
+
+    direction: str  # "c2s" or "s2c"
+    time: float
+    data: bytes
+
+
+@dataclass
+class Fact:
+    """Something a side knows locally that the bytes cannot tell.
+
+    Names in use (``value`` is a JSON-able dict):
+
+    - ``tcp.connect``: ``client``/``server`` as ``[host, port]``
+    - ``tcp.close``: ``by`` (``client`` or ``server``), ``how`` (``fin``, ``reset``, ``abort``)
+    - ``tls.verdict``: OpenSSL's outcome on the client: ``ok`` (bool), ``code``, ``message``
+    - ``ws.abort``: a side gave up without a close frame: ``by``, ``reason``
+    - ``error``: anything a side reported that has no bytes of its own:
+      ``layer``, ``rule``, ``by``, ``detail``, ``action``
+    """
+
+    time: float
+    name: str
+    value: dict[str, Any] = field(default_factory=dict)
+
+
+Event = Union[Chunk, Fact]
+
+
+@dataclass
+class Capture:
+    scheme: str = "wss"  # "wss" or "ws"
+    server_name: str = "server.example.com"  # the host the client asked for (SNI, Host)
+    started: float = 0.0  # wall-clock seconds since the epoch when the connection began
+    events: list[Event] = field(default_factory=list)
+    keylog: list[str] = field(default_factory=list)  # NSS key log lines, in arrival order
+    trust: list[str] = field(default_factory=list)  # PEM certificates the client trusts
+    settings: dict[str, Any] = field(default_factory=dict)  # scenario settings, for the record
+
+    # -- building ------------------------------------------------------------
+
+    def add_chunk(self, direction: str, time: float, data: bytes) -> None:
+        if direction not in ("c2s", "s2c"):
+            raise ValueError(f"bad direction {direction!r}")
+        if data:
+            self.events.append(Chunk(direction, round(time, 6), bytes(data)))
+
+    def add_fact(self, time: float, name: str, **value: Any) -> None:
+        self.events.append(Fact(round(time, 6), name, value))
+
+    def add_keylog(self, lines: list[str]) -> None:
+        seen = set(self.keylog)
+        for line in lines:
+            line = line.strip()
+            if line and not line.startswith("#") and line not in seen:
+                self.keylog.append(line)
+                seen.add(line)
+
+    # -- reading -------------------------------------------------------------
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return [e for e in self.events if isinstance(e, Chunk)]
+
+    def facts(self, name: str) -> list[Fact]:
+        return [e for e in self.events if isinstance(e, Fact) and e.name == name]
+
+    def fact(self, name: str) -> Fact | None:
+        found = self.facts(name)
+        return found[0] if found else None
+
+    def stream(self, direction: str) -> bytes:
+        return b"".join(c.data for c in self.chunks if c.direction == direction)

@@ -1,0 +1,1 @@
+"""Sans-I/O protocol code: the standard library only, no sockets, no clocks."""

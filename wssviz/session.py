@@ -1,0 +1,61 @@
+"""The face a Source shows to views: a growing list of Steps.
+
+Views hold a ``Session`` and ask for steps by index.  A live session performs the
+next protocol action only when a view asks for a step it has not yet produced
+(``ensure``); a replayed session has all its steps at once.  Views never see
+bytes being parsed: they get Steps.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from wssviz.steps import Step
+
+
+@runtime_checkable
+class Session(Protocol):
+    title: str  # what is being shown, e.g. "seed-example (live, TLS 1.3)"
+    goal: str  # one line: what this session sets out to show
+
+    @property
+    def steps(self) -> list[Step]:
+        """The steps produced so far (history; never rewritten)."""
+
+    @property
+    def finished(self) -> bool:
+        """True once no further step can come."""
+
+    def ensure(self, index: int) -> int:
+        """Drive the source until step ``index`` exists or the session ends.
+
+        Returns the number of steps now known.  Blocking: views call it from a
+        worker thread.  Never raises for protocol trouble: that becomes an
+        ``error`` step.
+        """
+
+    def restart(self) -> None:
+        """Start over: a live session opens a new connection."""
+
+
+class StepList:
+    """A finished session: a list of steps already built (replay, import)."""
+
+    def __init__(self, steps: list[Step], title: str = "recording", goal: str = "") -> None:
+        self._steps = list(steps)
+        self.title = title
+        self.goal = goal
+
+    @property
+    def steps(self) -> list[Step]:
+        return self._steps
+
+    @property
+    def finished(self) -> bool:
+        return True
+
+    def ensure(self, index: int) -> int:
+        return len(self._steps)
+
+    def restart(self) -> None:
+        pass
