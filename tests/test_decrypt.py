@@ -332,7 +332,7 @@ class Opened:
 HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
 
 
-def open_tls13(result, secrets_needed=True) -> tuple[int, dict[str, Opened]]:
+def open_tls13(result) -> tuple[int, dict[str, Opened]]:
     """Decrypt every protected record of a TLS 1.3 session with the key log."""
     c2s = split_records("c2s", result.stream("c2s"))
     s2c = split_records("s2c", result.stream("s2c"))
@@ -424,8 +424,8 @@ def test_openssl_tls13_each_suite(pki, suite_name, code):
 
 
 def test_openssl_tls13_padding_is_stripped(pki):
-    # OP_... has no padding switch in Python; instead check the records OpenSSL sent
-    # carry no padding by default and that a hand-padded record opens with padding counted.
+    # Python cannot ask OpenSSL to pad records, so: OpenSSL's records carry no padding
+    # by default, and a record sealed here with padding opens with the padding counted.
     client_ctx, server_ctx = make_contexts(pki, tls13_suites="TLS_AES_128_GCM_SHA256")
     result = run_tls_pair(client_ctx, server_ctx, exchanges=[("client", REQUEST)])
     _, opened = open_tls13(result)
