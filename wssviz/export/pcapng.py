@@ -1,0 +1,216 @@
+"""Capture → pcapng for Wireshark, with the TLS key log embedded.
+
+A Capture holds the bytes each side wrote to TCP, not packets, so this module
+synthesizes a plausible TCP connection around them: the three-way handshake,
+data segments no larger than the MSS with consistent sequence and
+acknowledgement numbers, ACKs from the receiving side, and the close (FIN both
+ways, the closer first; or an RST for ``how: reset``).  Frames are Ethernet
+(link type 1) carrying IPv4 or IPv6, which every Wireshark/tshark decodes.
+
+The NSS key log goes into a pcapng Decryption Secrets Block (secrets type
+``TLSK``) ahead of the packets, so Wireshark decrypts the file without any
+extra key file.  The pcapng blocks are written here (scapy can read a DSB but
+not write one); scapy only builds the packets (headers and checksums), and is
+imported lazily so that importing wssviz stays fast.
+
+File format: pcapng (draft-ietf-opsawg-pcapng): SHB §4.1, IDB §4.2,
+EPB §4.3, DSB §4.7.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import struct
+from typing import IO, Any, Union
+
+from wssviz.capture import Capture, Chunk
+
+DEFAULT_CLIENT = ("127.0.0.1", 50000)
+DEFAULT_SERVER = ("127.0.0.1", 443)
+
+LINKTYPE_ETHERNET = 1
+SECRETS_TYPE_TLS = 0x544C534B  # "TLSK": an NSS key log
+CLIENT_ISN = 0x1A2B3C4D  # fixed initial sequence numbers: the same
+SERVER_ISN = 0x5E6F7081  # capture always exports to the same file
+WINDOW = 65535
+CLIENT_MAC = "02:00:00:00:00:01"  # locally administered addresses
+SERVER_MAC = "02:00:00:00:00:02"
+
+# TCP flags
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def keylog_text(capture: Capture) -> str:
+    """The capture's TLS secrets as an NSS key log file (empty if there are none)."""
+    return "".join(line + "\n" for line in capture.keylog)
+
+
+# --- pcapng blocks ----------------------------------------------------------
+
+
+def _block(block_type: int, body: bytes) -> bytes:
+    body += b"\0" * (-len(body) % 4)
+    total = 12 + len(body)
+    return struct.pack("<II", block_type, total) + body + struct.pack("<I", total)
+
+
+def _option(code: int, value: bytes) -> bytes:
+    return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+
+
+def _shb() -> bytes:
+    body = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
+    body += _option(4, b"wssviz (synthesized TCP around captured bytes)") + _option(0, b"")
+    return _block(0x0A0D0D0A, body)
+
+
+def _idb() -> bytes:
+    body = struct.pack("<HHI", LINKTYPE_ETHERNET, 0, 262144)
+    body += _option(9, bytes([9])) + _option(0, b"")  # if_tsresol: nanoseconds
+    return _block(1, body)
+
+
+def _dsb(secrets: bytes) -> bytes:
+    return _block(10, struct.pack("<II", SECRETS_TYPE_TLS, len(secrets)) + secrets)
+
+
+def _epb(frame: bytes, ns: int) -> bytes:
+    ns = max(0, ns)
+    body = struct.pack("<IIIII", 0, ns >> 32, ns & 0xFFFFFFFF, len(frame), len(frame)) + frame
+    return _block(6, body)
+
+
+# --- the synthesized TCP connection -----------------------------------------
+
+
+def _endpoints(capture: Capture) -> tuple[tuple[str, int], tuple[str, int]]:
+    fact = capture.fact("tcp.connect")
+    client, server = DEFAULT_CLIENT, DEFAULT_SERVER
+    if fact is not None:
+        try:
+            client = (str(fact.value["client"][0]), int(fact.value["client"][1]))
+            server = (str(fact.value["server"][0]), int(fact.value["server"][1]))
+        except (KeyError, IndexError, TypeError, ValueError):
+            client, server = DEFAULT_CLIENT, DEFAULT_SERVER
+    try:
+        same_family = (ipaddress.ip_address(client[0]).version
+                       == ipaddress.ip_address(server[0]).version)
+    except ValueError:  # a host name, not an address: the packets need addresses
+        same_family = False
+    if not same_family:
+        client, server = (DEFAULT_CLIENT[0], client[1]), (DEFAULT_SERVER[0], server[1])
+    return client, server
+
+
+class _Connection:
+    """Both halves of one TCP connection: next sequence numbers and packet building."""
+
+    def __init__(self, client: tuple[str, int], server: tuple[str, int], started: float) -> None:
+        from scapy.layers.inet import IP, TCP  # lazy: scapy costs ~0.3 s to import
+        from scapy.layers.inet6 import IPv6
+        from scapy.layers.l2 import Ether
+
+        self._tcp = TCP
+        v6 = ipaddress.ip_address(client[0]).version == 6
+        ip = IPv6 if v6 else IP
+        # Integer nanoseconds, so that chunk times (whole microseconds) survive exactly.
+        self.started_ns = round(started * 1e9)
+        self.addr = {"c2s": (client, server), "s2c": (server, client)}
+        self.l3 = {
+            "c2s": Ether(src=CLIENT_MAC, dst=SERVER_MAC) / ip(src=client[0], dst=server[0]),
+            "s2c": Ether(src=SERVER_MAC, dst=CLIENT_MAC) / ip(src=server[0], dst=client[0]),
+        }
+        self.seq = {"c2s": CLIENT_ISN, "s2c": SERVER_ISN}  # next byte each side sends
+        self.acked = {"c2s": 0, "s2c": 0}  # how far each side has acknowledged the other
+        self.blocks: list[bytes] = []
+
+    @staticmethod
+    def other(direction: str) -> str:
+        return "s2c" if direction == "c2s" else "c2s"
+
+    def send(self, direction: str, time: float, flags: int, payload: bytes = b"",
+             options: list[tuple[str, Any]] | None = None) -> None:
+        (src, dst) = self.addr[direction]
+        ack = self.seq[self.other(direction)] if flags & ACK else 0
+        tcp = self._tcp(sport=src[1], dport=dst[1], seq=self.seq[direction] & 0xFFFFFFFF,
+                        ack=ack & 0xFFFFFFFF, flags=flags, window=WINDOW,
+                        options=options or [])
+        frame = bytes(self.l3[direction] / tcp / payload) if payload else bytes(
+            self.l3[direction] / tcp)
+        self.blocks.append(_epb(frame, self.started_ns + round(time * 1e9)))
+        self.seq[direction] += len(payload) + (1 if flags & (SYN | FIN) else 0)
+        if flags & ACK:
+            self.acked[direction] = self.seq[self.other(direction)]
+
+    def ack_pending(self, receiver: str, time: float) -> None:
+        """A pure ACK from ``receiver`` if it has data it has not acknowledged yet."""
+        if self.acked[receiver] != self.seq[self.other(receiver)]:
+            self.send(receiver, time, ACK)
+
+    def unacked(self, receiver: str) -> int:
+        return self.seq[self.other(receiver)] - self.acked[receiver]
+
+
+def _packets(capture: Capture, mss: int) -> list[bytes]:
+    client, server = _endpoints(capture)
+    conn = _Connection(client, server, capture.started)
+    chunks = capture.chunks
+    connect = capture.fact("tcp.connect")
+    t = connect.time if connect is not None else (chunks[0].time if chunks else 0.0)
+    if chunks:
+        t = min(t, chunks[0].time)
+    syn_opts = [("MSS", mss), ("NOP", None), ("NOP", None), ("SAckOK", b"")]
+    conn.send("c2s", t, SYN, options=syn_opts)
+    conn.send("s2c", t, SYN | ACK, options=syn_opts)
+    conn.send("c2s", t, ACK)
+
+    close = capture.fact("tcp.close")
+    by = "s2c" if close is not None and close.value.get("by") == "server" else "c2s"
+    for i, chunk in enumerate(chunks):
+        d, receiver = chunk.direction, conn.other(chunk.direction)
+        data = chunk.data
+        for start in range(0, len(data), mss):
+            piece = data[start:start + mss]
+            last = start + mss >= len(data)
+            conn.send(d, chunk.time, ACK | (PSH if last else 0), piece)
+            # Keep what is in flight inside the receiver's (unscaled) window.
+            if conn.unacked(receiver) + mss > WINDOW // 2:
+                conn.send(receiver, chunk.time, ACK)
+        nxt: Chunk | None = chunks[i + 1] if i + 1 < len(chunks) else None
+        if (nxt is None and receiver != by) or (nxt is not None and nxt.direction == d):
+            conn.ack_pending(receiver, chunk.time)  # else its next segment carries the ACK
+
+    how = "fin"
+    t_close = chunks[-1].time if chunks else t
+    if close is not None:
+        how = str(close.value.get("how", "fin"))
+        t_close = max(t_close, close.time)
+    if how == "reset":
+        conn.send(by, t_close, RST | ACK)
+    else:
+        conn.send(by, t_close, FIN | ACK)
+        conn.send(conn.other(by), t_close, FIN | ACK)
+        conn.send(by, t_close, ACK)
+    return conn.blocks
+
+
+def write_pcapng(capture: Capture, path_or_file: Union[str, "os.PathLike[str]", IO[bytes]],
+                 *, mss: int = 1460) -> None:
+    """Write ``capture`` as a pcapng file Wireshark decrypts with no extra key file.
+
+    ``path_or_file`` is a path or a binary file object opened for writing.
+    ``mss`` bounds the payload of every synthesized TCP segment.
+    """
+    if not 1 <= mss <= 65495:
+        raise ValueError(f"export: MSS {mss} out of range 1..65495 (RFC 9293 §3.7.1)")
+    out = [_shb(), _idb()]
+    if capture.keylog:
+        out.append(_dsb(keylog_text(capture).encode("ascii", "replace")))
+    out += _packets(capture, mss)
+    blob = b"".join(out)
+    if hasattr(path_or_file, "write"):
+        path_or_file.write(blob)  # type: ignore[union-attr]
+    else:
+        with open(path_or_file, "wb") as f:  # type: ignore[arg-type]
+            f.write(blob)
