@@ -1,0 +1,171 @@
+"""Human names for TLS numbers.
+
+The tables come from scapy (``scapy.layers.tls``), a well-kept registry of IANA
+numbers.  Importing scapy is slow (its TLS layer pulls in most of itself, ~0.35 s
+or more), so each table is loaded on first use, from the submodule that defines
+it, and cached; nothing is imported when ``wssviz`` is.  ``version`` and
+``content_type`` need only ``scapy.layers.tls.basefields`` (the cheapest
+submodule); suites, extensions, groups, signature schemes, alerts and handshake
+types pull in the rest of scapy's TLS layer on first use.
+
+A few names are corrected or completed from the RFCs where scapy's table
+differs from the IANA registry (TLS 1.3 SignatureScheme names, handshake and
+extension numbers added by RFC 8446 / RFC 8879).  scapy's global ``conf`` is
+never touched.
+
+GREASE values (RFC 8701) are named "GREASE (0x0a0a)"; unknown numbers
+"unknown (0x1234)".
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import Callable
+
+__all__ = ["cipher_suite", "extension", "group", "signature_scheme", "alert",
+           "handshake_type", "version", "content_type", "alert_level", "label",
+           "preload", "KINDS"]
+
+# (module, attribute) holding each table in scapy.
+_SOURCES = {
+    "cipher_suite": ("scapy.layers.tls.crypto.suites", "_tls_cipher_suites"),
+    "extension": ("scapy.layers.tls.extensions", "_tls_ext"),
+    "group": ("scapy.layers.tls.crypto.groups", "_tls_named_groups"),
+    "signature_scheme": ("scapy.layers.tls.keyexchange", "_tls_hash_sig"),
+    "alert": ("scapy.layers.tls.record", "_tls_alert_description"),
+    "alert_level": ("scapy.layers.tls.record", "_tls_alert_level"),
+    "handshake_type": ("scapy.layers.tls.handshake", "_tls_handshake_type"),
+    "version": ("scapy.layers.tls.basefields", "_tls_version"),
+    "content_type": ("scapy.layers.tls.basefields", "_tls_type"),
+}
+
+# Names from the RFCs that win over scapy's (scapy uses "sha256+ecdsa" style for
+# signature schemes, and lacks a few newer numbers).
+_OVERRIDES: dict[str, dict[int, str]] = {
+    "signature_scheme": {  # RFC 8446 §4.2.3
+        0x0401: "rsa_pkcs1_sha256", 0x0501: "rsa_pkcs1_sha384", 0x0601: "rsa_pkcs1_sha512",
+        0x0403: "ecdsa_secp256r1_sha256", 0x0503: "ecdsa_secp384r1_sha384",
+        0x0603: "ecdsa_secp521r1_sha512",
+        0x0804: "rsa_pss_rsae_sha256", 0x0805: "rsa_pss_rsae_sha384",
+        0x0806: "rsa_pss_rsae_sha512", 0x0807: "ed25519", 0x0808: "ed448",
+        0x0809: "rsa_pss_pss_sha256", 0x080A: "rsa_pss_pss_sha384",
+        0x080B: "rsa_pss_pss_sha512", 0x0201: "rsa_pkcs1_sha1", 0x0203: "ecdsa_sha1",
+        0x081A: "ecdsa_brainpoolP256r1tls13_sha256",
+        0x081B: "ecdsa_brainpoolP384r1tls13_sha384",
+        0x081C: "ecdsa_brainpoolP512r1tls13_sha512",
+    },
+    "handshake_type": {  # RFC 8446 §4
+        4: "new_session_ticket", 5: "end_of_early_data", 254: "message_hash",
+    },
+    "extension": {  # IANA TLS ExtensionType registry
+        0x11: "status_request_v2",
+        0x1B: "compress_certificate", 0x2A: "early_data", 0xFE0D: "encrypted_client_hello",
+        0x4469: "application_settings",
+    },
+    "alert": {41: "no_certificate", 60: "export_restriction"},
+    "content_type": {24: "heartbeat"},
+}
+
+# Kinds whose numbers GREASE may take (RFC 8701 §2).
+_GREASE_KINDS = {"cipher_suite", "extension", "group", "signature_scheme", "version"}
+
+KINDS = tuple(_SOURCES)
+
+_cache: dict[str, dict[int, str]] = {}
+_lock = threading.Lock()
+
+
+def _table(kind: str) -> dict[int, str]:
+    table = _cache.get(kind)
+    if table is not None:
+        return table
+    with _lock:
+        if kind not in _cache:
+            module, attr = _SOURCES[kind]
+            try:
+                source = dict(getattr(importlib.import_module(module), attr))
+            except Exception:  # scapy missing or changed: keep working with our overrides
+                source = {}
+            source.update(_OVERRIDES.get(kind, {}))
+            _cache[kind] = source
+        return _cache[kind]
+
+
+def preload() -> None:
+    """Load every table now (e.g. from a worker thread while the app starts)."""
+    for kind in _SOURCES:
+        _table(kind)
+
+
+def _grease(code: int) -> bool:
+    return (code & 0x0F0F) == 0x0A0A and (code >> 8) == (code & 0xFF)
+
+
+def _name(kind: str, code: int, width: int = 4) -> str:
+    if kind in _GREASE_KINDS and _grease(code):
+        return f"GREASE (0x{code:04x})"
+    name = _table(kind).get(code)
+    if name is None:
+        return f"unknown (0x{code:0{width}x})"
+    return name
+
+
+def cipher_suite(code: int) -> str:
+    return _name("cipher_suite", code)
+
+
+def extension(code: int) -> str:
+    return _name("extension", code)
+
+
+def group(code: int) -> str:
+    return _name("group", code)
+
+
+def signature_scheme(code: int) -> str:
+    return _name("signature_scheme", code)
+
+
+def alert(code: int) -> str:
+    return _name("alert", code, 2)
+
+
+def alert_level(code: int) -> str:
+    return _name("alert_level", code, 2)
+
+
+def handshake_type(code: int) -> str:
+    return _name("handshake_type", code, 2)
+
+
+def version(code: int) -> str:
+    return _name("version", code)
+
+
+def content_type(code: int) -> str:
+    return _name("content_type", code, 2)
+
+
+_FUNCS: dict[str, Callable[[int], str]] = {
+    "cipher_suite": cipher_suite, "extension": extension, "group": group,
+    "signature_scheme": signature_scheme, "alert": alert, "alert_level": alert_level,
+    "handshake_type": handshake_type, "version": version, "content_type": content_type,
+}
+
+# How the number is written in a label: 2-byte codes in hex, 1-byte codes in decimal.
+_HEX = {"cipher_suite", "extension", "group", "signature_scheme", "version"}
+
+
+def label(kind: str, code: int) -> str:
+    """The form field values use: "0x1301 TLS_AES_128_GCM_SHA256", "42 bad_certificate"."""
+    try:
+        func = _FUNCS[kind]
+    except KeyError:
+        raise ValueError(f"unknown name kind {kind!r}; one of {sorted(_FUNCS)}") from None
+    name = func(code)
+    if name.endswith(")") and name.startswith(("GREASE (", "unknown (")):
+        name = name.split(" ", 1)[0]  # the number is already in front
+    if kind in _HEX:
+        return f"0x{code:04x} {name}"
+    return f"{code} {name}"
