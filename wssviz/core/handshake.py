@@ -1,0 +1,709 @@
+"""The WebSocket opening handshake (RFC 6455 §4), sans I/O.
+
+Strict HTTP/1.1 head parsing (RFC 9112), building and checking the Upgrade request
+and the 101 response, and the Sec-WebSocket-Accept derivation (RFC 6455 §1.3, §4.2.2)
+with every intermediate value kept, so that a view can show each one.
+
+Every parser error is a :class:`HandshakeError` naming the rule, the RFC section, the
+byte offset into the head and the HTTP status a server should answer with.  Every
+parsed header keeps the byte spans it came from.
+
+Limits (documented, explicit): a head is at most ``MAX_HEAD`` bytes, has at most
+``MAX_HEADERS`` header lines, and no line is longer than ``MAX_LINE`` bytes (CRLF not
+counted).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Collection, Sequence
+
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+MAX_HEAD = 16384
+MAX_HEADERS = 100
+MAX_LINE = 8190
+
+CRLF = b"\r\n"
+
+# RFC 9110 §5.6.2: token = 1*tchar
+_TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789"
+                   b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_TOKEN_RE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_TOKEN_STR_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_VERSION_RE = re.compile(rb"HTTP/([0-9])\.([0-9])\Z")
+_BARE_LF_RE = re.compile(rb"(?<!\r)\n")
+_BARE_CR_RE = re.compile(rb"\r(?!\n)")
+
+REASONS = {
+    101: "Switching Protocols",
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    414: "URI Too Long",
+    426: "Upgrade Required",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+}
+
+
+class HandshakeError(Exception):
+    """A malformed or unacceptable handshake.
+
+    ``rule`` says in plain words what was broken, ``rfc`` where the rule is written,
+    ``offset`` the byte offset into the head (or into the header value for the
+    extension grammar; -1 if there is no place), ``status`` the HTTP status a server
+    answers with (only meaningful on the server side).
+    """
+
+    def __init__(self, rule: str, rfc: str, offset: int = -1, status: int = 400) -> None:
+        super().__init__(f"handshake: {rule} ({rfc}, offset {offset})")
+        self.rule = rule
+        self.rfc = rfc
+        self.offset = offset
+        self.status = status
+
+
+# --- parsed heads ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    """One header line.  ``start``/``end`` span the line including its CRLF,
+    ``value_start``/``value_end`` the value without surrounding whitespace."""
+
+    name: str
+    value: str
+    start: int
+    end: int
+    value_start: int
+    value_end: int
+
+
+class _HeaderAccess:
+    headers: list[Header]
+
+    def header(self, name: str) -> Header | None:
+        """The first header called ``name`` (case-insensitive), or None."""
+        lname = name.lower()
+        for h in self.headers:
+            if h.name.lower() == lname:
+                return h
+        return None
+
+    def all(self, name: str) -> list[Header]:
+        """Every header called ``name`` (case-insensitive), in order."""
+        lname = name.lower()
+        return [h for h in self.headers if h.name.lower() == lname]
+
+    def get(self, name: str) -> str | None:
+        """The value of ``name``; repeated headers are joined with ", " (RFC 9110 §5.3)."""
+        found = self.all(name)
+        if not found:
+            return None
+        return ", ".join(h.value for h in found)
+
+    def tokens(self, name: str) -> list[str]:
+        """The comma-separated list in ``name``: stripped, original case, empty
+        elements dropped (RFC 9110 §5.6.1)."""
+        value = self.get(name)
+        if value is None:
+            return []
+        return [t.strip(" \t") for t in value.split(",") if t.strip(" \t")]
+
+
+@dataclass
+class Request(_HeaderAccess):
+    method: str
+    target: str
+    version: str
+    headers: list[Header]
+    head: bytes
+    line_end: int
+
+
+@dataclass
+class Response(_HeaderAccess):
+    version: str
+    status: int
+    reason: str
+    headers: list[Header]
+    head: bytes
+    line_end: int
+
+
+# --- head framing and parsing ----------------------------------------------------
+
+
+def head_length(buf: bytes) -> int | None:
+    """Length of the complete head in ``buf`` (through the blank line), or None.
+
+    Raises :class:`HandshakeError` as soon as the bytes cannot become a valid head:
+    more than ``MAX_HEAD`` bytes without an end (431), or a bare LF (RFC 9112 §2.2).
+    """
+    end = buf.find(b"\r\n\r\n", 0, MAX_HEAD + 1)
+    limit = end + 4 if end >= 0 else min(len(buf), MAX_HEAD + 1)
+    m = _BARE_LF_RE.search(buf, 0, limit)
+    if m is not None:
+        raise HandshakeError("line ends with a bare LF instead of CRLF", "RFC 9112 §2.2",
+                             m.start(), 400)
+    if end >= 0 and end + 4 <= MAX_HEAD:
+        return end + 4
+    if end >= 0 or len(buf) > MAX_HEAD:
+        raise HandshakeError(f"head is longer than {MAX_HEAD} bytes", "RFC 6585 §5",
+                             MAX_HEAD, 431)
+    return None
+
+
+def _split_head(head: bytes) -> list[tuple[int, int]]:
+    """Spans ``(start, end_without_crlf)`` of every line before the blank line."""
+    if not isinstance(head, (bytes, bytearray)):
+        raise TypeError("head must be bytes")
+    head = bytes(head)
+    if len(head) > MAX_HEAD:
+        raise HandshakeError(f"head is longer than {MAX_HEAD} bytes", "RFC 6585 §5",
+                             MAX_HEAD, 431)
+    end = head.find(b"\r\n\r\n")
+    if end < 0:
+        m = _BARE_LF_RE.search(head)
+        if m is not None:
+            raise HandshakeError("line ends with a bare LF instead of CRLF", "RFC 9112 §2.2",
+                                 m.start())
+        raise HandshakeError("head does not end with an empty line (CRLF CRLF)",
+                             "RFC 9112 §2.1", len(head))
+    body = head[: end + 2]
+    m = _BARE_LF_RE.search(body)
+    if m is not None:
+        raise HandshakeError("line ends with a bare LF instead of CRLF", "RFC 9112 §2.2",
+                             m.start())
+    m = _BARE_CR_RE.search(body)
+    if m is not None:
+        raise HandshakeError("bare CR inside a line", "RFC 9112 §2.2", m.start())
+    spans = []
+    pos = 0
+    while pos < end + 2:
+        nl = body.index(b"\r\n", pos)
+        if nl - pos > MAX_LINE:
+            spans.append((pos, -1))  # marked too long; the caller picks the status
+        else:
+            spans.append((pos, nl))
+        pos = nl + 2
+    return spans
+
+
+def _check_line_length(start: int, stop: int, status: int, what: str) -> None:
+    if stop < 0:
+        raise HandshakeError(f"{what} is longer than {MAX_LINE} bytes",
+                             "RFC 9112 §3" if status == 414 else "RFC 6585 §5", start, status)
+
+
+def _parse_headers(head: bytes, spans: list[tuple[int, int]]) -> list[Header]:
+    if len(spans) > MAX_HEADERS:
+        start = spans[MAX_HEADERS][0]
+        raise HandshakeError(f"more than {MAX_HEADERS} header lines", "RFC 6585 §5", start, 431)
+    headers = []
+    for start, stop in spans:
+        _check_line_length(start, stop, 431, "header line")
+        line = head[start:stop]
+        if line[:1] in (b" ", b"\t"):
+            raise HandshakeError("obsolete line folding (a header line starting with "
+                                 "whitespace)", "RFC 9112 §5.2", start)
+        colon = line.find(b":")
+        if colon < 0:
+            raise HandshakeError("header line has no colon", "RFC 9112 §5", start)
+        name = line[:colon]
+        if not name:
+            raise HandshakeError("empty header name", "RFC 9110 §5.1", start)
+        for i, b in enumerate(name):
+            if b not in _TCHAR:
+                if name[i:].strip(b" \t") == b"":
+                    raise HandshakeError("whitespace between header name and colon",
+                                         "RFC 9112 §5.1", start + i)
+                raise HandshakeError(f"byte 0x{b:02x} is not allowed in a header name",
+                                     "RFC 9110 §5.1", start + i)
+        vs = colon + 1
+        ve = len(line)
+        while vs < ve and line[vs] in (0x20, 0x09):
+            vs += 1
+        while ve > vs and line[ve - 1] in (0x20, 0x09):
+            ve -= 1
+        value = line[vs:ve]
+        for i, b in enumerate(value):
+            # field-vchar = VCHAR / obs-text, with SP / HTAB inside (RFC 9110 §5.5)
+            if b < 0x20 and b != 0x09 or b == 0x7F:
+                raise HandshakeError(f"control byte 0x{b:02x} in a header value",
+                                     "RFC 9110 §5.5", start + vs + i)
+        headers.append(Header(name.decode("ascii"), value.decode("latin-1"),
+                              start, stop + 2, start + vs, start + ve))
+    return headers
+
+
+def _check_ascii_line(head: bytes, start: int, stop: int, what: str) -> None:
+    for i in range(start, stop):
+        b = head[i]
+        if b < 0x20 or b > 0x7E:
+            raise HandshakeError(f"byte 0x{b:02x} is not allowed in the {what}",
+                                 "RFC 9112 §3" if what == "request line" else "RFC 9112 §4", i)
+
+
+def parse_request(head: bytes) -> Request:
+    """Parse a complete request head (request line, headers, blank line)."""
+    spans = _split_head(head)
+    head = bytes(head)
+    start, stop = spans[0]
+    _check_line_length(start, stop, 414, "request line")
+    if stop == start:
+        raise HandshakeError("empty request line", "RFC 9112 §3", 0)
+    _check_ascii_line(head, start, stop, "request line")
+    line = head[start:stop]
+    parts = line.split(b" ")
+    if len(parts) != 3 or not all(parts):
+        raise HandshakeError("request line is not: method SP request-target SP HTTP-version",
+                             "RFC 9112 §3", 0)
+    method, target, version = parts
+    if not _TOKEN_RE.match(method):
+        raise HandshakeError("method is not a token", "RFC 9112 §3.1", 0)
+    vstart = len(method) + len(target) + 2
+    if not _VERSION_RE.match(version):
+        raise HandshakeError("HTTP-version is not HTTP/x.y", "RFC 9112 §2.3", vstart)
+    headers = _parse_headers(head, spans[1:])
+    return Request(method.decode("ascii"), target.decode("ascii"), version.decode("ascii"),
+                   headers, head, stop + 2)
+
+
+def parse_response(head: bytes) -> Response:
+    """Parse a complete response head (status line, headers, blank line)."""
+    spans = _split_head(head)
+    head = bytes(head)
+    start, stop = spans[0]
+    _check_line_length(start, stop, 400, "status line")
+    if stop == start:
+        raise HandshakeError("empty status line", "RFC 9112 §4", 0)
+    line = head[start:stop]
+    sp = line.find(b" ")
+    version = line[:sp] if sp >= 0 else line
+    if not _VERSION_RE.match(version):
+        raise HandshakeError("HTTP-version is not HTTP/x.y", "RFC 9112 §2.3", 0)
+    code = line[sp + 1: sp + 4]
+    if len(code) != 3 or not code.isdigit():
+        raise HandshakeError("status code is not three digits", "RFC 9112 §4", sp + 1)
+    rest = line[sp + 4:]
+    if rest and rest[:1] != b" ":
+        raise HandshakeError("status code is not followed by SP", "RFC 9112 §4", sp + 4)
+    reason = rest[1:]
+    for i, b in enumerate(reason):
+        if b < 0x20 and b != 0x09 or b == 0x7F:
+            raise HandshakeError(f"control byte 0x{b:02x} in the reason phrase",
+                                 "RFC 9112 §4", sp + 5 + i)
+    headers = _parse_headers(head, spans[1:])
+    return Response(version.decode("ascii"), int(code), reason.decode("latin-1"), headers,
+                    head, stop + 2)
+
+
+# --- the key and its Accept ---------------------------------------------------------
+
+
+def new_key(rand: Callable[[int], bytes] = os.urandom) -> str:
+    """A fresh Sec-WebSocket-Key: 16 random bytes, base64 (RFC 6455 §4.1)."""
+    raw = rand(16)
+    if len(raw) != 16:
+        raise ValueError("rand(16) must return 16 bytes")
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _wire_bytes(s: str) -> bytes:
+    try:
+        return s.encode("latin-1")
+    except UnicodeEncodeError:
+        return s.encode("utf-8")
+
+
+def decode_key(key: str) -> bytes | None:
+    """The 16 bytes a Sec-WebSocket-Key stands for, or None if it is not the
+    canonical base64 of exactly 16 bytes (RFC 6455 §4.1, §11.3.1)."""
+    try:
+        raw = base64.b64decode(key.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        return None
+    if len(raw) != 16 or base64.b64encode(raw).decode("ascii") != key:
+        return None
+    return raw
+
+
+@dataclass(frozen=True)
+class AcceptDerivation:
+    """Every intermediate of key + GUID → SHA-1 → base64 (RFC 6455 §4.2.2 item 5.4)."""
+
+    key: str
+    key_bytes: bytes | None
+    joined: bytes
+    digest: bytes
+    accept: str
+
+
+def derive_accept(key: str) -> AcceptDerivation:
+    joined = _wire_bytes(key) + GUID.encode("ascii")
+    digest = hashlib.sha1(joined).digest()
+    return AcceptDerivation(key, decode_key(key), joined, digest,
+                            base64.b64encode(digest).decode("ascii"))
+
+
+# --- building --------------------------------------------------------------------------
+
+
+def _line(name: str, value: str) -> str:
+    for part in (name, value):
+        if "\r" in part or "\n" in part:
+            raise ValueError(f"CR or LF inside header {name!r}")
+    return f"{name}: {value}\r\n"
+
+
+def build_request(host: str, path: str, key: str, *, origin: str | None = None,
+                  protocols: Sequence[str] = (), extensions: str | None = None,
+                  version: str = "13", extra: Sequence[tuple[str, str]] = ()) -> bytes:
+    """The client's opening handshake, headers in the order of RFC 6455 §1.2."""
+    for part in (path,):
+        if any(c in part for c in " \r\n"):
+            raise ValueError("path must not contain SP, CR or LF")
+    out = [f"GET {path} HTTP/1.1\r\n", _line("Host", host), _line("Upgrade", "websocket"),
+           _line("Connection", "Upgrade"), _line("Sec-WebSocket-Key", key)]
+    if origin is not None:
+        out.append(_line("Origin", origin))
+    if protocols:
+        out.append(_line("Sec-WebSocket-Protocol", ", ".join(protocols)))
+    out.append(_line("Sec-WebSocket-Version", version))
+    if extensions:
+        out.append(_line("Sec-WebSocket-Extensions", extensions))
+    out.extend(_line(n, v) for n, v in extra)
+    out.append("\r\n")
+    return "".join(out).encode("utf-8")
+
+
+# --- checking -----------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """One broken rule.  ``offset`` points into the head bytes (-1 if nowhere)."""
+
+    rule: str
+    rfc: str
+    offset: int
+    detail: str
+    status: int = 400
+
+
+@dataclass
+class RequestCheck:
+    ok: bool
+    status: int
+    problems: list[Problem]
+    key: str | None
+    protocol: str | None
+    extensions: str | None
+    accept: AcceptDerivation | None
+
+
+def _value_offset(msg: Request | Response, name: str) -> int:
+    h = msg.header(name)
+    return h.value_start if h is not None else -1
+
+
+def _protocol_tokens_ok(tokens: list[str]) -> bool:
+    return all(_TOKEN_STR_RE.match(t) for t in tokens) and len(set(tokens)) == len(tokens)
+
+
+def check_request(req: Request, *, allowed_origins: Collection[str | None] | None = None,
+                  supported_protocols: Sequence[str] = (),
+                  supported_extensions: Callable[[str], str | None] | None = None
+                  ) -> RequestCheck:
+    """Check a parsed request against the server's rules of RFC 6455 §4.2.1.
+
+    ``allowed_origins``: when given, Origin must be one of them (compared
+    case-insensitively), else 403; put ``None`` in it to accept requests that carry
+    no Origin (non-browser clients).  The chosen subprotocol is the first one the
+    client offered that the server supports.  ``supported_extensions`` receives the
+    raw Sec-WebSocket-Extensions value and returns the response header value or None.
+    """
+    rfc = "RFC 6455 §4.2.1"
+    problems: list[Problem] = []
+
+    def bad(rule: str, offset: int, detail: str, status: int = 400, where: str = rfc) -> None:
+        problems.append(Problem(rule, where, offset, detail, status))
+
+    if req.method != "GET":
+        bad("the method must be GET", 0, f"got {req.method!r}")
+    target_at = len(req.method) + 1
+    t = req.target
+    if not (t.startswith("/") or re.match(r"(?i)(https?|wss?)://", t)):
+        bad("the request target must be a path or an absolute http(s) URI", target_at,
+            f"got {t!r}")
+    m = re.match(r"HTTP/(\d)\.(\d)\Z", req.version)
+    if m is None or (int(m[1]), int(m[2])) < (1, 1):
+        bad("the HTTP version must be 1.1 or higher", target_at + len(t) + 1,
+            f"got {req.version!r}")
+
+    hosts = req.all("Host")
+    if not hosts:
+        bad("a Host header is required", -1, "no Host header")
+    elif len(hosts) > 1:
+        bad("exactly one Host header is allowed", hosts[1].start,
+            f"{len(hosts)} Host headers", where="RFC 9112 §3.2")
+
+    if "websocket" not in [x.lower() for x in req.tokens("Upgrade")]:
+        bad("the Upgrade header must contain the token websocket",
+            _value_offset(req, "Upgrade"), f"Upgrade: {req.get('Upgrade')!r}")
+    if "upgrade" not in [x.lower() for x in req.tokens("Connection")]:
+        bad("the Connection header must contain the token Upgrade",
+            _value_offset(req, "Connection"), f"Connection: {req.get('Connection')!r}")
+
+    keys = req.all("Sec-WebSocket-Key")
+    key = req.get("Sec-WebSocket-Key")
+    accept = None
+    if not keys:
+        bad("a Sec-WebSocket-Key header is required", -1, "no Sec-WebSocket-Key header")
+    elif len(keys) > 1:
+        bad("Sec-WebSocket-Key must appear once", keys[1].start, f"{len(keys)} headers",
+            where="RFC 6455 §11.3.1")
+    else:
+        accept = derive_accept(key)
+        if accept.key_bytes is None:
+            bad("Sec-WebSocket-Key must be the base64 of 16 bytes", keys[0].value_start,
+                f"got {key!r}")
+
+    version = req.get("Sec-WebSocket-Version")
+    if version is None:
+        bad("a Sec-WebSocket-Version header is required", -1,
+            "no Sec-WebSocket-Version header", 426, "RFC 6455 §4.4")
+    elif version != "13":
+        bad("Sec-WebSocket-Version must be 13", _value_offset(req, "Sec-WebSocket-Version"),
+            f"got {version!r}", 426, "RFC 6455 §4.4")
+
+    if allowed_origins is not None:
+        origin = req.get("Origin")
+        allowed = {o.lower() if o is not None else None for o in allowed_origins}
+        if origin is None:
+            if None not in allowed:
+                bad("an Origin header is required by this server", -1, "no Origin header",
+                    403, "RFC 6455 §4.2.2")
+        elif origin.lower() not in allowed:
+            bad("the Origin is not allowed by this server", _value_offset(req, "Origin"),
+                f"Origin: {origin!r}", 403, "RFC 6455 §4.2.2")
+
+    offered = req.tokens("Sec-WebSocket-Protocol")
+    protocol = None
+    if offered and not _protocol_tokens_ok(offered):
+        bad("Sec-WebSocket-Protocol must be unique tokens", _value_offset(
+            req, "Sec-WebSocket-Protocol"), f"got {req.get('Sec-WebSocket-Protocol')!r}",
+            where="RFC 6455 §4.1")
+    else:
+        for p in offered:
+            if p in supported_protocols:
+                protocol = p
+                break
+
+    extensions = None
+    ext_value = req.get("Sec-WebSocket-Extensions")
+    if ext_value is not None and supported_extensions is not None:
+        try:
+            extensions = supported_extensions(ext_value)
+        except HandshakeError as e:
+            off = _value_offset(req, "Sec-WebSocket-Extensions")
+            bad(e.rule, off + max(e.offset, 0) if off >= 0 else -1, str(e), where=e.rfc)
+
+    status = 101
+    if problems:
+        statuses = {p.status for p in problems}
+        status = 400 if 400 in statuses else 426 if 426 in statuses else min(statuses)
+    return RequestCheck(not problems, status, problems, key, protocol, extensions, accept)
+
+
+def build_response(check: RequestCheck, *, accept: str | None = None,
+                   extra: Sequence[tuple[str, str]] = ()) -> bytes:
+    """The 101 answer (RFC 6455 §4.2.2).  ``accept`` overrides the derived value
+    (a fault hook); this does not refuse a check that failed."""
+    if accept is None:
+        if check.accept is None:
+            raise ValueError("no Sec-WebSocket-Key to derive an Accept from")
+        accept = check.accept.accept
+    out = ["HTTP/1.1 101 Switching Protocols\r\n", _line("Upgrade", "websocket"),
+           _line("Connection", "Upgrade"), _line("Sec-WebSocket-Accept", accept)]
+    if check.protocol:
+        out.append(_line("Sec-WebSocket-Protocol", check.protocol))
+    if check.extensions:
+        out.append(_line("Sec-WebSocket-Extensions", check.extensions))
+    out.extend(_line(n, v) for n, v in extra)
+    out.append("\r\n")
+    return "".join(out).encode("utf-8")
+
+
+def build_error_response(status: int, detail: str = "",
+                         extra: Sequence[tuple[str, str]] = ()) -> bytes:
+    """A complete refusal with a short text body and ``Connection: close``.
+    426 names the version this server speaks (RFC 6455 §4.4, RFC 9110 §15.5.22)."""
+    reason = REASONS.get(status, "Error")
+    body = f"{status} {reason}\n" + (f"{detail}\n" if detail else "")
+    data = body.encode("utf-8")
+    out = [f"HTTP/1.1 {status} {reason}\r\n"]
+    if status == 426:
+        out += [_line("Upgrade", "websocket"), _line("Sec-WebSocket-Version", "13")]
+    out += [_line("Content-Type", "text/plain; charset=utf-8"),
+            _line("Content-Length", str(len(data))), _line("Connection", "close")]
+    out.extend(_line(n, v) for n, v in extra)
+    out.append("\r\n")
+    return "".join(out).encode("utf-8") + data
+
+
+def check_response(resp: Response, *, key: str, offered_protocols: Sequence[str] = (),
+                   offered_extensions: str | None = None) -> list[Problem]:
+    """Check the server's answer against the client's rules of RFC 6455 §4.1."""
+    rfc = "RFC 6455 §4.1"
+    problems: list[Problem] = []
+
+    def bad(rule: str, offset: int, detail: str) -> None:
+        problems.append(Problem(rule, rfc, offset, detail, 0))
+
+    if resp.status != 101:
+        bad("the status must be 101 Switching Protocols", len(resp.version) + 1,
+            f"got {resp.status} {resp.reason}")
+    if resp.version != "HTTP/1.1":
+        bad("the response must be HTTP/1.1", 0, f"got {resp.version!r}")
+    upgrade = resp.get("Upgrade")
+    if upgrade is None or upgrade.strip().lower() != "websocket":
+        bad("the Upgrade header must be websocket", _value_offset(resp, "Upgrade"),
+            f"Upgrade: {upgrade!r}")
+    if "upgrade" not in [x.lower() for x in resp.tokens("Connection")]:
+        bad("the Connection header must contain the token Upgrade",
+            _value_offset(resp, "Connection"), f"Connection: {resp.get('Connection')!r}")
+    got = resp.get("Sec-WebSocket-Accept")
+    want = derive_accept(key).accept
+    if got is None:
+        bad("a Sec-WebSocket-Accept header is required", -1, f"expected {want}")
+    elif got != want:
+        bad("Sec-WebSocket-Accept must be base64(SHA-1(key + GUID))",
+            _value_offset(resp, "Sec-WebSocket-Accept"), f"got {got!r}, expected {want!r}")
+    proto = resp.get("Sec-WebSocket-Protocol")
+    if proto is not None and proto not in offered_protocols:
+        bad("Sec-WebSocket-Protocol must be one the client offered",
+            _value_offset(resp, "Sec-WebSocket-Protocol"),
+            f"got {proto!r}, offered {list(offered_protocols)!r}")
+    ext = resp.get("Sec-WebSocket-Extensions")
+    if ext is not None:
+        off = _value_offset(resp, "Sec-WebSocket-Extensions")
+        try:
+            names = [n for n, _ in parse_extensions(ext)]
+            offered = {n.lower() for n, _ in parse_extensions(offered_extensions or "")} \
+                if offered_extensions else set()
+        except HandshakeError as e:
+            bad(e.rule, off + max(e.offset, 0), str(e))
+        else:
+            for n in names:
+                if n.lower() not in offered:
+                    bad("Sec-WebSocket-Extensions names an extension the client did not offer",
+                        off, f"got {n!r}")
+    return problems
+
+
+# --- the extension header grammar (RFC 6455 §9.1) ----------------------------------------
+
+
+def parse_extensions_raw(value: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """Parse a Sec-WebSocket-Extensions value keeping repeated parameters.
+
+    Raises :class:`HandshakeError` with ``offset`` into ``value``.
+    """
+    rfc = "RFC 6455 §9.1"
+    n = len(value)
+    pos = 0
+    result: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def ws() -> None:
+        nonlocal pos
+        while pos < n and value[pos] in " \t":
+            pos += 1
+
+    def token(what: str) -> str:
+        nonlocal pos
+        start = pos
+        while pos < n and value[pos].isascii() and ord(value[pos]) in _TCHAR:
+            pos += 1
+        if pos == start:
+            raise HandshakeError(f"expected {what} (a token)", rfc, pos)
+        return value[start:pos]
+
+    def quoted() -> str:
+        nonlocal pos
+        start = pos
+        pos += 1
+        out = []
+        while pos < n and value[pos] != '"':
+            if value[pos] == "\\":
+                pos += 1
+                if pos >= n:
+                    break
+            out.append(value[pos])
+            pos += 1
+        if pos >= n:
+            raise HandshakeError("unterminated quoted-string", rfc, start)
+        pos += 1
+        text = "".join(out)
+        if not _TOKEN_STR_RE.match(text):
+            raise HandshakeError("a quoted parameter value must be a token once unquoted",
+                                 rfc, start)
+        return text
+
+    while True:
+        ws()
+        if pos < n and value[pos] == ",":  # empty list element (RFC 9110 §5.6.1)
+            pos += 1
+            continue
+        if pos >= n:
+            break
+        name = token("an extension name")
+        params: list[tuple[str, str | None]] = []
+        ws()
+        while pos < n and value[pos] == ";":
+            pos += 1
+            ws()
+            pname = token("a parameter name")
+            ws()
+            pval: str | None = None
+            if pos < n and value[pos] == "=":
+                pos += 1
+                ws()
+                pval = quoted() if pos < n and value[pos] == '"' else token("a parameter value")
+                ws()
+            params.append((pname, pval))
+        result.append((name, params))
+        if pos < n:
+            if value[pos] != ",":
+                raise HandshakeError(f"unexpected {value[pos]!r}", rfc, pos)
+            pos += 1
+    if not result:
+        raise HandshakeError("empty extension list", rfc, 0)
+    return result
+
+
+def parse_extensions(value: str) -> list[tuple[str, dict[str, str | None]]]:
+    """Parse a Sec-WebSocket-Extensions value: ``[(name, {param: value|None})]``."""
+    return [(name, dict(params)) for name, params in parse_extensions_raw(value)]
+
+
+def format_extension(name: str, params: dict[str, str | None] |
+                     Sequence[tuple[str, str | None]] = ()) -> str:
+    """``name; p1; p2=v`` (the inverse of one element of parse_extensions)."""
+    items = params.items() if isinstance(params, dict) else params
+    parts = [name]
+    for k, v in items:
+        parts.append(k if v is None else f"{k}={v}")
+    return "; ".join(parts)
