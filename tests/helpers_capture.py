@@ -208,3 +208,15 @@ def make_tls_capture(tls13: bool = True, *, server_message: bytes = b"Hello") ->
         return cap
     finally:
         os.close(fd)
+
+
+def pcapng_blocks(data: bytes) -> list[tuple[int, int, bytes]]:
+    """(offset, block type, body) for each block of a little-endian pcapng file."""
+    import struct
+
+    out, off = [], 0
+    while off < len(data):
+        btype, total = struct.unpack_from("<II", data, off)
+        out.append((off, btype, data[off + 8:off + total - 4]))
+        off += total
+    return out

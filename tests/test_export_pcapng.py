@@ -1,0 +1,230 @@
+"""pcapng export: a real TLS session, read back by scapy and by tshark (no key file)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import struct
+import subprocess
+import sys
+
+import pytest
+
+from helpers_capture import (CLIENT_ADDR, CLOSE_MASK, MASKED_HELLO, SERVER_ADDR,
+                             make_tls_capture, pcapng_blocks)
+from wssviz.capture import Capture
+from wssviz.export.pcapng import keylog_text, write_pcapng
+
+needs_tshark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+BIG = 100 * 1024
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["tls13", "tls12"])
+def session(request) -> Capture:
+    return make_tls_capture(request.param)
+
+
+@pytest.fixture(scope="module")
+def big_session() -> Capture:
+    return make_tls_capture(True, server_message=b"x" * BIG)
+
+
+def export(cap: Capture, tmp_path, name="s.pcapng", **kw) -> str:
+    path = str(tmp_path / name)
+    write_pcapng(cap, path, **kw)
+    return path
+
+
+def tcp_walk(path: str, cap: Capture, mss: int = 1460) -> list:
+    """Read the file with scapy and check the TCP story packet by packet.
+
+    Returns the packets.  Checks: handshake, every segment's sequence number
+    is the next byte of its direction, every ACK acknowledges exactly what the
+    other side sent, unacknowledged data within the receiver's window, payloads
+    within the MSS, FIN both ways, and the payload
+    bytes per direction equal the capture's streams.
+    """
+    from scapy.layers.inet import TCP
+    from scapy.utils import rdpcap
+
+    pkts = [p for p in rdpcap(path) if TCP in p]
+    tcps = [p[TCP] for p in pkts]
+    flags = [str(t.flags) for t in tcps]
+    assert flags[:3] == ["S", "SA", "A"]
+    client_port = tcps[0].sport
+    nxt = {}  # next sequence number per source port
+    acked = {}  # the last acknowledgement each port received from its peer
+    window = {}  # the window each port advertises
+    streams = {"c2s": b"", "s2c": b""}
+    fins = []
+    for t in tcps:
+        d = "c2s" if t.sport == client_port else "s2c"
+        other = t.dport
+        payload = bytes(t.payload)
+        if "S" in t.flags:
+            nxt[t.sport] = t.seq + 1
+        else:
+            assert t.seq == nxt[t.sport], f"{d}: seq {t.seq} != expected {nxt[t.sport]}"
+            nxt[t.sport] = (t.seq + len(payload) + ("F" in t.flags)) & 0xFFFFFFFF
+        if "A" in t.flags:
+            assert t.ack == nxt[other], f"{d}: ack {t.ack} != peer's next {nxt[other]}"
+            acked[other] = t.ack
+        window[t.sport] = t.window
+        if payload:  # in flight stays within what the receiver advertised
+            assert (t.seq + len(payload) - acked[t.sport]) & 0xFFFFFFFF <= window[other]
+        assert len(payload) <= mss
+        streams[d] += payload
+        if "F" in t.flags:
+            fins.append(d)
+    assert streams["c2s"] == cap.stream("c2s")
+    assert streams["s2c"] == cap.stream("s2c")
+    assert sorted(fins) == ["c2s", "s2c"]
+    return pkts
+
+
+def test_keylog_text_is_the_nss_key_log(session):
+    text = keylog_text(session)
+    assert text.endswith("\n")
+    assert text.splitlines() == session.keylog
+    labels = {line.split()[0] for line in text.splitlines()}
+    assert ("CLIENT_RANDOM" in labels) or ("CLIENT_TRAFFIC_SECRET_0" in labels)
+    assert keylog_text(Capture()) == ""
+
+
+def test_blocks_put_the_key_log_before_the_packets(session, tmp_path):
+    data = open(export(session, tmp_path), "rb").read()
+    blocks = pcapng_blocks(data)
+    types = [t for _, t, _ in blocks]
+    assert types[0] == 0x0A0D0D0A and 10 in types and 6 in types
+    assert types.index(10) < types.index(6)
+    body = blocks[types.index(10)][2]
+    secrets_type, length = struct.unpack_from("<II", body)
+    assert secrets_type == 0x544C534B  # "TLSK"
+    assert body[8:8 + length].decode() == keylog_text(session)
+
+
+def test_no_key_log_no_secrets_block(tmp_path):
+    cap = Capture(scheme="ws")
+    cap.add_chunk("c2s", 0.001, b"GET / HTTP/1.1\r\n\r\n")
+    data = open(export(cap, tmp_path), "rb").read()
+    assert 10 not in [t for _, t, _ in pcapng_blocks(data)]
+
+
+def test_tcp_story_is_consistent(session, tmp_path):
+    pkts = tcp_walk(export(session, tmp_path), session)
+    from scapy.layers.inet import IP, TCP
+
+    first = pkts[0]
+    assert (first[IP].src, first[TCP].sport) == CLIENT_ADDR
+    assert (first[IP].dst, first[TCP].dport) == SERVER_ADDR
+    # timestamps: the segment carrying each chunk's first byte is stamped started + time
+    data_pkts = [p for p in pkts if len(p[TCP].payload)]
+    assert float(data_pkts[0].time) == pytest.approx(session.started + session.chunks[0].time,
+                                                     abs=1e-6)
+    times = [float(p.time) for p in pkts]
+    assert times == sorted(times)
+
+
+def test_big_chunk_is_split_at_the_mss(big_session, tmp_path):
+    for mss in (1460, 536):
+        pkts = tcp_walk(export(big_session, tmp_path, f"big{mss}.pcapng", mss=mss),
+                        big_session, mss)
+        from scapy.layers.inet import TCP
+        sizes = [len(p[TCP].payload) for p in pkts]
+        assert max(sizes) == mss
+        assert sum(1 for s in sizes if s == mss) >= BIG // mss
+
+
+def test_close_order_and_reset(tmp_path):
+    cap = Capture()
+    cap.add_fact(0.0, "tcp.connect", client=["::1", 40000], server=["::1", 8443])
+    cap.add_chunk("c2s", 0.001, b"a" * 10)
+    cap.add_chunk("s2c", 0.002, b"b" * 20)
+    cap.add_fact(0.003, "tcp.close", by="server", how="fin")
+    from scapy.layers.inet import TCP
+    from scapy.layers.inet6 import IPv6
+
+    pkts = tcp_walk(export(cap, tmp_path, "v6.pcapng"), cap)
+    assert pkts[0][IPv6].src == "::1" and pkts[0][TCP].dport == 8443
+    fins = [(p[TCP].sport, str(p[TCP].flags)) for p in pkts if "F" in p[TCP].flags]
+    assert fins == [(8443, "FA"), (40000, "FA")]  # the server closed first
+
+    cap.events[-1].value["how"] = "reset"
+    from scapy.utils import rdpcap
+    pkts = rdpcap(export(cap, tmp_path, "rst.pcapng"))
+    last = pkts[-1][TCP]
+    assert "R" in last.flags and last.sport == 8443
+    assert not any("F" in p[TCP].flags for p in pkts)
+
+
+def test_defaults_and_file_object(tmp_path):
+    cap = Capture()
+    cap.add_chunk("c2s", 0.0, b"hello")
+    buf = io.BytesIO()
+    write_pcapng(cap, buf)
+    path = export(cap, tmp_path)
+    assert buf.getvalue() == open(path, "rb").read()  # deterministic
+    from scapy.layers.inet import IP, TCP
+    from scapy.utils import rdpcap
+    syn = rdpcap(path)[0]
+    assert (syn[IP].src, syn[TCP].sport, syn[IP].dst, syn[TCP].dport) == (
+        "127.0.0.1", 50000, "127.0.0.1", 443)
+    with pytest.raises(ValueError, match="MSS"):
+        write_pcapng(cap, io.BytesIO(), mss=0)
+
+
+def test_importing_does_not_import_scapy():
+    code = ("import sys, wssviz.export.pcapng, wssviz.pcap_import; "
+            "sys.exit(any(m == 'scapy' or m.startswith('scapy.') for m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# --- tshark: an independent reader, given no key file -----------------------------
+
+
+def tshark(path: str, *args: str) -> list[list[str]]:
+    out = subprocess.run(["tshark", "-r", path, "-o", "tcp.desegment_tcp_streams:TRUE",
+                          "-o", "tls.desegment_ssl_records:TRUE", *args],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    return [line.split("\t") for line in out.splitlines()]
+
+
+WS_FIELDS = ("-Y", "websocket", "-T", "fields", "-e", "websocket.opcode", "-e", "websocket.mask",
+             "-e", "websocket.masking_key", "-e", "websocket.payload.text",
+             "-e", "websocket.payload.close.status_code")
+
+
+@needs_tshark
+def test_tshark_decrypts_and_shows_the_frames(session, tmp_path):
+    rows = tshark(export(session, tmp_path), *WS_FIELDS)
+    assert rows == [
+        ["1", "1", MASKED_HELLO[2:6].hex(), "Hello", ""],
+        ["1", "0", "", "Hello", ""],
+        ["8", "1", CLOSE_MASK.hex(), "", "1000"],
+        ["8", "0", "", "", "1000"],
+    ]
+
+
+@needs_tshark
+def test_tshark_sees_a_clean_tcp_connection(session, big_session, tmp_path):
+    for cap, name in ((session, "s.pcapng"), (big_session, "big.pcapng")):
+        path = export(cap, tmp_path, name)
+        # no expert flags: previous segment not captured, ACKed unseen, retransmission,
+        # out of order, window full, ...
+        assert tshark(path, "-Y", "tcp.analysis.flags", "-T", "fields", "-e", "frame.number") == []
+        rows = tshark(path, "-T", "fields", "-e", "tcp.srcport", "-e", "tcp.seq",
+                      "-e", "tcp.ack", "-e", "tcp.len")
+        sent = {"c2s": 0, "s2c": 0}
+        for sport, seq, ack, length in rows[3:-3]:  # data and ACKs (relative numbers)
+            d = "c2s" if int(sport) == CLIENT_ADDR[1] else "s2c"
+            assert int(seq) == 1 + sent[d]
+            sent[d] += int(length)
+        assert sent == {"c2s": len(cap.stream("c2s")), "s2c": len(cap.stream("s2c"))}
+
+
+@needs_tshark
+def test_tshark_reassembles_the_big_frame(big_session, tmp_path):
+    rows = tshark(export(big_session, tmp_path, "big.pcapng"), "-Y", "websocket.opcode == 1",
+                  "-T", "fields", "-e", "websocket.mask", "-e", "websocket.payload.text")
+    assert rows[0] == ["1", "Hello"]
+    assert rows[1] == ["0", "x" * BIG]
