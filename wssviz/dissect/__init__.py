@@ -1,1 +1,105 @@
+"""Dissect: the single place where raw material becomes Steps.
 
+``Dissector`` is incremental: feed it a Capture's events one at a time (a live
+session does, as the pair moves bytes) and it returns the Steps each event
+completes; ``finish()`` flushes what the end of the connection decides.
+``dissect(capture)`` runs a whole Capture through it, which is how recordings
+and imported captures are rebuilt: live, replayed and imported sessions go
+through the same code and cannot drift apart.
+
+Steps already returned are never changed by later events.
+"""
+
+from __future__ import annotations
+
+from wssviz.capture import Capture, Chunk, Event, Fact
+from wssviz.dissect.build import StepMaker
+from wssviz.steps import Field, Step, computed
+
+
+class Dissector:
+    def __init__(self, capture: Capture) -> None:
+        from wssviz.dissect.app import AppLayer
+
+        self.capture = capture
+        self.maker = StepMaker()
+        self.app = AppLayer(capture.scheme, self.maker)
+        self.tls = None
+        if capture.scheme == "wss":
+            from wssviz.dissect.tls import TLSLayer
+
+            self.tls = TLSLayer(capture, self.maker, self.app.feed)
+        self.time = 0.0
+        self.finished = False
+
+    def feed(self, event: Event) -> list[Step]:
+        self.time = event.time
+        if isinstance(event, Chunk):
+            if self.tls is not None:
+                return self.tls.feed(event.direction, event.data, event.time)
+            return self.app.feed(event.direction, event.data, event.data, event.time)
+        return self._fact(event)
+
+    def finish(self) -> list[Step]:
+        if self.finished:
+            return []
+        self.finished = True
+        steps: list[Step] = []
+        if self.tls is not None:
+            steps += self.tls.finish(self.time)
+        steps += self.app.finish(self.time)
+        return steps
+
+    # -- local facts -----------------------------------------------------------
+
+    def _fact(self, fact: Fact) -> list[Step]:
+        v = fact.value
+        make = self.maker.make
+        if fact.name == "tcp.connect":
+            c, s = v.get("client", ["?", 0]), v.get("server", ["?", 0])
+            fields = [computed("client", f"{c[0]}:{c[1]}"), computed("server", f"{s[0]}:{s[1]}"),
+                      computed("host name", self.capture.server_name),
+                      computed("scheme", f"{self.capture.scheme}://")]
+            summary = (f"client {c[0]}:{c[1]} → server {s[0]}:{s[1]}: "
+                       f"SYN, SYN-ACK, ACK; {self.capture.server_name} is reached on loopback")
+            return [make("tcp.connect", "c2s", "TCP connection opened", summary, fields=fields,
+                         time=fact.time)]
+        if fact.name == "tcp.close":
+            by = v.get("by", "client")
+            steps = self.finish()
+            direction = "c2s" if by == "client" else "s2c"
+            how = v.get("how", "fin")
+            summary = (f"the {by} closes the TCP connection first (FIN), then the other side"
+                       if how == "fin" else f"the {by} drops the connection ({how})")
+            steps.append(make("tcp.close", direction, "TCP connection closed", summary,
+                              fields=[computed("closed first by", by), computed("how", how)],
+                              status="ok" if how == "fin" else "warning", time=fact.time))
+            return steps
+        if fact.name == "tls.verdict":
+            return self.tls.on_verdict(v, fact.time) if self.tls is not None else []
+        if fact.name in ("error", "ws.abort"):
+            by = v.get("by", "client")
+            layer = v.get("layer", "ws")
+            rule = v.get("rule") or v.get("reason") or "unspecified"
+            fields = [computed("layer", layer), computed("rule", str(rule)),
+                      computed("rfc", v.get("rfc", "")), computed("offset", str(v.get("offset", "none"))),
+                      computed("by", by), computed("action", v.get("action", "gave up"))]
+            if v.get("detail"):
+                fields.append(computed("detail", str(v["detail"])))
+            direction = by if by in ("client", "server") else "client"
+            return [make("error", direction, f"{layer}: {by} gives up", f"{by}: {rule}",
+                         fields=fields, status="error", time=fact.time)]
+        return []
+
+
+def dissect(capture: Capture) -> list[Step]:
+    """Every Step of a whole Capture."""
+    d = Dissector(capture)
+    steps: list[Step] = []
+    for ev in capture.events:
+        steps += d.feed(ev)
+    steps += d.finish()
+    return steps
+
+
+__all__ = ["Dissector", "dissect", "Field", "Step"]

@@ -1,0 +1,68 @@
+"""The text views: ``--plain`` (a numbered walkthrough for people) and ``--json``.
+
+Both render Steps only.  ``--json`` prints exactly the Step keys of DESIGN.md §2,
+one Step per line.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import TextIO
+
+from wssviz.steps import Field, Step
+
+ARROWS = {"c2s": "client ──► server", "s2c": "client ◄── server",
+          "client": "client (local)", "server": "server (local)"}
+MAX_FIELDS = 14  # key fields shown per step in --plain
+
+
+def _key_fields(step: Step) -> list[tuple[str, str]]:
+    """The fields worth a line: the message's own children, not record framing."""
+    out: list[tuple[str, str]] = []
+    for f in step.fields:
+        if f.name in ("record", "tls version", "decrypted with", "xor lane"):
+            continue
+        if f.children and f.of == "data" and step.layer == "tls":
+            for c in f.children:
+                if c.name in ("handshake type", "length"):
+                    continue
+                out.append((c.name, c.value))
+        elif f.name == "headers":
+            out.extend((c.name, c.value) for c in f.children)
+        else:
+            out.append((f.name, f.value))
+    return out
+
+
+def format_step(step: Step, lang: str = "en", scheme: str = "wss", explain: bool = True) -> str:
+    lines = [f"[{step.index}] {ARROWS[step.direction]}  {step.title}"
+             + ("" if step.status == "ok" else f"  ({step.status.upper()})"),
+             f"    {step.summary}"]
+    kf = _key_fields(step)
+    for name, value in kf[:MAX_FIELDS]:
+        value = value if len(value) <= 100 else value[:97] + "…"
+        lines.append(f"      {name}: {value}")
+    if len(kf) > MAX_FIELDS:
+        lines.append(f"      … {len(kf) - MAX_FIELDS} more fields (see --json)")
+    if step.wire:
+        lines.append(f"    on the wire: {len(step.wire)} bytes"
+                     + ("" if step.wire == step.data else f", {len(step.data)} bytes in the clear"))
+    if explain:
+        from wssviz.explain import explain as explain_step
+
+        e = explain_step(step, lang, scheme=scheme)
+        for label, text in (("What", e.what), ("Why", e.why), ("Eavesdropper", e.eavesdropper)):
+            if text:
+                lines.append(textwrap.fill(f"{label}: {text}", 100, initial_indent="    ",
+                                           subsequent_indent="      "))
+        if e.rfc:
+            lines.append(f"    See: {e.rfc}")
+    return "\n".join(lines)
+
+
+def write_json(step: Step, out: TextIO) -> None:
+    out.write(step.to_json() + "\n")
+
+
+def write_plain(step: Step, out: TextIO, lang: str = "en", scheme: str = "wss") -> None:
+    out.write(format_step(step, lang, scheme) + "\n\n")

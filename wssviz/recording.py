@@ -1,0 +1,110 @@
+"""Recordings: a Capture saved as a versioned JSON document.
+
+A recording stores raw material only (flights with direction and time, the key
+log, the trust anchors, the wall-clock start, OpenSSL's verdicts and the
+scenario settings) and never Steps: loading one rebuilds every Step through
+Dissect, so a replay prints exactly what the live run printed, on another
+machine, in another time zone, long after the certificates expired (they are
+judged at ``started``, not at replay time).
+
+Format (version 1), documented in docs/recording-format.md::
+
+    {"format": "wssviz-recording", "version": 1,
+     "scheme": "wss", "server_name": "server.example.com",
+     "started": 1795683321.123456,          # seconds since the epoch, UTC
+     "settings": {...}, "trust": ["-----BEGIN CERTIFICATE-----..."],
+     "keylog": ["CLIENT_HANDSHAKE_TRAFFIC_SECRET <random> <secret>", ...],
+     "events": [{"t": 0.0, "fact": "tcp.connect", "value": {...}},
+                {"t": 0.000412, "dir": "c2s", "hex": "1603010200..."}, ...]}
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from wssviz.capture import Capture, Chunk, Fact
+
+FORMAT = "wssviz-recording"
+VERSION = 1
+
+
+class RecordingError(Exception):
+    """A recording that cannot be read: says where and why."""
+
+
+def to_document(capture: Capture) -> dict[str, Any]:
+    events: list[dict[str, Any]] = []
+    for e in capture.events:
+        if isinstance(e, Chunk):
+            events.append({"t": e.time, "dir": e.direction, "hex": e.data.hex()})
+        else:
+            events.append({"t": e.time, "fact": e.name, "value": e.value})
+    return {"format": FORMAT, "version": VERSION, "scheme": capture.scheme,
+            "server_name": capture.server_name, "started": capture.started,
+            "settings": capture.settings, "trust": capture.trust, "keylog": capture.keylog,
+            "events": events}
+
+
+def save(capture: Capture, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(to_document(capture), indent=1) + "\n", encoding="utf-8")
+
+
+def migrate(doc: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older document up to VERSION (each step one version forward)."""
+    version = doc.get("version")
+    if not isinstance(version, int):
+        raise RecordingError("recording: 'version' is missing or not a number")
+    if version > VERSION:
+        raise RecordingError(f"recording: version {version} is newer than this wssviz reads ({VERSION})")
+    # Version 1 is the first; later versions add their upgrade steps here, e.g.
+    # if version == 1: doc = _v1_to_v2(doc); version = 2
+    return doc
+
+
+def from_document(doc: Any) -> Capture:
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise RecordingError(f"recording: not a {FORMAT} document (the 'format' key is missing or wrong)")
+    doc = migrate(doc)
+    cap = Capture(scheme=_get(doc, "scheme", str), server_name=_get(doc, "server_name", str),
+                  started=float(_get(doc, "started", (int, float))), settings=doc.get("settings") or {},
+                  trust=list(_get(doc, "trust", list)), keylog=list(_get(doc, "keylog", list)))
+    if cap.scheme not in ("ws", "wss"):
+        raise RecordingError(f"recording: scheme must be ws or wss, not {cap.scheme!r}")
+    for i, e in enumerate(_get(doc, "events", list)):
+        where = f"recording: events[{i}]"
+        if not isinstance(e, dict) or not isinstance(e.get("t"), (int, float)):
+            raise RecordingError(f"{where}: needs a number 't'")
+        if "dir" in e:
+            if e["dir"] not in ("c2s", "s2c"):
+                raise RecordingError(f"{where}: 'dir' must be c2s or s2c")
+            try:
+                data = bytes.fromhex(e.get("hex", ""))
+            except (ValueError, TypeError) as exc:
+                raise RecordingError(f"{where}: 'hex' is not hexadecimal ({exc})") from None
+            cap.events.append(Chunk(e["dir"], float(e["t"]), data))
+        elif "fact" in e:
+            cap.events.append(Fact(float(e["t"]), str(e["fact"]), dict(e.get("value") or {})))
+        else:
+            raise RecordingError(f"{where}: neither bytes ('dir', 'hex') nor a fact")
+    return cap
+
+
+def _get(doc: dict, key: str, kind: Any) -> Any:
+    if key not in doc or not isinstance(doc[key], kind):
+        raise RecordingError(f"recording: '{key}' is missing or of the wrong type")
+    return doc[key]
+
+
+def load(path: str | Path) -> Capture:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecordingError(f"recording: cannot read {path}: {exc}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordingError(f"recording: {path} is not JSON: {exc.msg} at line {exc.lineno}, "
+                             f"column {exc.colno} (offset {exc.pos})") from None
+    return from_document(doc)
