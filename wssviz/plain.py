@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 from typing import TextIO
 
-from wssviz.steps import Field, Step
+from wssviz.steps import Step
 
 ARROWS = {"c2s": "client ──► server", "s2c": "client ◄── server",
           "client": "client (local)", "server": "server (local)"}

@@ -23,7 +23,7 @@ from typing import Callable
 from wssviz.capture import Capture
 from wssviz.core import tls_records as tr
 from wssviz.dissect import decrypt, names, x509
-from wssviz.dissect.build import StepMaker, elide, record_fields
+from wssviz.dissect.build import StepMaker, record_fields
 from wssviz.dissect.tls_messages import describe_alert, describe_ccs, describe_handshake
 from wssviz.steps import Field, Step, computed
 
