@@ -1,0 +1,37 @@
+"""The ``g`` screen: type a step number, Enter goes there."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from wssviz.ui.texts import t
+
+
+class GotoScreen(ModalScreen[int | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, lang: str = "en", last: int = 0) -> None:
+        super().__init__()
+        self.lang = lang
+        self.last = last
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="goto-box"):
+            yield Static(Text(f"{t('goto_prompt', self.lang)} (0–{self.last})"))
+            yield Input(type="integer", id="goto-input")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        try:
+            self.dismiss(int(event.value))
+        except ValueError:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,54 @@
+"""The ``?`` help screen: every key and what it does."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from wssviz.ui.texts import t
+
+#: (keys shown, text key) in the order the help lists them.
+KEYS = (
+    ("→  Space  n", "key_next"),
+    ("←  p", "key_previous"),
+    ("Home", "key_first"),
+    ("End", "key_last"),
+    ("g", "key_goto"),
+    ("Tab  Shift+Tab  1-6", "key_pane"),
+    ("a", "key_autoplay"),
+    ("+  -", "key_faster"),
+    ("r", "key_restart"),
+    ("F5", "key_present"),
+    ("t", "key_theme"),
+    ("Ctrl+P", "key_palette"),
+    ("?", "key_help"),
+    ("q", "key_quit"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def __init__(self, lang: str = "en") -> None:
+        super().__init__()
+        self.lang = lang
+
+    def compose(self) -> ComposeResult:
+        table = Table(title=t("help_title", self.lang), show_header=False, box=None, padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for keys, key in KEYS:
+            label = t(key, self.lang)
+            if key == "key_faster":
+                label = f"{t('key_faster', self.lang)} / {t('key_slower', self.lang)}"
+            table.add_row(Text(keys), Text(label))
+        with VerticalScroll(id="help-box"):
+            yield Static(table)
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

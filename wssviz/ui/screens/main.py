@@ -1,0 +1,402 @@
+"""The stepping screen: the ladder, the step heading, the detail panes.
+
+Theory of operation.  ``index`` is the step on show.  Moving to a step already
+produced only changes what is shown.  Moving past the last step produced asks
+the session for it: ``Session.ensure`` blocks, so it runs in a thread worker
+(group "drive") while the ladder shows the frontier as "working…"; repeated
+presses raise the target instead of queueing workers.  The worker hands back
+through ``call_from_thread`` with the generation it started in, so an answer
+from before a restart is dropped.  Any exception in a worker becomes a red
+status line and a notification; the app keeps running with what it has.
+
+Only the visible pane (and the wide-screen explanation aside) is rendered on
+each move; the others render when they come forward.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from wssviz.ui.model import PANES, pane_for, scheme_of
+from wssviz.ui.screens.goto import GotoScreen
+from wssviz.ui.screens.help import HelpScreen
+from wssviz.ui.texts import t
+from wssviz.ui.widgets.accept import AcceptPane
+from wssviz.ui.widgets.base import Pane, View
+from wssviz.ui.widgets.explain import ExplainPane, explanation_text
+from wssviz.ui.widgets.frames import FramesPane
+from wssviz.ui.widgets.hexpane import HexPane
+from wssviz.ui.widgets.timeline import Timeline
+from wssviz.ui.widgets.tls import TlsPane
+from wssviz.ui.widgets.upgrade import UpgradePane
+
+if TYPE_CHECKING:
+    from wssviz.ui.app import WssvizApp
+
+PANE_CLASSES: dict[str, type[Pane]] = {
+    "tls": TlsPane, "upgrade": UpgradePane, "accept": AcceptPane,
+    "frames": FramesPane, "hex": HexPane, "explain": ExplainPane,
+}
+SPEEDS = (0.5, 1.0, 2.0, 3.0, 5.0)  # seconds per step in auto-play
+WIDE = 150  # columns from which the explanation also sits beside the panes
+
+
+def make_bindings(lang: str) -> list[Binding]:
+    def d(key: str) -> str:
+        return t(key, lang)
+
+    return [
+        Binding("right,space,n", "next", d("key_next"), priority=True, key_display="→"),
+        Binding("left,p", "previous", d("key_previous"), priority=True, key_display="←"),
+        Binding("home", "first", d("key_first"), show=False, priority=True),
+        Binding("end", "last", d("key_last"), show=False, priority=True),
+        Binding("g", "goto", d("key_goto")),
+        Binding("tab", "pane(1)", d("key_pane"), priority=True),
+        Binding("shift+tab", "pane(-1)", d("key_pane"), show=False, priority=True),
+        *[Binding(str(i + 1), f"show_pane('{p}')", t(f"pane_{p}", lang), show=False)
+          for i, p in enumerate(PANES)],
+        Binding("a", "autoplay", d("key_autoplay")),
+        Binding("plus,equals_sign", "speed(-1)", d("key_faster"), show=False),
+        Binding("minus", "speed(1)", d("key_slower"), show=False),
+        Binding("r", "restart", d("key_restart")),
+        Binding("f5", "present", d("key_present")),
+        Binding("t", "theme", d("key_theme"), show=False),
+        Binding("question_mark", "help", d("key_help"), key_display="?"),
+        Binding("q", "quit", d("key_quit")),
+    ]
+
+
+class StepScreen(Screen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+
+    def __init__(self, lang: str = "en") -> None:
+        super().__init__()
+        self.lang = lang
+        self.index = -1
+        self._gen = 0  # bumped by restart; stale worker answers are dropped
+        self._want = 0
+        self._busy = False
+        self._lock = threading.Lock()  # one call into the session at a time
+        self._rendered: dict[str, tuple[int, int]] = {}
+        self._auto: Timer | None = None
+        self._speed = 2
+        self._note: Text | None = None
+
+    @property
+    def wapp(self) -> "WssvizApp":
+        return self.app  # type: ignore[return-value]
+
+    # -- layout --------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="titlebar")
+        with Horizontal(id="body"):
+            with Vertical(id="ladder"):
+                yield Static(id="ladder-head")
+                yield Timeline(id="timeline")
+            with Vertical(id="detail"):
+                yield Static(id="stephead")
+                with Horizontal(id="panes-row"):
+                    with TabbedContent(id="panes"):
+                        for p in PANES:
+                            with TabPane(t(f"pane_{p}", self.lang), id=f"tab-{p}"):
+                                yield PANE_CLASSES[p](id=f"pane-{p}")
+                    with VerticalScroll(id="aside"):
+                        yield Static(id="aside-body")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        session = self.wapp.session
+        title = Text(session.title or "wssviz", "bold")
+        if session.goal:
+            title.append("  ·  " + session.goal, "not bold")
+        self.query_one("#titlebar", Static).update(title)
+        self._ladder_head()
+        timeline = self.query_one(Timeline)
+        timeline.next_label = t("timeline_next", self.lang)
+        timeline.busy_label = t("timeline_busy", self.lang)
+        if self.wapp.present:
+            self.action_present()
+        self.go(0)
+
+    def _ladder_head(self) -> None:
+        head = self.query_one("#ladder-head", Static)
+        width = max(self.query_one("#ladder").size.width, 20)
+        left, right = t("timeline_client", self.lang), t("timeline_server", self.lang)
+        text = Text("    " + left, "bold")
+        text.append(right.rjust(max(width - 4 - len(left) - 1, 1)))
+        head.update(text)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._ladder_head)
+        self.call_after_refresh(self._render_active)
+
+    # -- moving --------------------------------------------------------------
+
+    def go(self, index: int) -> None:
+        """Show step ``index``, asking the session for it if it is not there yet."""
+        session = self.wapp.session
+        steps = session.steps
+        index = max(index, 0)
+        if index < len(steps):
+            self._busy = False if not self._busy else self._busy
+            self._show(index)
+            return
+        if session.finished:
+            if steps and self.index != len(steps) - 1:
+                self._show(len(steps) - 1)
+            else:
+                self._set_note(Text(t("status_end", self.lang), "italic"))
+                self.bell()
+            return
+        self._want = index
+        if not self._busy:
+            self._busy = True
+            self._drive(self._gen)
+        self._refresh_ladder()
+        self._status()
+
+    @work(thread=True, group="drive", exit_on_error=False)
+    def _drive(self, gen: int) -> None:
+        session = self.wapp.session
+        try:
+            with self._lock:
+                while True:
+                    want = self._want
+                    n = session.ensure(want)
+                    if gen != self._gen or self._want <= want or n <= want or session.finished:
+                        break
+            self.app.call_from_thread(self._arrived, gen)
+        except Exception as exc:  # noqa: BLE001 - shown on screen, never a crash
+            self.app.call_from_thread(self._failed, gen, exc)
+
+    def _arrived(self, gen: int) -> None:
+        if gen != self._gen:
+            return
+        self._busy = False
+        steps = self.wapp.session.steps
+        if not steps:
+            self._refresh_ladder()
+            self._status()
+            return
+        self._show(min(self._want, len(steps) - 1))
+
+    def _failed(self, gen: int, exc: BaseException) -> None:
+        if gen != self._gen:
+            return
+        self._busy = False
+        message = t("status_failed", self.lang).format(error=f"{type(exc).__name__}: {exc}")
+        self._set_note(Text(message, "bold red"))
+        self.notify(Text(message).plain, severity="error", markup=False, timeout=8)
+        self._stop_auto()
+        self._refresh_ladder()
+
+    def _refresh_ladder(self) -> None:
+        session = self.wapp.session
+        self.query_one(Timeline).show(session.steps, self.index, not session.finished, self._busy)
+
+    def _show(self, index: int) -> None:
+        steps = self.wapp.session.steps
+        self.index = index
+        self._note = None
+        step = steps[index]
+        self._refresh_ladder()
+        head = Text()
+        head.append(f"{step.index}  ", "bold")
+        head.append(step.title, "bold")
+        arrow = {"c2s": "  client → server", "s2c": "  server → client",
+                 "client": "  on the client", "server": "  on the server"}[step.direction]
+        head.append(arrow, "dim")
+        head.append(f"  {step.time:.6f} s\n", "dim")
+        head.append(step.summary, "red" if step.status == "error" else
+                    "yellow" if step.status == "warning" else "")
+        self.query_one("#stephead", Static).update(head)
+        self._status()
+        tabs = self.query_one("#panes", TabbedContent)
+        wanted = f"tab-{pane_for(step)}"
+        if tabs.active != wanted:
+            tabs.active = wanted  # TabActivated renders it
+        self._render_active()
+
+    def _view(self) -> View:
+        session = self.wapp.session
+        steps = session.steps
+        return View(steps, self.index, self.lang, scheme_of(session, steps))
+
+    def _render_active(self) -> None:
+        if self.index < 0:
+            return
+        tabs = self.query_one("#panes", TabbedContent)
+        pid = (tabs.active or "tab-explain").removeprefix("tab-")
+        view = self._view()
+        if self._rendered.get(pid) != (self._gen, self.index):
+            pane = self.query_one(f"#pane-{pid}", Pane)
+            try:
+                pane.show(view)
+            except Exception as exc:  # noqa: BLE001 - a bad step must not end the app
+                self._set_note(Text(f"{pid} pane: {type(exc).__name__}: {exc}", "bold red"))
+            self._rendered[pid] = (self._gen, self.index)
+        aside = self.query_one("#aside")
+        aside.display = self.has_class("-wide") and pid != "explain" and not self.has_class("-present")
+        if aside.display:
+            try:
+                body = explanation_text(view)
+            except Exception as exc:  # noqa: BLE001
+                body = Text(f"{type(exc).__name__}: {exc}", "bold red")
+            self.query_one("#aside-body", Static).update(body)
+
+    @on(TabbedContent.TabActivated, "#panes")
+    def _tab_activated(self) -> None:
+        self._render_active()
+
+    @on(Timeline.Chosen)
+    def _chosen(self, event: Timeline.Chosen) -> None:
+        self.go(event.index)
+
+    # -- status --------------------------------------------------------------
+
+    def _set_note(self, note: Text | None) -> None:
+        self._note = note
+        self._status()
+
+    def _status(self) -> None:
+        session = self.wapp.session
+        n = len(session.steps)
+        total = str(n) if session.finished else t("status_more", self.lang).format(total=n)
+        text = Text()
+        if self.index >= 0:
+            text.append(t("status_step", self.lang).format(n=self.index, total=total), "bold")
+        if self._busy:
+            text.append("   " + t("status_working", self.lang), "yellow")
+        if self._auto is not None:
+            text.append("   ▶ " + t("status_autoplay", self.lang).format(seconds=SPEEDS[self._speed]),
+                        "green")
+        if self._note is not None:
+            text.append("   ")
+            text.append_text(self._note)
+        self.query_one("#status", Static).update(text)
+
+    # -- actions -------------------------------------------------------------
+
+    def action_next(self) -> None:
+        self.go((self._want if self._busy else self.index) + 1)
+
+    def action_previous(self) -> None:
+        if self.index > 0:
+            self.go(self.index - 1)
+
+    def action_first(self) -> None:
+        self.go(0)
+
+    def action_last(self) -> None:
+        session = self.wapp.session
+        last = len(session.steps) - 1
+        if self.index < last or session.finished:
+            self.go(last)
+        else:
+            self.go(1 << 30)  # at the frontier of a live session: drive it to its end
+
+    def action_goto(self) -> None:
+        def done(value: int | None) -> None:
+            if value is not None:
+                self.go(value)
+
+        last = len(self.wapp.session.steps) - 1
+        self.app.push_screen(GotoScreen(self.lang, max(last, 0)), done)
+
+    def action_pane(self, delta: int) -> None:
+        tabs = self.query_one("#panes", TabbedContent)
+        pid = (tabs.active or "tab-tls").removeprefix("tab-")
+        self.action_show_pane(PANES[(PANES.index(pid) + delta) % len(PANES)])
+
+    def action_show_pane(self, pid: str) -> None:
+        self.query_one("#panes", TabbedContent).active = f"tab-{pid}"
+
+    def action_autoplay(self) -> None:
+        if self._auto is not None:
+            self._stop_auto()
+        else:
+            self._auto = self.set_interval(SPEEDS[self._speed], self._tick)
+        self._status()
+
+    def _stop_auto(self) -> None:
+        if self._auto is not None:
+            self._auto.stop()
+            self._auto = None
+        self._status()
+
+    def _tick(self) -> None:
+        if self._busy:
+            return
+        session = self.wapp.session
+        if session.finished and self.index >= len(session.steps) - 1:
+            self._stop_auto()
+            return
+        self.action_next()
+
+    def action_speed(self, delta: int) -> None:
+        self._speed = min(max(self._speed + delta, 0), len(SPEEDS) - 1)
+        if self._auto is not None:
+            self._auto.stop()
+            self._auto = self.set_interval(SPEEDS[self._speed], self._tick)
+        self._status()
+
+    def action_restart(self) -> None:
+        self._stop_auto()
+        self._gen += 1
+        self._busy = True
+        self._status()
+        self._restart(self._gen)
+
+    @work(thread=True, group="restart", exit_on_error=False)
+    def _restart(self, gen: int) -> None:
+        app = self.wapp
+        try:
+            with self._lock:
+                if app.session_factory is not None:
+                    session = app.session_factory()
+                else:
+                    session = app.session
+                    session.restart()
+            self.app.call_from_thread(self._restarted, gen, session)
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self._failed, gen, exc)
+
+    def _restarted(self, gen: int, session) -> None:
+        if gen != self._gen:
+            return
+        self.wapp.session = session
+        self._busy = False
+        self._rendered.clear()
+        self.index = -1
+        self.go(0)
+        self._set_note(Text(t("status_restarted", self.lang), "green"))
+
+    def action_present(self) -> None:
+        self.toggle_class("-present")
+        self.wapp.apply_theme(present=self.has_class("-present"))
+        self.query_one(Timeline).clear_cache()
+        self._rendered.clear()
+        self._render_active()
+
+    def action_theme(self) -> None:
+        self.wapp.dark = not self.wapp.dark
+        self.wapp.apply_theme(present=self.has_class("-present"))
+        self.query_one(Timeline).clear_cache()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self.lang))
+
+    def action_quit(self) -> None:
+        self.app.exit(0)

@@ -1,0 +1,43 @@
+"""The Explanation pane: what just happened, why, what an eavesdropper sees, the RFC."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from wssviz.explain import explain
+from wssviz.ui.widgets.base import Pane, View
+
+
+def explanation_text(view: View) -> Text:
+    """The explanation of the current step as plain Text (catalog text is not markup)."""
+    step = view.step
+    e = explain(step, view.lang, scheme=view.scheme)
+    out = Text()
+    out.append(e.title or step.title, "bold")
+    out.append("\n")
+    out.append(step.summary, "italic")
+    out.append("\n")
+    for key, body in (("explain_what", e.what), ("explain_why", e.why),
+                      ("explain_eavesdropper", e.eavesdropper), ("explain_rfc", e.rfc)):
+        if body:
+            out.append("\n")
+            out.append(view.t(key), "bold underline")
+            out.append("\n")
+            out.append(body)
+            out.append("\n")
+    return out
+
+
+class ExplainPane(Pane):
+    pane_id = "explain"
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(id="explain-body", classes="pane-body")
+
+    def show(self, view: View) -> None:
+        self.query_one("#explain-body", Static).update(explanation_text(view))

@@ -1,0 +1,94 @@
+"""The Frames pane: one WebSocket frame's header bits, payload and XOR lane.
+
+Values come from the ``ws.frame`` step's fields: FIN, RSV1-3, opcode, MASK, the
+length form used, the masking key, the unmasked payload (plain Text: a peer's
+close reason is never markup) and the XOR lane the dissector lists.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from wssviz.ui.model import clip, latest
+from wssviz.ui.widgets.base import Pane, View
+
+HEADER = ("FIN", "RSV1", "RSV2", "RSV3", "opcode", "MASK", "payload length",
+          "extended payload length", "masking key")
+PAYLOAD = ("unmasked payload", "application data", "inflated payload", "close code",
+           "close reason", "message", "problem")
+HEADER_HEX_LIMIT = 14  # a frame header is at most 14 bytes
+
+
+def frame_renderable(view: View):
+    frame = latest(view.steps, view.index, kinds=("ws.frame",))
+    if frame is None:
+        return Text(view.t("frames_none"), "italic")
+    parts: list = []
+    head = Text()
+    if frame.index != view.index:
+        head.append(view.t("frames_showing", n=frame.index) + "\n", "dim")
+        head.append(f"{frame.index}  {frame.title}", "bold")
+        head.append("  " + frame.summary + "\n")
+        parts.append(head)
+
+    payload = frame.find("payload")
+    header_end = payload.start if payload is not None and payload.of == "data" else None
+    table = Table(title=view.t("frames_header"), title_justify="left", show_header=False,
+                  box=None, padding=(0, 1), expand=False)
+    table.add_column(style="bold")
+    table.add_column()
+    if header_end is not None:
+        raw = frame.data[:min(header_end, HEADER_HEX_LIMIT)]
+        table.add_row(Text("bytes"), Text(" ".join(f"{b:08b}" for b in raw[:2]) +
+                                          ("  " + raw[2:].hex(" ") if len(raw) > 2 else ""), "dim"))
+    for name in HEADER:
+        value = frame.value(name)
+        if value is not None:
+            table.add_row(Text(name), Text(clip(value), "cyan"))
+    parts.append(table)
+
+    body = Text()
+    body.append("\n" + view.t("frames_payload") + "\n", "bold underline")
+    for name in PAYLOAD:
+        value = frame.value(name)
+        if value is not None:
+            body.append(f"{name}: ", "bold")
+            body.append(clip(value, 2000) + "\n", "green")
+    if payload is not None:
+        body.append(f"payload: {payload.end - payload.start:,} bytes", "bold")
+        body.append(f"  [data {payload.start}:{payload.end}]\n", "dim")
+    parts.append(body)
+
+    lane = frame.find("xor lane")
+    masked = (frame.value("MASK", "") or "").strip().startswith("1")
+    if lane is not None and lane.children:
+        lt = Table(title=view.t("frames_lane"), title_justify="left", show_header=False,
+                   box=None, padding=(0, 1))
+        lt.add_column(style="dim", justify="right")
+        lt.add_column(style="cyan")
+        for c in lane.children[:64]:
+            lt.add_row(Text(c.name), Text(clip(c.value)))
+        parts.append(lt)
+        total = payload.end - payload.start if payload is not None else len(lane.children)
+        if total > len(lane.children):
+            parts.append(Text(view.t("frames_lane_more", shown=len(lane.children), total=f"{total:,}"),
+                              "dim italic"))
+    if not masked:
+        parts.append(Text("\n" + view.t("frames_unmasked"), "italic"))
+    return Group(*parts)
+
+
+class FramesPane(Pane):
+    pane_id = "frames"
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(id="frames-body", classes="pane-body")
+
+    def show(self, view: View) -> None:
+        self.query_one("#frames-body", Static).update(frame_renderable(view))

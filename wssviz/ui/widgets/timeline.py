@@ -1,0 +1,170 @@
+"""The timeline: every step as one rung of a client ↔ server ladder.
+
+Messages are arrows in their direction between the two rails; local computations
+sit against their own side's rail; errors are red; the current step is
+highlighted; steps after it (and the live frontier, not yet taken) are dim.
+Only the visible rows are drawn (Line API), so a long session costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from wssviz.steps import Step
+
+NUMBER_WIDTH = 4  # "123 "
+
+
+def ladder_text(step: Step, width: int) -> Text:
+    """One rung for ``step`` in ``width`` cells: number, rails and arrow or mark."""
+    inner = max(width - NUMBER_WIDTH - 2, 6)
+    title = step.title.replace("\n", " ")
+    room = inner - 4
+    if len(title) > room:
+        title = title[: max(room - 1, 1)] + "…"
+    d = step.direction
+    if d == "c2s":
+        body = f"─ {title} "
+        body = body + "─" * (inner - len(body) - 1) + "▶"
+    elif d == "s2c":
+        body = f" {title} ─"
+        body = "◀" + "─" * (inner - len(body) - 1) + body
+    elif d == "client":
+        body = f"◆ {title}".ljust(inner)
+    else:
+        body = f"{title} ◆".rjust(inner)
+    text = Text(no_wrap=True, overflow="crop")
+    text.append(f"{step.index:>3} ", "dim")
+    text.append("│")
+    text.append(body)
+    text.append("│")
+    return text
+
+
+def frontier_text(width: int, label: str) -> Text:
+    inner = max(width - NUMBER_WIDTH - 2, 6)
+    label = f"· · · {label} · · ·"[:inner]
+    text = Text(no_wrap=True, overflow="crop")
+    text.append(" " * NUMBER_WIDTH)
+    text.append("│" + label.center(inner) + "│")
+    return text
+
+
+class Timeline(ScrollView, can_focus=True):
+    """The ladder of steps; click a rung to go to it."""
+
+    COMPONENT_CLASSES = {
+        "timeline--current",
+        "timeline--future",
+        "timeline--error",
+        "timeline--warning",
+        "timeline--local",
+        "timeline--frontier",
+    }
+
+    DEFAULT_CSS = """
+    Timeline { background: $surface; overflow-x: hidden; scrollbar-size-vertical: 1; }
+    Timeline > .timeline--current { background: $accent; color: $text; text-style: bold; }
+    Timeline > .timeline--future { color: $text-muted; }
+    Timeline > .timeline--error { color: $error; text-style: bold; }
+    Timeline > .timeline--warning { color: $warning; }
+    Timeline > .timeline--local { color: $secondary; }
+    Timeline > .timeline--frontier { color: $text-disabled; }
+    """
+
+    @dataclass
+    class Chosen(Message):
+        """The learner clicked a rung."""
+
+        index: int
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._steps: Sequence[Step] = ()
+        self._current = -1
+        self._open = False  # more steps may come (live frontier)
+        self._busy = False
+        self._cache: dict[tuple[int, str, int], Strip] = {}
+        self.next_label = "not yet taken"  # set from the catalogs by the screen
+        self.busy_label = "working…"
+
+    # -- state ---------------------------------------------------------------
+
+    def show(self, steps: Sequence[Step], current: int, open_: bool, busy: bool = False) -> None:
+        """Draw ``steps`` with ``current`` highlighted; ``open_`` adds the frontier row."""
+        if steps is not self._steps:
+            self._cache.clear()
+        self._steps, self._current, self._open, self._busy = steps, current, open_, busy
+        if self.virtual_size.height != self._rows:
+            self.virtual_size = Size(self.scrollable_content_region.width, self._rows)
+        self.refresh()
+        if 0 <= current < len(steps):
+            top, height = self.scroll_offset.y, self.scrollable_content_region.height
+            if height and not top <= current < top + height:
+                self.scroll_to(y=max(current - height // 2, 0), animate=False)
+
+    @property
+    def _rows(self) -> int:
+        return len(self._steps) + (1 if self._open else 0)
+
+    def clear_cache(self) -> None:
+        """Forget drawn rows (after a theme change)."""
+        self._cache.clear()
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._cache.clear()
+        self.virtual_size = Size(self.scrollable_content_region.width, self._rows)
+
+    # -- drawing -------------------------------------------------------------
+
+    def _state(self, step: Step) -> str:
+        if step.index == self._current:
+            return "current"
+        if step.index > self._current:
+            return "future"
+        return step.status if step.status != "ok" else ("local" if step.local else "past")
+
+    def render_line(self, y: int) -> Strip:
+        row = y + self.scroll_offset.y
+        width = self.scrollable_content_region.width or self.size.width
+        base = self.rich_style
+        if row < len(self._steps):
+            step = self._steps[row]
+            state = self._state(step)
+            key = (row, state + step.status, width)
+            strip = self._cache.get(key)
+            if strip is None:
+                text = ladder_text(step, width)
+                style = base
+                if state != "past":
+                    cls = "timeline--" + state if state != "future" or step.status == "ok" else "timeline--future"
+                    style = base + self.get_component_rich_style(cls)
+                if step.status == "error" and state != "current":
+                    style = style + self.get_component_rich_style("timeline--error")
+                segments = list(text.render(self.app.console, end=""))
+                strip = Strip(Segment.apply_style(segments, post_style=style), text.cell_len)
+                strip = strip.extend_cell_length(width, style).crop(0, width)
+                self._cache[key] = strip
+            return strip
+        if row == len(self._steps) and self._open:
+            style = base + self.get_component_rich_style("timeline--frontier")
+            text = frontier_text(width, self.busy_label if self._busy else self.next_label)
+            segments = list(text.render(self.app.console, end=""))
+            return Strip(Segment.apply_style(segments, post_style=style)).extend_cell_length(width, style).crop(0, width)
+        return Strip.blank(width, base)
+
+    def on_click(self, event: events.Click) -> None:
+        row = event.y + self.scroll_offset.y
+        if 0 <= row < len(self._steps):
+            self.post_message(self.Chosen(row))

@@ -1,0 +1,72 @@
+"""The TLS pane: the current TLS message as a field tree, with what protected it.
+
+For ``tls.cert_check`` the verdict is shown line by line (chain, host name,
+validity, signature, verdict, OpenSSL's verdict), each marked ✓ or ✗.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from wssviz.ui.model import clip, is_encrypted, keys_phase, latest, status_mark
+from wssviz.ui.widgets.base import Pane, View
+from wssviz.ui.widgets.fieldtree import FieldTree
+
+MARKS = {"ok": ("✓ ", "green"), "failed": ("✗ ", "bold red"), "other": ("• ", "")}
+
+
+def tls_head(view: View) -> tuple[Text, object]:
+    """The heading text and the step whose fields the tree shows (or None)."""
+    steps, index = view.steps, view.index
+    step = latest(steps, index, layer="tls")
+    out = Text()
+    if step is None:
+        out.append(view.t("tls_none"), "italic")
+        return out, None
+    if step.index != index:
+        out.append(view.t("tls_showing", n=step.index) + "\n", "dim")
+        out.append(f"{step.index}  {step.title}", "bold")
+        out.append("  " + step.summary + "\n")
+    if step.local:
+        out.append(view.t("tls_local", side=step.direction), "italic")
+    elif is_encrypted(step):
+        used = step.value("decrypted with")
+        phase = keys_phase(steps, step.index)
+        if used:
+            msg = view.t("tls_encrypted_nokeys") + " " + view.t("tls_decrypted_with", keys=clip(used))
+        elif phase:
+            msg = view.t("tls_encrypted", phase=phase)
+        else:
+            msg = view.t("tls_encrypted_nokeys")
+        out.append("🔒 " + msg, "yellow")
+    else:
+        out.append(view.t("tls_clear"), "cyan")
+    if step.kind == "tls.cert_check":
+        out.append("\n\n" + view.t("tls_checks") + "\n", "bold")
+        for f in step.fields:
+            if f.name == "tls version":
+                continue
+            value, name = f.value, f.name
+            mark, style = MARKS[status_mark(value)]
+            out.append(mark, style)
+            out.append(f"{name}: ", "bold")
+            out.append(clip(value, 300) + "\n", style)
+    return out, step
+
+
+class TlsPane(Pane):
+    pane_id = "tls"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="tls-head", classes="pane-head")
+        yield FieldTree(id="tls-tree")
+
+    def show(self, view: View) -> None:
+        head, step = tls_head(view)
+        self.query_one("#tls-head", Static).update(head)
+        tree = self.query_one("#tls-tree", FieldTree)
+        tree.display = step is not None
+        if step is not None:
+            tree.show_fields(step.fields, step.title)

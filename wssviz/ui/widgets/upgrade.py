@@ -1,0 +1,85 @@
+"""The Upgrade pane: the HTTP request and response as text, headers that matter lit.
+
+The text is the step's ``data`` decoded as the peer sent it (plain Text, never
+markup); the headers RFC 6455 §4 cares about are highlighted and explained.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from wssviz.steps import Step
+from wssviz.ui.model import clip, latest
+from wssviz.ui.widgets.base import Pane, View
+
+#: Headers highlighted and explained, in the order they are explained.
+MATTERS = ("host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
+           "sec-websocket-protocol", "sec-websocket-extensions", "origin",
+           "sec-websocket-accept")
+LINE_LIMIT = 200
+
+
+def head_text(step: Step) -> tuple[Text, list[str]]:
+    """The HTTP head with important header lines highlighted, and which ones were seen."""
+    out = Text()
+    seen: list[str] = []
+    lines = step.data.decode("utf-8", "replace").split("\r\n")
+    for i, line in enumerate(lines[:LINE_LIMIT]):
+        if i == 0:
+            out.append(clip(line, 400) + "\n", "bold")
+            continue
+        name, sep, value = line.partition(":")
+        key = name.strip().lower()
+        if sep and key in MATTERS:
+            seen.append(key)
+            out.append(name + ":", "bold magenta")
+            out.append(clip(value, 400) + "\n", "bold")
+        elif line:
+            out.append(clip(line, 400) + "\n", "dim")
+    if len(lines) > LINE_LIMIT:
+        out.append(f"… {len(lines) - LINE_LIMIT} more lines\n", "dim")
+    return out, seen
+
+
+def upgrade_text(view: View) -> Text:
+    req = latest(view.steps, view.index, kinds=("http.upgrade_request",))
+    out = Text()
+    if req is None:
+        out.append(view.t("upgrade_none"), "italic")
+        return out
+    resp = latest(view.steps, view.index, kinds=("http.upgrade_response",))
+    seen: list[str] = []
+    for label, step in ((view.t("upgrade_request"), req), (view.t("upgrade_response"), resp)):
+        out.append(label + "\n", "bold underline")
+        if step is None:
+            out.append(view.t("upgrade_waiting") + "\n\n", "italic dim")
+            continue
+        if step.index == view.index:
+            out.append(f"▶ step {step.index}\n", "bold reverse")
+        else:
+            out.append(f"step {step.index}\n", "dim")
+        text, names = head_text(step)
+        out.append_text(text)
+        out.append("\n")
+        seen += [n for n in names if n not in seen]
+    if seen:
+        out.append(view.t("upgrade_matters") + "\n", "bold underline")
+        for key in MATTERS:
+            if key in seen:
+                out.append(key.title().replace("Websocket", "WebSocket"), "bold magenta")
+                out.append(": " + view.t("header_" + key) + "\n")
+    return out
+
+
+class UpgradePane(Pane):
+    pane_id = "upgrade"
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(id="upgrade-body", classes="pane-body")
+
+    def show(self, view: View) -> None:
+        self.query_one("#upgrade-body", Static).update(upgrade_text(view))
