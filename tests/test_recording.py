@@ -1,0 +1,102 @@
+"""Recordings: raw material in, the same Steps out, anywhere and any time."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from wssviz import recording
+from wssviz.dissect import dissect
+from wssviz.live.pair import LiveSession
+from wssviz.live.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def session():
+    s = LiveSession(Settings())
+    s.run_all()
+    return s
+
+
+def test_round_trip_rebuilds_identical_steps(session, tmp_path):
+    path = tmp_path / "r.json"
+    recording.save(session.capture, path)
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "wssviz-recording" and doc["version"] == 1
+    assert "steps" not in doc  # raw material only
+    rebuilt = dissect(recording.load(path))
+    assert [s.to_json() for s in rebuilt] == [s.to_json() for s in session.steps]
+
+
+@pytest.mark.parametrize("doc, message", [
+    ([], "not a wssviz-recording"),
+    ({"format": "wssviz-recording"}, "'version' is missing"),
+    ({"format": "wssviz-recording", "version": 99}, "newer than this wssviz"),
+    ({"format": "wssviz-recording", "version": 1, "scheme": "wss", "server_name": "x",
+      "started": 0, "trust": [], "keylog": [], "events": [{"t": 0, "dir": "up", "hex": ""}]},
+     "events[0]: 'dir' must be c2s or s2c"),
+    ({"format": "wssviz-recording", "version": 1, "scheme": "wss", "server_name": "x",
+      "started": 0, "trust": [], "keylog": [], "events": [{"t": 0, "dir": "c2s", "hex": "zz"}]},
+     "events[0]: 'hex' is not hexadecimal"),
+])
+def test_bad_documents_say_where(doc, message):
+    with pytest.raises(recording.RecordingError, match=message.replace("[", r"\[").replace("]", r"\]")
+                       .replace("(", r"\(").replace(")", r"\)")):
+        recording.from_document(doc)
+
+
+def test_truncated_recording_keeps_what_was_seen(session):
+    doc = recording.to_document(session.capture)
+    doc["events"] = doc["events"][:12]
+    steps = dissect(recording.from_document(doc))
+    assert steps[0].kind == "tcp.connect" and len(steps) >= 5
+
+
+def test_garbage_bytes_become_an_error_step(session):
+    doc = recording.to_document(session.capture)
+    doc["events"].insert(3, {"t": 0.001, "dir": "s2c", "hex": "ff" * 8})
+    steps = dissect(recording.from_document(doc))
+    errors = [s for s in steps if s.kind == "error"]
+    assert errors and errors[0].value("layer") == "tls record"
+    assert "RFC 8446" in errors[0].value("rfc")
+
+
+def _cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "wssviz", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_cli_replay_prints_what_the_live_run_printed(tmp_path):
+    rec = tmp_path / "r.json"
+    live = _cli("run", "--json", "--record", str(rec))
+    assert live.returncode == 0, live.stderr
+    env = dict(os.environ, TZ="Pacific/Kiritimati")
+    replay = _cli("replay", str(rec), "--json", env=env)
+    assert replay.returncode == 0, replay.stderr
+    assert replay.stdout == live.stdout
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="needs faketime (installed by .ci/run)")
+def test_replay_years_later_judges_certificates_at_record_time(tmp_path):
+    rec = tmp_path / "r.json"
+    live = _cli("run", "--json", "--record", str(rec))
+    env = dict(os.environ, TZ="America/Los_Angeles")
+    later = subprocess.run(["faketime", "+3y", sys.executable, "-m", "wssviz", "replay", str(rec), "--json"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert later.returncode == 0, later.stderr
+    assert later.stdout == live.stdout
+    check = next(json.loads(l) for l in later.stdout.splitlines() if '"tls.cert_check"' in l)
+    assert check["status"] == "ok"
+
+
+def test_cli_reports_a_bad_recording_plainly(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    out = _cli("replay", str(bad), "--json")
+    assert out.returncode == 2
+    assert "is not JSON" in out.stderr and "Traceback" not in out.stderr
