@@ -587,3 +587,20 @@ def test_split_points_do_not_matter_to_head_length():
     for cut in itertools.chain(range(0, len(raw), 7), [len(raw)]):
         got = head_length(raw[:cut])
         assert got is None if cut < len(TEXTBOOK_REQUEST) else got == len(TEXTBOOK_REQUEST)
+
+
+def test_bytes_after_the_head_are_not_part_of_it():
+    req = parse_request(TEXTBOOK_REQUEST + b"\x81\x05Hello")
+    assert req.head == TEXTBOOK_REQUEST
+
+
+def test_core_imports_only_the_standard_library():
+    import subprocess
+    import sys
+    code = ("import sys; before = set(sys.modules);"
+            "import wssviz.core.handshake, wssviz.core.frames, wssviz.core.deflate;"
+            "new = {m.split('.')[0] for m in set(sys.modules) - before};"
+            "print(sorted(new - set(sys.stdlib_module_names) - {'wssviz'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"

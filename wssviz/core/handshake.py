@@ -259,7 +259,7 @@ def _check_ascii_line(head: bytes, start: int, stop: int, what: str) -> None:
 def parse_request(head: bytes) -> Request:
     """Parse a complete request head (request line, headers, blank line)."""
     spans = _split_head(head)
-    head = bytes(head)
+    head = bytes(head[: head.find(b"\r\n\r\n") + 4])  # bytes after the head are not ours
     start, stop = spans[0]
     _check_line_length(start, stop, 414, "request line")
     if stop == start:
@@ -284,7 +284,7 @@ def parse_request(head: bytes) -> Request:
 def parse_response(head: bytes) -> Response:
     """Parse a complete response head (status line, headers, blank line)."""
     spans = _split_head(head)
-    head = bytes(head)
+    head = bytes(head[: head.find(b"\r\n\r\n") + 4])  # bytes after the head are not ours
     start, stop = spans[0]
     _check_line_length(start, stop, 400, "status line")
     if stop == start:
