@@ -592,6 +592,11 @@ def test_split_points_do_not_matter_to_head_length():
 def test_bytes_after_the_head_are_not_part_of_it():
     req = parse_request(TEXTBOOK_REQUEST + b"\x81\x05Hello")
     assert req.head == TEXTBOOK_REQUEST
+    # a large first frame right behind the head does not count against MAX_HEAD
+    assert parse_request(TEXTBOOK_REQUEST + bytes(2 * MAX_HEAD)).head == TEXTBOOK_REQUEST
+    with pytest.raises(HandshakeError) as e:
+        parse_request(b"GET / HTTP/1.1\r\nX: " + b"a" * MAX_HEAD + b"\r\n\r\n")
+    assert e.value.status == 431
 
 
 def test_core_imports_only_the_standard_library():

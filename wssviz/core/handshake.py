@@ -170,10 +170,10 @@ def _split_head(head: bytes) -> list[tuple[int, int]]:
     if not isinstance(head, (bytes, bytearray)):
         raise TypeError("head must be bytes")
     head = bytes(head)
-    if len(head) > MAX_HEAD:
+    end = head.find(b"\r\n\r\n")
+    if (end + 4 if end >= 0 else len(head)) > MAX_HEAD:
         raise HandshakeError(f"head is longer than {MAX_HEAD} bytes", "RFC 6585 §5",
                              MAX_HEAD, 431)
-    end = head.find(b"\r\n\r\n")
     if end < 0:
         m = _BARE_LF_RE.search(head)
         if m is not None:
