@@ -74,7 +74,7 @@ SERVER_CLOSE = server_frame(0x8, b"\x03\xe8")
 
 def make_certs() -> tuple[bytes, bytes, bytes]:
     """A throwaway EC CA and a leaf for SERVER_NAME: (ca_pem, leaf_pem, leaf_key_pem)."""
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wssviz test CA")])
     ca = (

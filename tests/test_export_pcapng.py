@@ -7,11 +7,18 @@ import shutil
 import struct
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from helpers_capture import (
+    CLIENT_ADDR,
+    CLOSE_MASK,
+    MASKED_HELLO,
+    SERVER_ADDR,
+    make_tls_capture,
+    pcapng_blocks,
+)
 
-from helpers_capture import (CLIENT_ADDR, CLOSE_MASK, MASKED_HELLO, SERVER_ADDR,
-                             make_tls_capture, pcapng_blocks)
 from wssviz.capture import Capture
 from wssviz.export.pcapng import keylog_text, write_pcapng
 
@@ -92,7 +99,7 @@ def test_keylog_text_is_the_nss_key_log(session):
 
 
 def test_blocks_put_the_key_log_before_the_packets(session, tmp_path):
-    data = open(export(session, tmp_path), "rb").read()
+    data = Path(export(session, tmp_path)).read_bytes()
     blocks = pcapng_blocks(data)
     types = [t for _, t, _ in blocks]
     assert types[0] == 0x0A0D0D0A and 10 in types and 6 in types
@@ -106,7 +113,7 @@ def test_blocks_put_the_key_log_before_the_packets(session, tmp_path):
 def test_no_key_log_no_secrets_block(tmp_path):
     cap = Capture(scheme="ws")
     cap.add_chunk("c2s", 0.001, b"GET / HTTP/1.1\r\n\r\n")
-    data = open(export(cap, tmp_path), "rb").read()
+    data = Path(export(cap, tmp_path)).read_bytes()
     assert 10 not in [t for _, t, _ in pcapng_blocks(data)]
 
 
@@ -163,7 +170,7 @@ def test_defaults_and_file_object(tmp_path):
     buf = io.BytesIO()
     write_pcapng(cap, buf)
     path = export(cap, tmp_path)
-    assert buf.getvalue() == open(path, "rb").read()  # deterministic
+    assert buf.getvalue() == Path(path).read_bytes()  # deterministic
     from scapy.layers.inet import IP, TCP
     from scapy.utils import rdpcap
     syn = rdpcap(path)[0]
@@ -176,7 +183,7 @@ def test_defaults_and_file_object(tmp_path):
 def test_importing_does_not_import_scapy():
     code = ("import sys, wssviz.export.pcapng, wssviz.pcap_import; "
             "sys.exit(any(m == 'scapy' or m.startswith('scapy.') for m in sys.modules))")
-    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
 # --- tshark: an independent reader, given no key file -----------------------------

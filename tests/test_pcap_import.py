@@ -4,17 +4,23 @@ and a real tcpdump capture of a websockets client and server over TLS."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import shutil
 import ssl
 import struct
-import subprocess
+from pathlib import Path
 
 import pytest
+from helpers_capture import (
+    MASKED_HELLO,
+    SERVER_NAME,
+    UPGRADE_REQUEST,
+    UPGRADE_RESPONSE,
+    make_certs,
+    make_tls_capture,
+    pcapng_blocks,
+)
 
-from helpers_capture import (SERVER_NAME, UPGRADE_REQUEST, UPGRADE_RESPONSE, MASKED_HELLO,
-                             make_certs, make_tls_capture, pcapng_blocks)
 from wssviz.capture import Capture
 from wssviz.export.pcapng import keylog_text, write_pcapng
 from wssviz.pcap_import import CaptureImportError, ImportedConnection, read_capture_file
@@ -193,7 +199,7 @@ def test_gap_stops_the_stream_and_says_where(session, tmp_path):
     imp = only(read_capture_file(write_pcap(tmp_path / "g.pcap", pkts)))
     assert imp.client == CLIENT  # it received the SYN-ACK
     assert imp.capture.stream("s2c") == s2c[:100]
-    assert any(f"50 byte(s) missing at stream offset 100" in n for n in imp.notes)
+    assert any("50 byte(s) missing at stream offset 100" in n for n in imp.notes)
 
 
 def test_mid_stream_capture_guesses_the_server_by_port(tmp_path):
@@ -234,7 +240,7 @@ def test_several_connections_and_port_reuse(tmp_path):
 
 
 def test_truncated_pcapng_names_the_block(session, tmp_path):
-    data = open(export(session, tmp_path / "s.pcapng"), "rb").read()
+    data = Path(export(session, tmp_path / "s.pcapng")).read_bytes()
     epbs = [off for off, t, _ in pcapng_blocks(data) if t == 6]
     for off in (epbs[4], epbs[-1]):
         for cut_at in (off + 6, off + 40):  # inside the block header, inside the packet
@@ -248,7 +254,8 @@ def test_truncated_pcapng_names_the_block(session, tmp_path):
 
 def test_truncated_pcap_names_the_record(session, tmp_path):
     c2s, s2c = session.stream("c2s"), session.stream("s2c")
-    data = open(write_pcap(tmp_path / "p.pcap", messy_packets(c2s, s2c, 1)), "rb").read()
+    write_pcap(tmp_path / "p.pcap", messy_packets(c2s, s2c, 1))
+    data = (tmp_path / "p.pcap").read_bytes()
     offsets, off = [], 24
     while off < len(data):
         offsets.append(off)
@@ -275,7 +282,7 @@ def test_not_a_capture(tmp_path, content):
 
 
 def test_missing_file_and_no_tcp(tmp_path):
-    with pytest.raises(CaptureImportError, match="cannot open"):
+    with pytest.raises(CaptureImportError, match="cannot read capture file"):
         read_capture_file(str(tmp_path / "absent.pcap"))
     from scapy.layers.inet import IP, UDP
     from scapy.layers.l2 import Ether
@@ -309,7 +316,7 @@ async def _start_tcpdump(path: str, port: int):
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     try:
         line = await asyncio.wait_for(proc.stderr.readline(), 10)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         line = b""
     if b"listening on" not in line:
         if proc.returncode is None:
@@ -364,8 +371,9 @@ async def test_tcpdump_capture_of_websockets_over_tls(tmp_path, monkeypatch):
     if shutil.which("tshark"):
         # back out through our export: tshark decrypts it with the embedded key log
         out = export(cap, tmp_path / "again.pcapng")
-        rows = subprocess.run(
-            ["tshark", "-r", out, "-Y", "websocket.opcode == 1", "-T", "fields",
-             "-e", "websocket.mask", "-e", "websocket.payload.text"],
-            capture_output=True, text=True, timeout=60, check=True).stdout.split("\n")
-        assert rows[:2] == ["1\tHello", "0\tHello"]
+        shark = await asyncio.create_subprocess_exec(
+            "tshark", "-r", out, "-Y", "websocket.opcode == 1", "-T", "fields",
+            "-e", "websocket.mask", "-e", "websocket.payload.text",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        stdout, _ = await asyncio.wait_for(shark.communicate(), 60)
+        assert stdout.decode().splitlines()[:2] == ["1\tHello", "0\tHello"]

@@ -40,9 +40,9 @@ import logging
 import os
 import re
 import struct
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from wssviz.capture import Capture
 
@@ -132,7 +132,7 @@ def _records(f, size: int, magic: bytes, secrets: list[str]) -> Iterator[tuple[i
         while True:
             try:
                 rec = reader._read_packet(size=1 << 20)
-            except EOFError:
+            except (EOFError, Scapy_Exception, struct.error):
                 if reader.block_start < size:
                     raise CaptureImportError(RULE_PCAPNG, reader.block_start,
                                              "truncated or malformed pcapng block") from None
@@ -149,7 +149,7 @@ def _records(f, size: int, magic: bytes, secrets: list[str]) -> Iterator[tuple[i
         start = f.tell()
         try:
             frame, meta = reader._read_packet(size=1 << 20)
-        except EOFError:
+        except (EOFError, Scapy_Exception, struct.error):
             if start < size:
                 raise CaptureImportError(RULE_PCAP + ", packet record header", start,
                                          "truncated pcap packet record header") from None
@@ -459,38 +459,41 @@ def read_capture_file(path: str, *, keylog_path: str | None = None) -> list[Impo
     that is not a capture, is truncated, or holds no TCP connection.
     """
     try:
-        f = open(path, "rb")
+        with open(path, "rb") as f, _quiet_scapy():
+            return _read(f, keylog_path)
     except OSError as e:
-        raise CaptureImportError(RULE_PCAP, 0, f"cannot open capture file: {e.strerror}") from None
-    with f, _quiet_scapy():
-        size = os.fstat(f.fileno()).st_size
-        magic = f.read(4)
-        f.seek(0)
-        if magic not in PCAP_MAGICS and magic != PCAPNG_MAGIC:
-            raise CaptureImportError(RULE_PCAP + " / " + RULE_PCAPNG, 0,
-                                     f"not a pcap or pcapng file (starts with {magic.hex() or 'nothing'})")
-        secrets: list[str] = []
-        conns: list[_Conn] = []
-        live: dict[frozenset, _Conn] = {}
-        for _offset, linktype, ts, frame in _records(f, size, magic, secrets):
-            seg = _segment(linktype, frame)
-            if seg is None:
-                continue
-            key = frozenset((seg.src, seg.dst))
-            conn = live.get(key)
-            if conn is not None and seg.flags & SYN and not seg.flags & ACK and (
-                    conn.data_seen or conn.close is not None):
-                conn = None  # the ports were reused for a new connection
-            if conn is None:
-                conn = live[key] = _Conn(seg.src, seg.dst, ts)
-                conns.append(conn)
-            conn.add(seg, ts)
+        raise CaptureImportError(RULE_PCAP, 0, f"cannot read capture file: {e.strerror}") from None
+
+
+def _read(f, keylog_path: str | None) -> list[ImportedConnection]:
+    """Read an open capture file (see read_capture_file)."""
+    size = os.fstat(f.fileno()).st_size
+    magic = f.read(4)
+    f.seek(0)
+    if magic not in PCAP_MAGICS and magic != PCAPNG_MAGIC:
+        raise CaptureImportError(RULE_PCAP + " / " + RULE_PCAPNG, 0,
+                                 f"not a pcap or pcapng file (starts with {magic.hex() or 'nothing'})")
+    secrets: list[str] = []
+    conns: list[_Conn] = []
+    live: dict[frozenset, _Conn] = {}
+    for _offset, linktype, ts, frame in _records(f, size, magic, secrets):
+        seg = _segment(linktype, frame)
+        if seg is None:
+            continue
+        key = frozenset((seg.src, seg.dst))
+        conn = live.get(key)
+        if conn is not None and seg.flags & SYN and not seg.flags & ACK and (
+                conn.data_seen or conn.close is not None):
+            conn = None  # the ports were reused for a new connection
+        if conn is None:
+            conn = live[key] = _Conn(seg.src, seg.dst, ts)
+            conns.append(conn)
+        conn.add(seg, ts)
     if not conns:
         raise CaptureImportError(RULE_TCP, 0, f"no TCP segment in the {size}-byte capture")
     keylog: list[str] = []
     for text in secrets:
-        keylog += [ln.strip() for ln in text.splitlines()
-                   if ln.strip() and not ln.startswith("#")]
+        keylog += [ln.strip() for ln in text.splitlines() if _KEYLOG_LINE.match(ln.strip())]
     if keylog_path is not None:
         keylog += _read_keylog(keylog_path)
     return [_build(c, keylog) for c in conns]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import struct
-from typing import IO, Any, Union
+from typing import IO, Any
 
 from wssviz.capture import Capture, Chunk
 
@@ -195,7 +195,7 @@ def _packets(capture: Capture, mss: int) -> list[bytes]:
     return conn.blocks
 
 
-def write_pcapng(capture: Capture, path_or_file: Union[str, "os.PathLike[str]", IO[bytes]],
+def write_pcapng(capture: Capture, path_or_file: str | os.PathLike[str] | IO[bytes],
                  *, mss: int = 1460) -> None:
     """Write ``capture`` as a pcapng file Wireshark decrypts with no extra key file.
 
