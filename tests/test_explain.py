@@ -1,0 +1,494 @@
+"""The teaching catalogs: coverage, variant lookup, wire visibility, safe placeholders."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import ssl
+import tempfile
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+import wssviz.explain as ex
+from wssviz.explain import Explanation, explain, kind_title, languages, ui_text, visibility
+from wssviz.steps import ALL_KINDS, LOCAL_KINDS, Field, Step
+
+UI_KEYS = ("timeline", "tls_handshake", "upgrade", "accept", "frames", "hex", "explanation",
+           "eavesdropper_sees", "what_happened", "why", "rfc", "not_yet_taken", "help")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+RFC_REF = re.compile(r"RFC \d{4}( (§\d+(\.\d+)*|Appendix [A-Z](\.\d+)*))?")
+
+
+def raw(lang: str) -> dict:
+    text = resources.files("wssviz.explain").joinpath(f"{lang}.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def step(kind: str, direction: str | None = None, *, fields: dict[str, str] | None = None,
+         status: str = "ok", wire: bytes = b"", data: bytes = b"") -> Step:
+    if direction is None:
+        direction = "client" if kind in LOCAL_KINDS else "c2s"
+    return Step(0, kind, direction, kind, "a step", wire=wire, data=data,
+                fields=[Field(k, v) for k, v in (fields or {}).items()], status=status)
+
+
+def record(content_type: int, payload: bytes) -> bytes:
+    return bytes([content_type, 3, 3]) + len(payload).to_bytes(2, "big") + payload
+
+
+# --- coverage --------------------------------------------------------------
+
+
+def test_languages():
+    assert languages() == ["en", "zh"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("kind", sorted(ALL_KINDS))
+def test_every_kind_has_its_own_complete_entry(kind, lang):
+    entry = raw(lang)[kind]  # present in this language, not borrowed by fallback
+    for part in ("title", "what", "why", "eavesdropper", "rfc"):
+        assert isinstance(entry.get(part), str) and entry[part].strip(), (kind, lang, part)
+    assert RFC_REF.match(entry["rfc"]), entry["rfc"]
+    if kind in LOCAL_KINDS:
+        assert entry.get("eavesdropper_local"), kind
+
+
+def test_required_variants_exist():
+    en = raw("en")
+    required = [f"ws.frame.{op}" for op in ("text", "binary", "continuation", "close", "ping", "pong")]
+    required += [f"tls.alert.{a}" for a in ("close_notify", "bad_certificate", "unknown_ca",
+                                            "certificate_expired", "handshake_failure",
+                                            "internal_error")]
+    required += ["tls.keys.handshake", "tls.keys.application", "tls.keys.tls12",
+                 "tls.finished.tls12", "tls.certificate.tls12", "tls.change_cipher_spec.tls12",
+                 "tls.cert_check.error", "ws.accept_check.error", "http.upgrade_response.error",
+                 "http.upgrade_response.400", "http.upgrade_response.403",
+                 "http.upgrade_response.426"]
+    assert [k for k in required if k not in en] == []
+
+
+def test_zh_translates_every_entry_and_part():
+    en, zh = raw("en"), raw("zh")
+    assert set(en) == set(zh)
+    for key in en:
+        assert set(en[key]) == set(zh[key]), key
+        for part in ("what", "why", "eavesdropper", "eavesdropper_encrypted", "eavesdropper_local"):
+            if part in zh[key]:
+                assert CJK.search(zh[key][part]), (key, part)
+                assert zh[key][part] != en[key][part]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_catalog_rules(lang):
+    cat = raw(lang)
+    for key, entry in cat.items():
+        for part, text in entry.items():
+            outside = re.sub(r"\[\[.*?\]\]", "", text, flags=re.S)
+            assert "{" not in outside and "}" not in outside, (key, part)  # placeholders only in [[ ]]
+            assert "[" not in outside and "]" not in outside, (key, part)  # nothing markup-like
+        if key != "ui":
+            assert RFC_REF.match(entry.get("rfc", "RFC 0000")), key
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_ui_text(lang):
+    for key in UI_KEYS:
+        assert ui_text(key, lang) and ui_text(key, lang) != key
+    assert ui_text("eavesdropper_sees", "en") == "Eavesdropper sees"
+    assert ui_text("no_such_key", lang) == "no_such_key"
+
+
+def test_ui_text_is_translated():
+    translated = [k for k in UI_KEYS if ui_text(k, "zh") != ui_text(k, "en")]
+    assert set(UI_KEYS) - set(translated) == {"rfc"}
+
+
+def test_kind_title():
+    assert kind_title("tls.client_hello") == "ClientHello"
+    assert kind_title("ws.accept_check") == "Sec-WebSocket-Accept check"
+    assert kind_title("http.upgrade_request", "zh") == "升级请求"
+    assert kind_title("quic.initial") == "quic.initial"
+    assert kind_title("ui") == "ui"
+
+
+# --- every step explains cleanly ---------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["ws", "wss"])
+@pytest.mark.parametrize("lang", ["en", "zh", "fr"])
+@pytest.mark.parametrize("kind", sorted(ALL_KINDS))
+def test_explain_every_kind(kind, lang, scheme):
+    for direction in (["client", "server"] if kind in LOCAL_KINDS else ["c2s", "s2c"]):
+        e = explain(step(kind, direction), lang, scheme=scheme)
+        assert isinstance(e, Explanation)
+        for part in (e.title, e.what, e.why, e.eavesdropper, e.rfc):
+            assert part.strip()
+            assert not re.search(r"[{}\[\]]", part), part  # no leftover placeholders or markup
+            assert "  " not in part
+
+
+def test_unknown_language_is_english():
+    s = step("tls.finished", "s2c")
+    assert explain(s, "fr") == explain(s, "en")
+
+
+# --- variants ----------------------------------------------------------------
+
+
+def test_text_frame_versus_close_frame():
+    text = explain(step("ws.frame", "c2s", fields={"opcode": "0x1 text"}))
+    close = explain(step("ws.frame", "c2s", fields={"opcode": "0x8 close", "close code": "1000"}))
+    assert text.title == "Text frame" and close.title == "Close frame"
+    assert "UTF-8" in text.what and "1000" in close.what
+    assert close.rfc.startswith("RFC 6455 §5.5.1")
+    reserved = explain(step("ws.frame", "s2c", fields={"opcode": "0x3 reserved"}))
+    assert reserved.title == "WebSocket frame" and "0x3 reserved" in reserved.what
+
+
+@pytest.mark.parametrize("op", ["0x1 text", "0x2 binary", "0x0 continuation"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_masking_reads_right_in_each_direction(op, lang):
+    c2s = explain(step("ws.frame", "c2s", fields={"opcode": op}), lang)
+    s2c = explain(step("ws.frame", "s2c", fields={"opcode": op}), lang)
+    assert c2s.title == s2c.title and c2s.what == s2c.what
+    assert "§10.3" in c2s.why and "§10.3" not in s2c.why
+    if lang == "en":
+        assert "client" in c2s.why and "not masked" in s2c.why
+    else:
+        assert "掩码" in c2s.why and "不加掩码" in s2c.why
+
+
+def test_alert_variants():
+    notify = explain(step("tls.alert", "c2s", fields={"description": "0 close_notify"}))
+    unknown_ca = explain(step("tls.alert", "c2s", fields={"description": "48 unknown_ca"},
+                              status="error"))
+    assert "truncation" in notify.why and "§6.1" in notify.rfc
+    assert "trust" in unknown_ca.what and "RFC 5280" in unknown_ca.rfc
+    assert notify.what != unknown_ca.what
+    assert notify.title == unknown_ca.title == "Alert"
+    odd = explain(step("tls.alert", "s2c", fields={"description": "254 brand_new_alert"}))
+    assert odd.what.startswith("A TLS alert: 254 brand_new_alert.")
+
+
+def test_error_status_variants():
+    for kind in ("ws.accept_check", "tls.cert_check"):
+        ok = explain(step(kind))
+        bad = explain(step(kind, status="error"))
+        assert ok.what != bad.what and ok.why != bad.why and ok.title == bad.title
+        assert "fail" in bad.what.lower()
+    assert "7.1.7" in explain(step("ws.accept_check", status="error")).rfc
+
+
+def test_upgrade_response_by_status_code():
+    def resp(code, status="ok"):
+        return explain(step("http.upgrade_response", "s2c", fields={"status code": code},
+                            status=status))
+
+    ok = resp("101 Switching Protocols")
+    assert "101" in ok.what and ok.rfc == "RFC 6455 §4.2.2"
+    assert "Origin" in resp("403 Forbidden", "error").what
+    assert resp("403 Forbidden", "error").rfc.endswith("§10.2")
+    assert resp("426 Upgrade Required", "error").rfc == "RFC 6455 §4.4"
+    assert resp("400 Bad Request", "error").rfc == "RFC 6455 §4.2.1"
+    other = resp("200 OK")  # not 101: the generic failure, even if nobody flagged it
+    assert other.what.startswith("The server did not switch protocols (200 OK)")
+    # a code-specific entry borrows its eavesdropper text from the failure entry
+    hidden = record(0x17, bytes(40))
+    e403 = explain(step("http.upgrade_response", "s2c", fields={"status code": "403 Forbidden"},
+                        wire=hidden))
+    assert "no frames follow" in e403.eavesdropper and "45 bytes" in e403.eavesdropper
+
+
+def test_tls_version_variants():
+    v13 = {"tls version": "TLS 1.3"}
+    v12 = {"tls version": "TLS 1.2"}
+    assert explain(step("tls.finished", "s2c", fields=v13)).rfc == "RFC 8446 §4.4.4"
+    assert explain(step("tls.finished", "s2c", fields=v12)).rfc == "RFC 5246 §7.4.9"
+    # a variant that only overrides the RFC borrows the rest from its kind
+    cr12 = explain(step("tls.certificate_request", "s2c", fields=v12))
+    cr13 = explain(step("tls.certificate_request", "s2c", fields=v13))
+    assert cr12.rfc == "RFC 5246 §7.4.4" and cr13.rfc == "RFC 8446 §4.3.2"
+    assert cr12.what == cr13.what
+    assert "encrypted" in explain(step("tls.certificate", "s2c", fields=v13)).why
+
+
+def test_key_phases():
+    def keys(phase):
+        return explain(step("tls.keys", fields={"phase": phase}))
+
+    hs, app, ms = keys("handshake"), keys("application"), keys("master secret")
+    assert "handshake traffic" in hs.what and "§7.3" in hs.rfc
+    assert "forward secrecy" in app.why
+    assert "48-byte master secret" in ms.what and ms.rfc.startswith("RFC 5246")
+    assert explain(step("tls.keys", fields={"tls version": "TLS 1.2"})).what == ms.what
+
+
+# --- what the eavesdropper sees ---------------------------------------------
+
+
+def test_upgrade_request_differs_between_ws_and_wss():
+    req = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\n\r\n"
+    plain = step("http.upgrade_request", "c2s", wire=req, data=req)
+    assert visibility(plain, "ws") == "clear"
+    e_ws = explain(plain, scheme="ws")
+    assert "cookies" in e_ws.eavesdropper and "plain text" in e_ws.eavesdropper
+    sealed = step("http.upgrade_request", "c2s", wire=record(0x17, bytes(80)), data=req)
+    assert visibility(sealed, "wss") == "encrypted"
+    e_wss = explain(sealed, scheme="wss")
+    assert e_wss.eavesdropper != e_ws.eavesdropper
+    assert "85 bytes" in e_wss.eavesdropper and "SNI" in e_wss.eavesdropper
+    zh_ws = explain(plain, "zh", scheme="ws").eavesdropper
+    zh_wss = explain(sealed, "zh", scheme="wss").eavesdropper
+    assert zh_ws != zh_wss and "85 字节" in zh_wss
+
+
+def test_local_steps_send_nothing_in_either_scheme():
+    for kind in sorted(LOCAL_KINDS):
+        s = step(kind, "server" if kind == "ws.accept" else "client")
+        assert visibility(s, "ws") == visibility(s, "wss") == "local"
+        assert explain(s, scheme="ws").eavesdropper == explain(s, scheme="wss").eavesdropper
+        assert explain(s).eavesdropper.startswith("Nothing")
+    assert visibility(step("error", "c2s"), "wss") == "local"
+
+
+def test_visibility_by_protocol_when_bytes_are_absent():
+    v12 = {"tls version": "TLS 1.2"}
+    v13 = {"tls version": "TLS 1.3"}
+    assert visibility(step("tcp.connect", "c2s"), "wss") == "clear"
+    for kind in ("tls.client_hello", "tls.server_hello", "tls.hello_retry_request",
+                 "tls.change_cipher_spec"):
+        assert visibility(step(kind, fields=v13), "wss") == "clear"
+    for kind in ("tls.encrypted_extensions", "tls.certificate", "tls.certificate_verify",
+                 "tls.finished", "tls.new_session_ticket"):
+        assert visibility(step(kind, "s2c", fields=v13), "wss") == "encrypted"
+    for kind in ("tls.certificate", "tls.server_key_exchange", "tls.server_hello_done",
+                 "tls.client_key_exchange", "tls.new_session_ticket"):
+        assert visibility(step(kind, "s2c", fields=v12), "wss") == "clear"
+    assert visibility(step("tls.finished", "s2c", fields=v12), "wss") == "encrypted"
+    assert visibility(step("ws.frame", "s2c"), "wss") == "encrypted"
+    assert visibility(step("ws.frame", "s2c"), "ws") == "clear"
+
+
+def test_certificate_eavesdropper_text_follows_version():
+    e13 = explain(step("tls.certificate", "s2c", fields={"tls version": "TLS 1.3"}))
+    e12 = explain(step("tls.certificate", "s2c", fields={"tls version": "TLS 1.2"}))
+    assert e13.eavesdropper.startswith("An encrypted record")
+    assert "readable" in e12.eavesdropper
+
+
+def test_alert_visibility_from_record_bytes():
+    clear = record(0x15, bytes([2, 48]))
+    assert visibility(step("tls.alert", "c2s", wire=clear, data=clear[5:]), "wss") == "clear"
+    tls13 = record(0x17, bytes(19))
+    assert visibility(step("tls.alert", "c2s", wire=tls13), "wss") == "encrypted"
+    tls12 = record(0x15, bytes(26))  # explicit nonce + alert + GCM tag
+    s = step("tls.alert", "c2s", wire=tls12, fields={"tls version": "TLS 1.2"})
+    assert visibility(s, "wss") == "encrypted"
+    assert "26 bytes" not in explain(s).eavesdropper and "31 bytes" in explain(s).eavesdropper
+
+
+# --- real OpenSSL flights ----------------------------------------------------
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path, bytes]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path, cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _flights(version: ssl.TLSVersion) -> list[tuple[str, bytes]]:
+    """Run a real in-memory handshake; return (direction, record) in order."""
+    with tempfile.TemporaryDirectory() as d:
+        cert_path, key_path, pem = _self_signed(Path(d))
+        server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_ctx.load_cert_chain(cert_path, key_path)
+        server_ctx.maximum_version = version
+    client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_ctx.load_verify_locations(cadata=pem.decode())
+    pipes = [ssl.MemoryBIO() for _ in range(4)]
+    client = client_ctx.wrap_bio(pipes[0], pipes[1], server_hostname="localhost")
+    server = server_ctx.wrap_bio(pipes[2], pipes[3], server_side=True)
+    out: list[tuple[str, bytes]] = []
+
+    def move(src: ssl.MemoryBIO, dst: ssl.MemoryBIO, direction: str) -> None:
+        data = src.read()
+        dst.write(data)
+        while data:
+            n = 5 + int.from_bytes(data[3:5], "big")
+            out.append((direction, data[:n]))
+            data = data[n:]
+
+    done = [False, False]
+    for _ in range(10):
+        for i, (obj, src, dst, d) in enumerate(((client, pipes[1], pipes[2], "c2s"),
+                                               (server, pipes[3], pipes[0], "s2c"))):
+            if not done[i]:
+                try:
+                    obj.do_handshake()
+                    done[i] = True
+                except ssl.SSLWantReadError:
+                    pass
+            move(src, dst, d)
+        if all(done):
+            break
+    assert all(done)
+    return out
+
+
+def _handshake_messages(rec: bytes) -> list[bytes]:
+    body, msgs = rec[5:], []
+    while len(body) >= 4:
+        n = 4 + int.from_bytes(body[1:4], "big")
+        msgs.append(body[:n])
+        body = body[n:]
+    return msgs
+
+
+def test_real_tls13_flight_visibility():
+    flights = _flights(ssl.TLSVersion.TLSv1_3)
+    ch = flights[0][1]
+    assert ch[0] == 0x16
+    hello = step("tls.client_hello", "c2s", wire=ch, data=_handshake_messages(ch)[0],
+                 fields={"tls version": "TLS 1.3"})
+    assert visibility(hello, "wss") == "clear"
+    server = [r for d, r in flights if d == "s2c"]
+    sh = server[0]
+    assert sh[0] == 0x16 and sh[5] == 2  # ServerHello in a plaintext handshake record
+    assert visibility(step("tls.server_hello", "s2c", wire=sh), "wss") == "clear"
+    ccs = next(r for r in server if r[0] == 0x14)
+    assert ccs == bytes.fromhex("140303000101")
+    assert visibility(step("tls.change_cipher_spec", "s2c", wire=ccs,
+                           fields={"tls version": "TLS 1.3"}), "wss") == "clear"
+    sealed = next(r for r in server if r[0] == 0x17)  # EncryptedExtensions, Certificate...
+    for kind in ("tls.encrypted_extensions", "tls.certificate", "tls.certificate_verify",
+                 "tls.finished"):
+        s = step(kind, "s2c", wire=sealed, data=bytes([11, 0, 0, 0]))
+        assert visibility(s, "wss") == "encrypted"
+        assert f"{len(sealed)} bytes" in explain(s).eavesdropper
+
+
+def test_real_tls12_flight_visibility():
+    flights = _flights(ssl.TLSVersion.TLSv1_2)
+    v12 = {"tls version": "TLS 1.2"}
+    server = [r for d, r in flights if d == "s2c"]
+    msgs = [(r, m) for r in server if r[0] == 0x16 for m in _handshake_messages(r)]
+    cert_rec, cert_msg = next((r, m) for r, m in msgs if m[0] == 11)
+    s = step("tls.certificate", "s2c", wire=cert_rec, data=cert_msg, fields=v12)
+    assert visibility(s, "wss") == "clear"
+    assert explain(s).eavesdropper.startswith("The whole chain, readable")
+    # after ChangeCipherSpec the Finished record still says "handshake" but is encrypted
+    ccs_at = max(i for i, r in enumerate(server) if r[0] == 0x14)
+    fin = server[ccs_at + 1]
+    assert fin[0] == 0x16
+    fin_step = step("tls.finished", "s2c", wire=fin, data=bytes([20, 0, 0, 12]) + bytes(12),
+                    fields=v12)
+    assert visibility(fin_step, "wss") == "encrypted"
+    assert "handshake (22)" in explain(fin_step).eavesdropper
+
+
+# --- placeholders are plain text -------------------------------------------
+
+
+@pytest.mark.parametrize("hostile", ["{0.__class__}", "[/bold]", "{cipher suite}", "{}",
+                                     "[link=http://x]y[/link]", "%s %(x)s", "{wire bytes}"])
+def test_hostile_values_stay_literal(hostile):
+    s = step("tls.server_hello", "s2c", fields={"cipher suite": hostile},
+             wire=record(0x16, bytes(4)))
+    e = explain(s)
+    assert f"cipher suite {hostile} and sends" in e.what
+    zh = explain(s, "zh")
+    assert f"密码套件 {hostile}，" in zh.what
+
+
+def test_values_are_cleaned_and_cut():
+    s = step("tls.alert", "s2c", fields={"description": "1 bad\nline\x1b[31m" + "x" * 300})
+    what = explain(s).what
+    assert "\n" not in what and "\x1b" not in what
+    assert "1 bad line [31m" in what
+    shown = what.split(": ", 1)[1].split(". A fatal")[0]
+    assert len(shown) == ex.MAX_VALUE and shown.endswith("…")
+
+
+def test_missing_values_leave_clean_text():
+    e = explain(step("tls.server_hello", "s2c"))
+    assert e.what.startswith("The server picks the version and the cipher suite and sends")
+    z = explain(step("tls.server_hello", "s2c"), "zh")
+    assert z.what.startswith("服务器选定版本和密码套件，")
+    # an empty value counts as missing
+    assert explain(step("tls.alert", "s2c", fields={"description": ""})).what.startswith(
+        "A TLS alert. A fatal")
+
+
+def test_nested_field_values_are_found():
+    s = step("tls.server_hello", "s2c")
+    s.fields = [Field("server hello", "", children=[Field("cipher suite",
+                                                          "0x1301 TLS_AES_128_GCM_SHA256")])]
+    assert "suite 0x1301 TLS_AES_128_GCM_SHA256 and" in explain(s).what
+
+
+# --- unknown kinds and fallback --------------------------------------------
+
+
+def test_unknown_kind_gives_generic_entry():
+    s = step("tcp.connect", "c2s")
+    s.kind = "quic.initial"  # a kind from a future recording; Step would refuse it at creation
+    e = explain(s)
+    assert e.title == "Step" and "no explanation" in e.why
+    assert explain(s, "zh").title == "步骤"
+    s.direction = "server"
+    assert explain(s).eavesdropper.startswith("Nothing")
+
+
+def test_zh_falls_back_to_en_per_missing_key(monkeypatch):
+    en, zh = raw("en"), raw("zh")
+    del zh["tcp.connect"]
+    del zh["ws.frame.close"]["why"]
+    del zh["ws.frame.ping"]
+    monkeypatch.setattr(ex, "_catalog", lambda lang: {"en": en, "zh": zh}.get(lang, {}))
+
+    tcp = step("tcp.connect", "c2s")
+    assert explain(tcp, "zh") == explain(tcp, "en")
+    close = explain(step("ws.frame", "c2s", fields={"opcode": "0x8 close"}), "zh")
+    assert close.title == "关闭帧" and close.why == en["ws.frame.close"]["why"]
+    assert CJK.search(close.what)
+    ping = explain(step("ws.frame", "c2s", fields={"opcode": "0x9 ping"}), "zh")
+    assert ping.what == en["ws.frame.ping"]["what"]  # English specific, not Chinese generic
+    assert CJK.search(ping.eavesdropper)  # parts the variant lacks come from zh ws.frame
+    assert kind_title("tcp.connect", "zh") == "TCP connect"
+
+
+def test_missing_variant_falls_back_to_kind():
+    e = explain(step("tls.cert_check", "client", status="warning"))
+    assert e == explain(step("tls.cert_check", "client"))
+    frame = explain(step("ws.frame", "c2s"))  # no opcode field at all
+    assert frame.title == "WebSocket frame"
+    assert frame.what.startswith("One WebSocket frame: a header of 2 to 14 bytes")
+
+
+def test_bare_placeholders_are_literal_too(monkeypatch):
+    en = raw("en")
+    en["tls.alert"] = dict(en["tls.alert"], what="Alert {description}, size {wire bytes}.")
+    monkeypatch.setattr(ex, "_catalog", lambda lang: en if lang == "en" else {})
+    s = step("tls.alert", "s2c", fields={"description": "{0.__class__} [/bold]"})
+    assert explain(s).what == "Alert {0.__class__} [/bold], size ."
