@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 import wssviz.explain as ex
-from wssviz.explain import Explanation, explain, kind_title, languages, ui_text, visibility
+from wssviz.explain import (
+    Explanation,
+    explain,
+    kind_title,
+    languages,
+    ui_text,
+    visibility,
+)
 from wssviz.steps import ALL_KINDS, LOCAL_KINDS, Field, Step
 
 UI_KEYS = ("timeline", "tls_handshake", "upgrade", "accept", "frames", "hex", "explanation",
@@ -87,7 +94,7 @@ def test_catalog_rules(lang):
     cat = raw(lang)
     for key, entry in cat.items():
         for part, text in entry.items():
-            outside = re.sub(r"\[\[.*?\]\]", "", text, flags=re.S)
+            outside = re.sub(r"\[\[.*?\]\]", "", text, flags=re.DOTALL)
             assert "{" not in outside and "}" not in outside, (key, part)  # placeholders only in [[ ]]
             assert "[" not in outside and "]" not in outside, (key, part)  # nothing markup-like
         if key != "ui":
@@ -302,7 +309,7 @@ def _self_signed(tmp: Path) -> tuple[Path, Path, bytes]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1))
@@ -492,3 +499,37 @@ def test_bare_placeholders_are_literal_too(monkeypatch):
     monkeypatch.setattr(ex, "_catalog", lambda lang: en if lang == "en" else {})
     s = step("tls.alert", "s2c", fields={"description": "{0.__class__} [/bold]"})
     assert explain(s).what == "Alert {0.__class__} [/bold], size ."
+
+
+def test_client_hello_names_the_sni_host():
+    s = step("tls.client_hello", "c2s", fields={"host name": "server.example.com"})
+    assert explain(s).what.endswith(", and the server name server.example.com.")
+    assert "服务器名 server.example.com。" in explain(s, "zh").what
+    assert explain(step("tls.client_hello", "c2s")).what.endswith("key exchange.")
+
+
+@pytest.mark.parametrize("scheme,version", [("wss", "1.3"), ("wss", "1.2"), ("ws", "1.3")])
+def test_live_session_steps_explain_and_visibility(scheme, version):
+    """A real live pair: every step explains cleanly, and visibility follows the protocol."""
+    from wssviz.live.pair import LiveSession
+    from wssviz.live.settings import Settings
+
+    steps = LiveSession(Settings(scheme=scheme, tls_version=version)).run_all()
+    seen = [(s.kind, visibility(s, scheme)) for s in steps]
+    for s in steps:
+        for lang in ("en", "zh"):
+            e = explain(s, lang, scheme=scheme)
+            assert all(p.strip() for p in (e.title, e.what, e.why, e.eavesdropper, e.rfc))
+            assert not re.search(r"[{}\[\]]", e.eavesdropper + e.what)
+    assert all(v == "local" for k, v in seen if k in LOCAL_KINDS)
+    if scheme == "ws":
+        assert {v for k, v in seen if k not in LOCAL_KINDS} == {"clear"}
+        return
+    assert all(v == "encrypted" for k, v in seen if k.startswith(("http.", "ws.frame")))
+    assert ("tls.client_hello", "clear") in seen and ("tls.server_hello", "clear") in seen
+    assert all(v == "clear" for k, v in seen if k == "tls.change_cipher_spec")
+    assert all(v == "encrypted" for k, v in seen if k == "tls.finished")
+    cert = dict(seen)["tls.certificate"]
+    assert cert == ("encrypted" if version == "1.3" else "clear")
+    if version == "1.2":
+        assert dict(seen)["tls.server_key_exchange"] == "clear"

@@ -55,7 +55,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -80,7 +80,7 @@ class Explanation:
 # --- catalogs --------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(lang: str) -> dict[str, Any]:
     try:
         text = resources.files(__package__).joinpath(f"{lang}.toml").read_text("utf-8")
@@ -189,10 +189,7 @@ def _value(step: Any, name: str) -> str | None:
     getter = getattr(step, "value", None)
     if getter is None:
         return None
-    try:
-        value = getter(name)
-    except Exception:  # a foreign step-like object: treat as absent
-        return None
+    value = getter(name)
     return value if isinstance(value, str) else None
 
 
@@ -250,7 +247,7 @@ def _part(chain: list[str], part: str, lang: str) -> str:
 
 # --- placeholders ----------------------------------------------------------
 
-_TOKEN = re.compile(r"\[\[(.*?)\]\]|\{([A-Za-z0-9 _.\-]+)\}", re.S)
+_TOKEN = re.compile(r"\[\[(.*?)\]\]|\{([A-Za-z0-9 _.\-]+)\}", re.DOTALL)
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9 _.\-]+)\}")
 
 
