@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import time
-import zlib
 
 import pytest
 from hypothesis import given, settings

@@ -19,7 +19,7 @@ import base64
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Collection, Sequence
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
