@@ -158,7 +158,7 @@ class StepScreen(Screen):
                 self._show(len(steps) - 1)
             else:
                 self._set_note(Text(t("status_end", self.lang), "italic"))
-                self.bell()
+                self.app.bell()
             return
         self._want = index
         if not self._busy:
@@ -190,7 +190,7 @@ class StepScreen(Screen):
             self._refresh_ladder()
             self._status()
             return
-        self._show(min(self._want, len(steps) - 1))
+        self._show(min(self._want, len(steps) - 1), keep_note=True)
 
     def _failed(self, gen: int, exc: BaseException) -> None:
         if gen != self._gen:
@@ -206,10 +206,11 @@ class StepScreen(Screen):
         session = self.wapp.session
         self.query_one(Timeline).show(session.steps, self.index, not session.finished, self._busy)
 
-    def _show(self, index: int) -> None:
+    def _show(self, index: int, keep_note: bool = False) -> None:
         steps = self.wapp.session.steps
         self.index = index
-        self._note = None
+        if not keep_note:
+            self._note = None
         step = steps[index]
         self._refresh_ladder()
         head = Text()

@@ -1,0 +1,380 @@
+"""Pilot tests of the interface: step through a replayed default session as a person would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from rich.console import Console
+from textual.widgets import Static, TabbedContent
+
+from ui_fixtures import SlowLive, big_frame_step, recorded_steps, replay, with_close_reason
+from wssviz.session import StepList
+from wssviz.ui.app import WssvizApp
+from wssviz.ui.model import pane_for
+from wssviz.ui.widgets.fieldtree import FieldTree
+from wssviz.ui.widgets.hexdump import HexView
+from wssviz.ui.widgets.timeline import Timeline
+
+STEPS = recorded_steps()
+KINDS = [s.kind for s in STEPS]
+
+
+def plain(app: WssvizApp, selector: str) -> str:
+    """What a Static shows, as plain text."""
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))
+    console.print(app.screen.query_one(selector, Static).content)
+    return console.export_text()
+
+
+def tree_text(app: WssvizApp, selector: str) -> str:
+    tree = app.screen.query_one(selector, FieldTree)
+    out = []
+
+    def walk(node):
+        out.append(node.label.plain)
+        for c in node.children:
+            walk(c)
+
+    walk(tree.root)
+    return "\n".join(out)
+
+
+def active_pane(app: WssvizApp) -> str:
+    return app.screen.query_one("#panes", TabbedContent).active.removeprefix("tab-")
+
+
+async def go_to(pilot, app: WssvizApp, index: int) -> None:
+    await pilot.press("g")
+    await pilot.press(*str(index), "enter")
+    await pilot.pause()
+    assert app.main_screen.index == index
+
+
+async def test_first_screen_shows_timeline_and_first_step():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.main_screen.index == 0
+        assert "Step 0 of 28" in plain(app, "#status")
+        assert "TCP connection opened" in plain(app, "#stephead")
+        assert app.screen.query_one(Timeline).display
+
+
+async def test_right_walks_the_default_session_pane_by_pane():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        seen = {}
+        for i in range(1, len(STEPS)):
+            await pilot.press("right")
+            await pilot.pause()
+            assert app.main_screen.index == i
+            assert active_pane(app) == pane_for(STEPS[i])
+            kind = STEPS[i].kind
+            if kind == "tls.client_hello":
+                seen[kind] = tree_text(app, "#tls-tree")
+                assert "server_name" in seen[kind] and "server.example.com" in seen[kind]
+                assert "in the clear" in plain(app, "#tls-head")
+            elif kind == "tls.certificate":
+                text = tree_text(app, "#tls-tree")
+                assert "subject alt names" in text and "server.example.com" in text
+                assert "decrypted it with the server handshake traffic key" in plain(app, "#tls-head")
+            elif kind == "tls.cert_check":
+                head = plain(app, "#tls-head")
+                assert "✓ chain: ok" in head and "✓ OpenSSL verdict: ok" in head
+            elif kind == "http.upgrade_request":
+                body = plain(app, "#upgrade-body")
+                assert "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" in body
+                assert "(no response yet)" in body  # the future is not shown
+            elif kind == "ws.accept_check":
+                body = plain(app, "#accept-body")
+                assert "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" in body
+                assert "b37a4f2cc0624f1690f64606cf385945b2bec4ea" in body
+                assert body.count("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") >= 3
+                assert "ok: they match" in body
+            elif kind == "ws.frame" and "Hello" in STEPS[i].summary and STEPS[i].direction == "c2s":
+                body = plain(app, "#frames-body")
+                assert 'unmasked payload: "Hello"' in body
+                assert "7-bit form" in body and "masking key" in body
+                key = STEPS[i].value("masking key")
+                assert f"0x{key[:2]} ⊕ 0x48 'H'" in body
+                seen["hello"] = True
+            elif kind == "ws.frame" and STEPS[i].direction == "s2c" and "Hello" in STEPS[i].summary:
+                assert "Not masked" in plain(app, "#frames-body")
+        assert "hello" in seen and "tls.client_hello" in seen
+        # the end of a finished session stays put
+        await pilot.press("right")
+        await pilot.pause()
+        assert app.main_screen.index == len(STEPS) - 1
+        assert "last step" in plain(app, "#status")
+
+
+async def test_left_home_end_and_goto():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("right", "right", "right")
+        await pilot.pause()
+        assert app.main_screen.index == 3
+        await pilot.press("left", "p")
+        await pilot.pause()
+        assert app.main_screen.index == 1
+        await pilot.press("end")
+        await pilot.pause()
+        assert app.main_screen.index == len(STEPS) - 1
+        await pilot.press("home")
+        await pilot.pause()
+        assert app.main_screen.index == 0
+        await go_to(pilot, app, KINDS.index("http.upgrade_request"))
+        assert active_pane(app) == "upgrade"
+
+
+async def test_tab_and_digits_reach_every_pane():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await go_to(pilot, app, KINDS.index("ws.frame"))
+        order = []
+        for _ in range(6):
+            order.append(active_pane(app))
+            await pilot.press("tab")
+            await pilot.pause()
+        assert order == ["frames", "hex", "explain", "tls", "upgrade", "accept"]
+        await pilot.press("5")
+        await pilot.pause()
+        assert active_pane(app) == "hex"
+        await pilot.press("shift+tab")
+        await pilot.pause()
+        assert active_pane(app) == "frames"
+
+
+async def test_explanation_pane_shows_all_four_parts():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await go_to(pilot, app, KINDS.index("tls.client_hello"))
+        await pilot.press("6")
+        await pilot.pause()
+        text = plain(app, "#explain-body")
+        for label in ("What happened", "Why", "Eavesdropper sees", "RFC"):
+            assert label in text
+        assert "RFC 8446" in text
+
+
+async def test_hex_field_and_bytes_light_each_other():
+    app = WssvizApp(replay())
+    i = next(s.index for s in STEPS if s.kind == "ws.frame" and s.direction == "c2s")
+    step = STEPS[i]
+    key = step.find("masking key")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await go_to(pilot, app, i)
+        step = app.session.steps[i]
+        key = step.find("masking key")
+        await pilot.press("5")
+        await pilot.pause()
+        tree = app.screen.query_one("#hex-tree", FieldTree)
+        data = app.screen.query_one("#hex-data", HexView)
+        wire = app.screen.query_one("#hex-wire", HexView)
+        # tree → hex: move the cursor onto "masking key"
+        node = next(n for n in tree._field_nodes.values() if n.data is key)
+        tree.move_cursor(node)
+        await pilot.pause()
+        assert data.span == (key.start, key.end)
+        assert wire.span == (0, 0)
+        # hex → tree: a wire byte no frame field covers (TLS record header) lights itself only
+        wire.post_message(HexView.ByteChosen(wire, 0))
+        await pilot.pause()
+        assert wire.span == (0, 1) and data.span == (0, 0)
+        # and a click on the screen does the same: click the first byte of the data row
+        await pilot.click(data, offset=(10, 0))
+        await pilot.pause()
+        assert tree.cursor_node.data.of == "data" and tree.cursor_node.data.start == 0
+        # on a TLS step, the first wire byte is the record's content type
+        await go_to(pilot, app, KINDS.index("tls.client_hello"))
+        await pilot.press("5")
+        await pilot.pause()
+        wire.post_message(HexView.ByteChosen(wire, 0))
+        await pilot.pause()
+        await pilot.pause()
+        assert tree.cursor_node.data.name == "content type"
+        assert wire.span == (0, 1)
+
+
+async def test_malicious_close_reason_is_plain_text():
+    reason = "[/bold][link=x]"
+    steps = with_close_reason(STEPS, reason)
+    i = next(s.index for s in steps if s.value("close reason") == reason)
+    app = WssvizApp(StepList(steps, title="[b]title[/b]"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await go_to(pilot, app, i)
+        body = plain(app, "#frames-body")
+        assert f"close reason: {reason}" in body
+        console = Console(width=200, file=open(os.devnull, "w"))
+        segments = list(console.render(app.screen.query_one("#frames-body", Static).content))
+        assert all(seg.style is None or not seg.style.link for seg in segments)
+        assert "[b]title[/b]" in plain(app, "#titlebar")
+        await pilot.press("5")
+        await pilot.pause()
+        assert f"close reason: {reason}" in tree_text(app, "#hex-tree")
+
+
+async def test_a_16_mib_frame_is_shown_without_drawing_it_all():
+    steps = list(STEPS) + [big_frame_step(len(STEPS))]
+    app = WssvizApp(StepList(steps))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await go_to(pilot, app, len(STEPS) - 1)
+        t0 = time.perf_counter()
+        await pilot.press("right")
+        await pilot.pause()
+        assert app.main_screen.index == len(STEPS)
+        body = plain(app, "#frames-body")
+        assert "16777216 (64-bit form)" in body and "first 64 of 16,777,216" in body
+        await pilot.press("5")
+        await pilot.pause()
+        elapsed = time.perf_counter() - t0
+        data = app.screen.query_one("#hex-data", HexView)
+        assert data.rows == -(-len(steps[-1].data) // 16)
+        data.scroll_end(animate=False)
+        await pilot.pause()
+        last = data.render_line(data.scrollable_content_region.height - 1).text
+        assert last.startswith(f"{(data.rows - 1) * 16:08x}")
+        assert elapsed < 2.0  # generous: the benchmark measures the real figure
+
+
+async def test_live_stepping_runs_off_the_ui_thread():
+    session = SlowLive(recorded_steps())
+    app = WssvizApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        assert app.main_screen.index == 0 and len(session.steps) == 1
+        session.gate.clear()  # the next action hangs until released
+        await pilot.press("right")
+        await pilot.pause(0.1)
+        assert "driving the connection" in plain(app, "#status")
+        await pilot.press("right")  # raises the target, no second worker
+        t0 = time.perf_counter()
+        await pilot.press("6")  # the interface still answers
+        await pilot.pause()
+        assert time.perf_counter() - t0 < 0.5
+        assert active_pane(app) == "explain"
+        session.gate.set()
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if app.main_screen.index == 2:
+                break
+        assert app.main_screen.index == 2
+        assert len(session.steps) == 3  # nothing made before it was asked for
+        assert "not yet taken" in "".join(
+            app.screen.query_one(Timeline).render_line(y).text for y in range(5))
+
+
+async def test_a_failing_source_becomes_a_message_not_a_crash():
+    session = SlowLive(recorded_steps(), fail_at=3)
+    app = WssvizApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        for _ in range(4):
+            await pilot.press("right")
+            await pilot.pause(0.1)
+        assert app.is_running
+        assert "ConnectionResetError: peer went away" in plain(app, "#status")
+        assert app.main_screen.index == 2  # what was seen stays on screen
+        await pilot.press("left")
+        await pilot.pause()
+        assert app.main_screen.index == 1
+
+
+async def test_restart_uses_the_factory_and_starts_over():
+    made = []
+
+    def factory():
+        made.append(SlowLive(recorded_steps()))
+        return made[-1]
+
+    app = WssvizApp(replay(), session_factory=factory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("right", "right")
+        await pilot.press("r")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if made and app.session is made[0] and app.main_screen.index == 0:
+                break
+        assert app.session is made[0] and app.main_screen.index == 0
+        assert "Started over" in plain(app, "#status")
+
+
+async def test_autoplay_advances_and_stops():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("plus", "plus", "a")  # fastest speed, then play
+        await pilot.pause(1.3)
+        assert app.main_screen.index >= 2
+        assert "auto-play" in plain(app, "#status")
+        await pilot.press("a")
+        at = app.main_screen.index
+        await pilot.pause(0.7)
+        assert app.main_screen.index == at
+
+
+async def test_presenter_mode_and_themes():
+    app = WssvizApp(replay(), present=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.has_class("-present")
+        assert not app.screen.query_one("#ladder").display
+        assert app.theme == "wssviz-contrast-dark"
+        await pilot.press("t")
+        assert app.theme == "wssviz-contrast-light"
+        await pilot.press("f5")
+        await pilot.pause()
+        assert not app.screen.has_class("-present")
+        assert app.screen.query_one("#ladder").display
+        assert app.theme == "textual-light"
+
+
+async def test_help_screen_and_command_palette():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main_screen
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for title in ("Next", "Back", "Go to", "Auto", "Restart", "Present"):
+            assert title in titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Next", "enter")
+        await pilot.pause(0.3)
+        assert app.main_screen.index == 1
+
+
+async def test_q_quits_cleanly():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+def test_the_interface_imports_no_dissector_live_scapy_or_cryptography():
+    code = (
+        "import sys, asyncio\n"
+        "from wssviz.session import StepList\n"
+        "from wssviz.ui.app import WssvizApp\n"
+        "async def main():\n"
+        "    app = WssvizApp(StepList([]))\n"
+        "    async with app.run_test() as pilot:\n"
+        "        await pilot.pause()\n"
+        "asyncio.run(main())\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('scapy', 'cryptography')\n"
+        "             or m.startswith(('wssviz.dissect', 'wssviz.live', 'wssviz.recording', 'wssviz.core')))\n"
+        "print(bad)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
