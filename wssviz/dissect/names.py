@@ -20,7 +20,11 @@ GREASE values (RFC 8701) are named "GREASE (0x0a0a)"; unknown numbers
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import json
+import os
 import threading
+from pathlib import Path
 from typing import Callable
 
 __all__ = ["cipher_suite", "extension", "group", "signature_scheme", "alert",
@@ -82,14 +86,63 @@ def _table(kind: str) -> dict[int, str]:
         return table
     with _lock:
         if kind not in _cache:
-            module, attr = _SOURCES[kind]
-            try:
-                source = dict(getattr(importlib.import_module(module), attr))
-            except Exception:  # scapy missing or changed: keep working with our overrides
-                source = {}
+            source = dict(_scapy_tables().get(kind, {}))
             source.update(_OVERRIDES.get(kind, {}))
             _cache[kind] = source
         return _cache[kind]
+
+
+_scapy: dict[str, dict[int, str]] | None = None
+
+
+def _memo_path() -> Path | None:
+    """Where scapy's tables are memoised, per scapy version (None: no scapy)."""
+    try:
+        version = importlib.metadata.version("scapy")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "wssviz" / f"scapy-{version}-tls-names.json"
+
+
+def _scapy_tables() -> dict[str, dict[int, str]]:
+    """scapy's tables, read once from scapy and memoised on disk.
+
+    Importing scapy's TLS layer costs about a second here; the memo (a JSON file
+    in the user's cache folder, named after the scapy version) makes every later
+    start read the same tables in about a millisecond.  The knowledge is still
+    scapy's: a new scapy version gets a new memo.
+    """
+    global _scapy
+    if _scapy is not None:
+        return _scapy
+    path = _memo_path()
+    if path is not None:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            _scapy = {k: {int(c): str(n) for c, n in v.items()} for k, v in raw.items()}
+            if set(_scapy) == set(_SOURCES):
+                return _scapy
+        except (OSError, ValueError, AttributeError):
+            pass
+    tables: dict[str, dict[int, str]] = {}
+    complete = True
+    for kind, (module, attr) in _SOURCES.items():
+        try:
+            tables[kind] = {int(c): str(n) for c, n in getattr(importlib.import_module(module), attr).items()}
+        except Exception:  # scapy missing or changed: keep working with our overrides
+            tables[kind] = {}
+            complete = False
+    _scapy = tables
+    if path is not None and complete:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(tables), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only home: the tables still work, just not memoised
+    return tables
 
 
 def preload() -> None:
