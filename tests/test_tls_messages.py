@@ -6,7 +6,7 @@ import hashlib
 import ssl
 import subprocess
 import sys
-import time
+import os
 
 import pytest
 from hypothesis import given, settings
@@ -326,26 +326,19 @@ def test_names_tables():
         names.label("colour", 1)
 
 
-def test_names_import_is_lazy_and_first_call_cost_is_bounded():
-    code = ("import sys, time; import wssviz.dissect.names as n, wssviz.dissect.tls_messages; "
+def test_names_import_is_lazy(tmp_path):
+    code = ("import sys; import wssviz.dissect.names as n, wssviz.dissect.tls_messages; "
             "assert not any(m.startswith('scapy') for m in sys.modules), 'scapy at import'; "
-            "t = time.perf_counter(); n.version(0x0304); v = time.perf_counter() - t; "
-            "t = time.perf_counter(); n.preload(); a = time.perf_counter() - t; "
-            "print(f'{v:.3f} {a:.3f}')")
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    version_cost, rest_cost = map(float, out.stdout.split())
-    assert version_cost + rest_cost < 5.0  # generous: CI machines are slow; measured ~0.5 s
-
-
-def test_describe_client_hello_cost(tls13):
-    (msg, _), = clear_handshake_messages(tls13.stream("c2s"))
-    names.preload()
-    n = 200
-    t = time.perf_counter()
-    for _ in range(n):
-        describe_handshake(msg, tls13=None, from_client=True)
-    per = (time.perf_counter() - t) / n
-    assert per < 0.01  # measured ~0.2 ms
+            "n.preload(); print(n.cipher_suite(0x1301))")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    first = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env)
+    assert first.stdout.strip() == "TLS_AES_128_GCM_SHA256"
+    memo = list((tmp_path / "wssviz").glob("scapy-*-tls-names.json"))
+    assert len(memo) == 1  # scapy's tables were memoised for the next start
+    again = ("import sys; import wssviz.dissect.names as n; n.preload(); "
+             "print(n.cipher_suite(0x1301), any(m.startswith('scapy.layers') for m in sys.modules))")
+    second = subprocess.run([sys.executable, "-c", again], check=True, capture_output=True, text=True, env=env)
+    assert second.stdout.split() == ["TLS_AES_128_GCM_SHA256", "False"]
 
 
 def test_malformed_messages_raise_format_errors():
