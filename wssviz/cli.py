@@ -2,6 +2,7 @@
 
     wssviz                                 the interface on the live default session
     wssviz run [NAME] [--tls 1.2|1.3] [--plain|--json] [--record FILE]
+    wssviz scenarios [--json]
     wssviz replay FILE [--keylog FILE] [--plain|--json]
     wssviz export SOURCE --pcapng OUT [--keylog OUT]
 
@@ -37,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tls", choices=["1.2", "1.3"], help="TLS version")
     run.add_argument("--record", metavar="FILE", help="also save the session as a recording")
     _add_view(run)
+    scen = sub.add_parser("scenarios", help="list the scenarios that `run NAME` can run")
+    scen.add_argument("--json", action="store_true", help="one JSON object per scenario per line")
     replay = sub.add_parser("replay", help="replay a recording (.json) or a capture (.pcap, .pcapng)")
     replay.add_argument("file")
     replay.add_argument("--keylog", metavar="FILE", help="NSS key log for a capture")
@@ -53,16 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def live_settings(name: str, tls: str | None):
-    from wssviz.live.settings import Settings
+    from wssviz import scenarios
 
-    if name != "seed-example":
-        try:
-            from wssviz import scenarios
-        except ImportError:
-            raise UserError(f"unknown scenario {name!r} (only seed-example is available)") from None
+    try:
         settings = scenarios.load(name)
-    else:
-        settings = Settings()
+    except scenarios.ScenarioError as exc:
+        raise UserError(str(exc)) from None
     if tls:
         settings.tls_version = tls
     return settings
@@ -163,6 +162,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    import json
+
+    from wssviz import scenarios
+
+    try:
+        items = scenarios.catalog()
+    except scenarios.ScenarioError as exc:
+        raise UserError(str(exc)) from None
+    for item in items:
+        if args.json:
+            print(json.dumps(item.to_dict(), ensure_ascii=False))
+        else:
+            print(f"{item.name:26} {item.title}")
+    return 0
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     session = replay_session(args.file, args.keylog, args.connection)
     if not (args.plain or args.json):
@@ -198,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             from wssviz.live.pair import LiveSession
 
             return tui(LiveSession(live_settings("seed-example", None)), args, lambda: live_session())
-        return {"run": cmd_run, "replay": cmd_replay, "export": cmd_export}[args.command](args)
+        return {"run": cmd_run, "replay": cmd_replay, "export": cmd_export, "scenarios": cmd_scenarios}[args.command](args)
     except UserError as exc:
         print(f"wssviz: {exc}", file=sys.stderr)
         return 2

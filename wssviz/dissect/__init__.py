@@ -19,18 +19,24 @@ from wssviz.steps import Field, Step, computed
 
 class Dissector:
     def __init__(self, capture: Capture) -> None:
-        from wssviz.dissect.app import AppLayer
-
         self.capture = capture
         self.maker = StepMaker()
-        self.app = AppLayer(capture.scheme, self.maker)
-        self.tls = None
-        if capture.scheme == "wss":
-            from wssviz.dissect.tls import TLSLayer
-
-            self.tls = TLSLayer(capture, self.maker, self.app.feed)
+        self.connections = 0
+        self._layers()
         self.time = 0.0
         self.finished = False
+
+    def _layers(self) -> None:
+        """Fresh TLS and WebSocket layers: a session may hold several connections,
+        each opened by its own ``tcp.connect`` fact."""
+        from wssviz.dissect.app import AppLayer
+
+        self.app = AppLayer(self.capture.scheme, self.maker)
+        self.tls = None
+        if self.capture.scheme == "wss":
+            from wssviz.dissect.tls import TLSLayer
+
+            self.tls = TLSLayer(self.capture, self.maker, self.app.feed)
 
     def feed(self, event: Event) -> list[Step]:
         self.time = event.time
@@ -56,14 +62,29 @@ class Dissector:
         v = fact.value
         make = self.maker.make
         if fact.name == "tcp.connect":
+            steps: list[Step] = []
+            self.connections += 1
+            if self.connections > 1:
+                steps += self.finish()
+                self._layers()
+                self.finished = False
             c, s = v.get("client", ["?", 0]), v.get("server", ["?", 0])
             fields = [computed("client", f"{c[0]}:{c[1]}"), computed("server", f"{s[0]}:{s[1]}"),
                       computed("host name", self.capture.server_name),
                       computed("scheme", f"{self.capture.scheme}://")]
             summary = (f"client {c[0]}:{c[1]} → server {s[0]}:{s[1]}: "
                        f"SYN, SYN-ACK, ACK; {self.capture.server_name} is reached on loopback")
-            return [make("tcp.connect", "c2s", "TCP connection opened", summary, fields=fields,
-                         time=fact.time)]
+            title = "TCP connection opened"
+            if self.connections > 1:
+                n = v.get("connection", self.connections)
+                why = str(v.get("why", "another connection"))
+                fields.insert(0, computed("connection", f"{n} ({why})"))
+                title = f"TCP connection {n} opened"
+                summary = f"connection {n} ({why}): " + summary
+                if v.get("after") is not None:
+                    fields.append(computed("after back-off", f"{float(v['after']):g} s"))
+            steps.append(make("tcp.connect", "c2s", title, summary, fields=fields, time=fact.time))
+            return steps
         if fact.name == "tcp.close":
             by = v.get("by", "client")
             steps = self.finish()

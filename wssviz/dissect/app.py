@@ -13,10 +13,15 @@ upgrade (the rest is an HTTP body, not frames).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
 from wssviz.dissect.build import StepMaker, elide, text_preview
 from wssviz.steps import Field, Step, computed
+
+if TYPE_CHECKING:
+    from wssviz.core.deflate import DeflateParams
 
 SIDE = {"c2s": "client", "s2c": "server"}
 ARROW = {"c2s": "client → server", "s2c": "server → client"}
@@ -37,6 +42,32 @@ def _frame_size(buf: bytearray) -> int | None:
     if ext:
         n = int.from_bytes(buf[2:2 + ext], "big")
     return head + n
+
+
+def deflate_offer(value: str) -> "DeflateParams | None":
+    """The first permessage-deflate offer in a Sec-WebSocket-Extensions value, as
+    parameters (RFC 7692 §7.1), or None if there is none or it does not parse."""
+    from wssviz.core import deflate
+
+    try:
+        elements = deflate.parse_extensions(value) if value else []
+    except hs.HandshakeError:
+        return None
+    for name, p in elements:
+        if name.lower() != deflate.EXTENSION:
+            continue
+        try:
+            def bits(key: str) -> int | None:
+                v = p.get(key)
+                return int(v) if v is not None else None
+            return deflate.DeflateParams(
+                client_no_context_takeover="client_no_context_takeover" in p,
+                server_no_context_takeover="server_no_context_takeover" in p,
+                client_max_window_bits=bits("client_max_window_bits"),
+                server_max_window_bits=bits("server_max_window_bits"))
+        except ValueError:
+            continue
+    return None
 
 
 class _Stream:
@@ -223,12 +254,17 @@ class AppLayer:
     def _setup_deflate(self, ext: str) -> None:
         from wssviz.core import deflate
 
-        for name, _params in deflate.parse_extensions(ext):
-            if name == "permessage-deflate" and self.offered_extensions:
-                offer = deflate.DeflateParams()
-                params = deflate.accept_response(offer, ext)
-                self.deflate = {"c2s": deflate.Decompressor(params, "server"),
-                                "s2c": deflate.Decompressor(params, "client")}
+        offer = deflate_offer(self.offered_extensions or "")
+        if offer is None:
+            return
+        try:
+            if not any(n.lower() == deflate.EXTENSION for n, _ in deflate.parse_extensions(ext)):
+                return
+            params = deflate.accept_response(offer, ext)
+        except hs.HandshakeError:
+            return  # the Accept check already reported the response as broken
+        self.deflate = {"c2s": deflate.Decompressor(params, "server"),
+                        "s2c": deflate.Decompressor(params, "client")}
 
     def _trailing(self, direction: str, time: float) -> list[Step] | None:
         st = self.streams[direction]

@@ -113,6 +113,11 @@ class TLSLayer:
 
     def on_verdict(self, value: dict, time: float) -> list[Step]:
         self.verdict = value
+        if not value.get("ok", True):
+            # The client refused the handshake: it never derives application keys.
+            steps = self.cert_check(time)
+            self.app_keys_pending = False
+            return steps
         return self.client_acts(time)
 
     def client_acts(self, time: float) -> list[Step]:
@@ -147,6 +152,12 @@ class TLSLayer:
         if rec.content_type == tr.ContentType.change_cipher_spec:
             d.records[tag] = (raw, False)
             return self._ccs(direction, raw, rec.fragment, time)
+        if rec.content_type == tr.ContentType.alert and d.decryptor is not None and self.tls13:
+            # TLS 1.3 protects records under outer type application_data; an alert with
+            # outer type alert is in the clear (OpenSSL sends one when it refuses the
+            # server's certificate before it has written anything encrypted).
+            d.records[tag] = (raw, False)
+            return [self._alert(direction, raw, rec.fragment, time, encrypted=False)]
         if d.decryptor is None:
             if rec.content_type == tr.ContentType.handshake:
                 d.records[tag] = (raw, False)

@@ -123,3 +123,33 @@ class TLSEnd:
             if not data:
                 return
             self.plain += data
+
+
+def reset(wire: Wire, side: str) -> None:
+    """Drop the connection abruptly from ``side``: SO_LINGER 0 makes close() send a
+    TCP RST instead of a FIN, so the peer's next read fails with "connection reset"."""
+    import struct
+
+    sock = wire.client if side == "client" else wire.server
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    sock.close()
+
+
+def peer_saw_reset(wire: Wire, side: str) -> str:
+    """What ``side`` reads after its peer dropped the connection: "reset" or "eof"."""
+    sock = wire.client if side == "client" else wire.server
+    deadline = time.monotonic() + HANDSHAKE_TIMEOUT
+    while time.monotonic() < deadline:
+        select.select([sock], [], [], 1.0)
+        try:
+            data = sock.recv(1 << 16)
+        except BlockingIOError:
+            continue
+        except ConnectionResetError:
+            return "reset"
+        if not data:
+            return "eof"
+    raise PairError("the peer's drop never reached this side")
