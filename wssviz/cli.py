@@ -5,6 +5,9 @@
     wssviz scenarios [--json]
     wssviz replay FILE [--keylog FILE] [--plain|--json]
     wssviz export SOURCE --pcapng OUT [--keylog OUT]
+    wssviz connect URL [--cafile FILE] [--insecure] [--protocol P]... [--origin O]
+                   [--send TEXT]... [--plain|--json]
+    wssviz listen [--host 127.0.0.1] [--port 8443] [--allow-origin O]... [--plain|--json]
 
 Without ``--plain`` or ``--json`` a command opens the interface.
 """
@@ -49,6 +52,29 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("source", help="a scenario name or a recording file")
     export.add_argument("--pcapng", metavar="OUT", required=True)
     export.add_argument("--keylog", metavar="OUT", help="also write the NSS key log to a file")
+    connect = sub.add_parser("connect", help="the instrumented client against a real ws:// or wss:// server")
+    connect.add_argument("url", help="ws://host[:port]/path or wss://host[:port]/path")
+    connect.add_argument("--cafile", metavar="FILE", help="trust the CA certificate(s) in this PEM file "
+                         "instead of the system store")
+    connect.add_argument("--insecure", action="store_true", help="accept any certificate (shown in the "
+                         "certificate check)")
+    connect.add_argument("--protocol", action="append", default=[], metavar="P",
+                         help="offer this subprotocol (repeatable)")
+    connect.add_argument("--origin", metavar="O", help="send this Origin header")
+    connect.add_argument("--send", action="append", metavar="TEXT",
+                         help="send this text message (repeatable; default: Hello)")
+    connect.add_argument("--timeout", type=float, default=5.0, metavar="S",
+                         help="seconds to wait for the server at each step (default 5)")
+    _add_view(connect)
+    listen = sub.add_parser("listen", help="the instrumented server, for real clients and browsers")
+    listen.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    listen.add_argument("--port", type=int, default=8443, help="port (default 8443; 0 picks one)")
+    listen.add_argument("--allow-origin", action="append", default=[], metavar="O",
+                        help="also accept WebSocket upgrades from this Origin (repeatable)")
+    g = listen.add_mutually_exclusive_group()
+    g.add_argument("--plain", action="store_true", help="print each connection's steps as text (default)")
+    g.add_argument("--json", action="store_true", help="print one JSON object per step per line, "
+                   "with a \"session\" number per connection")
     return parser
 
 
@@ -206,6 +232,64 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def connect_session(args: argparse.Namespace) -> Session:
+    from wssviz.live.connect import ClientSession
+
+    try:
+        return ClientSession(args.url, cafile=args.cafile, insecure=args.insecure,
+                             protocols=args.protocol, origin=args.origin,
+                             send=args.send if args.send else ("Hello",), timeout=args.timeout)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def cmd_connect(args: argparse.Namespace) -> int:
+    session = connect_session(args)
+    if not (args.plain or args.json):
+        return tui(session, args, lambda: connect_session(args))
+    text_view(args, session, session.target.scheme)
+    return 0 if not any(s.status == "error" for s in session.steps) else 1
+
+
+def cmd_listen(args: argparse.Namespace) -> int:
+    import json
+    import threading
+
+    from wssviz import plain
+    from wssviz.live.listen import ListenServer
+
+    out = sys.stdout
+
+    def on_step(number: int, step) -> None:
+        try:
+            if args.json:
+                d = step.to_dict()
+                d["session"] = number
+                out.write(json.dumps(d, ensure_ascii=False, separators=(", ", ": ")) + "\n")
+            else:
+                text = plain.format_step(step, explain=False)
+                out.write("\n".join(f"#{number} {line}" for line in text.splitlines()) + "\n\n")
+            out.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    try:
+        server = ListenServer(args.host, args.port, allow_origins=args.allow_origin, on_step=on_step)
+    except OSError as exc:
+        raise UserError(f"listen: cannot bind {args.host}:{args.port}: {exc.strerror or exc}") from None
+    print(server.banner(), file=sys.stderr, flush=True)
+    worker = threading.Thread(target=server.serve_forever, name="wssviz-listen", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.5)
+    except KeyboardInterrupt:
+        print("\nwssviz listen: stopping", file=sys.stderr, flush=True)
+    finally:
+        server.stop()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -214,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
             from wssviz.live.pair import LiveSession
 
             return tui(LiveSession(live_settings("seed-example", None)), args, lambda: live_session())
-        return {"run": cmd_run, "replay": cmd_replay, "export": cmd_export, "scenarios": cmd_scenarios}[args.command](args)
+        return {"run": cmd_run, "replay": cmd_replay, "export": cmd_export, "scenarios": cmd_scenarios, "connect": cmd_connect,
+                "listen": cmd_listen}[args.command](args)
     except UserError as exc:
         print(f"wssviz: {exc}", file=sys.stderr)
         return 2

@@ -106,6 +106,7 @@ class AppLayer:
         self.assemblers = {"c2s": wf.MessageAssembler(), "s2c": wf.MessageAssembler()}
         self.deflate: dict[str, object] = {}
         self.closes: set[str] = set()
+        self.plain_http = False  # the request was a plain HTTP request (no Upgrade): a page fetch
 
     # -- input -------------------------------------------------------------------
 
@@ -172,13 +173,23 @@ class AppLayer:
         self.key = req.get("Sec-WebSocket-Key")
         self.offered_protocols = req.tokens("Sec-WebSocket-Protocol")
         self.offered_extensions = req.get("Sec-WebSocket-Extensions")
-        check = hs.check_request(req)
         fields = self._header_fields(req, "request line")
+        via = "inside TLS" if self.scheme == "wss" else "in the clear"
+        if req.header("Upgrade") is None and self.key is None:
+            # Not a handshake at all (e.g. a browser fetching the page that will open
+            # the WebSocket): shown as what it is, not as a broken upgrade.
+            self.plain_http = True
+            self.phase["c2s"] = "body"
+            fields.append(computed("note", "no Upgrade header: a plain HTTP request, not a WebSocket "
+                                           "handshake"))
+            return [self.maker.make("http.upgrade_request", "c2s", f"HTTP request: {req.method} {req.target}",
+                                    f"{req.method} {req.target}: a plain HTTP request, no upgrade ({via})",
+                                    wire=wire, data=head, fields=fields, time=time)]
+        check = hs.check_request(req)
         status = "ok"
         for p in check.problems:
             fields.append(computed("problem", f"{p.detail} ({p.rfc})"))
             status = "error"
-        via = "inside TLS" if self.scheme == "wss" else "in the clear"
         summary = f"{req.method} {req.target}, asking to switch to WebSocket ({via})"
         steps = [self.maker.make("http.upgrade_request", "c2s", f"Upgrade request: {req.method} {req.target}",
                                  summary, wire=wire, data=head, fields=fields, status=status, time=time)]
@@ -211,6 +222,12 @@ class AppLayer:
             return [self._error("http", exc.rule, exc.rfc, exc.offset, "server", time, wire=wire, data=head)]
         fields = self._header_fields(resp, "status line")
         fields.insert(1, computed("status code", f"{resp.status} {resp.reason}"))
+        if self.plain_http:
+            self.phase = {"c2s": "body", "s2c": "body"}
+            return [self.maker.make("http.upgrade_response", "s2c", f"HTTP response: {resp.status} {resp.reason}",
+                                    f"{resp.status} {resp.reason}: a plain HTTP answer to a plain request",
+                                    wire=wire, data=head, fields=fields,
+                                    status="ok" if resp.status < 400 else "warning", time=time)]
         upgraded = resp.status == 101
         status = "ok" if upgraded else "error"
         summary = (f"{resp.status} {resp.reason}: the connection now speaks WebSocket" if upgraded

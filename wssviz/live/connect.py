@@ -1,0 +1,758 @@
+"""The instrumented client against any real server: ``wssviz connect URL``.
+
+Theory of operation
+-------------------
+``ClientSession`` opens a real TCP connection to the host and port of a ``ws://``
+or ``wss://`` URL.  TLS runs on ``ssl.MemoryBIO`` (a ``TLSEnd``), so every byte
+written or read crosses ``RealEnd``, which records it as a ``Chunk`` of the
+Capture.  The context writes its secrets to a memfd key log (``KeyLog``), so the
+dissector decrypts our own connection exactly like the live pair's.
+
+Received bytes are handed to OpenSSL *before* they are recorded: the secrets a
+flight makes exist in the key log by the time the dissector reads that flight.
+
+The protocol script (``_ClientScript.run``) is a generator that yields after
+every event; ``ensure(n)`` advances it only until step ``n`` exists.  It sends
+the upgrade request, checks the answer, sends each message as a masked text
+frame, answers pings, shows what the server sends, then pings and closes with
+1000.  Every read has a deadline: a server that stalls, closes early or breaks
+a rule ends as an ``error`` fact naming layer, rule, RFC section and what our
+client did, never as a traceback or a hang.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+import select
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+from urllib.parse import urlsplit
+
+from wssviz.capture import Capture
+from wssviz.core import frames as wf
+from wssviz.core import handshake as hs
+from wssviz.dissect import Dissector
+from wssviz.live.transport import KeyLog, TLSEnd
+from wssviz.steps import Step
+
+PING_PAYLOAD = b"wssviz ping"
+QUIET = 1.0  # seconds to wait for a reply to a message before moving on
+RECV_SIZE = 1 << 16
+
+
+# --- the URL -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str  # ws or wss
+    host: str  # as used for TCP and SNI (no brackets)
+    port: int
+    path: str  # path and query, at least "/"
+    host_header: str  # Host value: host, with :port when not the default
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host_header}{self.path}"
+
+
+def parse_url(url: str) -> Target:
+    """The parts of a ws:// or wss:// URL; ValueError names what is wrong."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"connect: bad URL {url!r}: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("ws", "wss"):
+        raise ValueError(f"connect: the URL must start with ws:// or wss:// (RFC 6455 §3), got {url!r}")
+    if not parts.hostname:
+        raise ValueError(f"connect: the URL has no host (RFC 6455 §3): {url!r}")
+    if parts.username is not None or parts.fragment:
+        raise ValueError(f"connect: a WebSocket URI has no user info or fragment (RFC 6455 §3): {url!r}")
+    default = 443 if scheme == "wss" else 80
+    port = port or default
+    host = parts.hostname
+    shown = f"[{host}]" if ":" in host else host
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(scheme, host, port, path, shown if port == default else f"{shown}:{port}")
+
+
+# --- trust -------------------------------------------------------------------------
+
+
+def read_pem_file(path: str) -> list[str]:
+    """The PEM certificates in a file, each as its own string."""
+    with open(path, encoding="ascii", errors="replace") as f:
+        text = f.read()
+    end = "-----END CERTIFICATE-----"
+    out = []
+    for block in text.split(end)[:-1]:
+        start = block.find("-----BEGIN CERTIFICATE-----")
+        if start >= 0:
+            out.append(block[start:] + end + "\n")
+    return out
+
+
+def system_anchors_for(chain_der: list[bytes]) -> list[str]:
+    """The system store's certificates that could anchor ``chain_der``: those whose
+    subject is the issuer (or subject) of a certificate in the chain.  Only these
+    go into the Capture, so a recording stays small."""
+    from cryptography import x509
+
+    try:
+        chain = [x509.load_der_x509_certificate(d) for d in chain_der]
+    except ValueError:
+        return []
+    wanted = {c.issuer for c in chain} | {c.subject for c in chain}
+    paths = ssl.get_default_verify_paths()
+    files = [p for p in (os.environ.get("SSL_CERT_FILE"), paths.cafile, paths.openssl_cafile,
+                         "/etc/ssl/certs/ca-certificates.crt") if p and os.path.isfile(p)]
+    if not files and paths.capath and os.path.isdir(paths.capath):
+        files = sorted(glob.glob(os.path.join(paths.capath, "*.[0-9]")))
+    out: list[str] = []
+    for path in files[:1] if files and not files[0].endswith(".0") else files:
+        for pem in read_pem_file(path):
+            try:
+                cert = x509.load_pem_x509_certificate(pem.encode())
+            except ValueError:
+                continue
+            if cert.subject in wanted and pem not in out:
+                out.append(pem)
+    return out
+
+
+# --- one end of a real connection, recorded -----------------------------------------------
+
+
+class PeerGone(Exception):
+    """The peer closed (``how`` = fin) or reset the TCP connection."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(how)
+        self.how = how
+
+
+class RealEnd:
+    """Our end of a real TCP connection: every byte sent or received is recorded.
+
+    ``side`` is ``client`` or ``server`` (which end we are).  With ``tls`` the
+    bytes go through a TLSEnd; ``app`` holds the application bytes read and not
+    yet consumed.  ``receive`` hands bytes to OpenSSL first, then records them
+    (after reading the key log), so the secrets they create are already there.
+    """
+
+    def __init__(self, sock: socket.socket, capture: Capture, side: str, *,
+                 tls: TLSEnd | None = None, keylog: KeyLog | None = None,
+                 t0: float | None = None) -> None:
+        self.sock = sock
+        self.capture = capture
+        self.side = side
+        self.out_dir, self.in_dir = ("c2s", "s2c") if side == "client" else ("s2c", "c2s")
+        self.tls = tls
+        self.keylog = keylog
+        self.t0 = time.perf_counter() if t0 is None else t0
+        self.handshaken = tls is None
+        self.eof = False  # the peer's FIN (or reset) has been seen
+        self.eof_how = ""
+        self._plain = bytearray()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+
+    def now(self) -> float:
+        return time.perf_counter() - self.t0
+
+    @property
+    def app(self) -> bytearray:
+        return self.tls.plain if self.tls is not None else self._plain
+
+    def sync_keylog(self) -> None:
+        if self.keylog is not None:
+            self.capture.add_keylog(self.keylog.lines())
+
+    def fact(self, name: str, **value) -> None:
+        self.sync_keylog()
+        self.capture.add_fact(self.now(), name, **value)
+
+    # -- sending ---------------------------------------------------------------------
+
+    def send_raw(self, data: bytes, timeout: float) -> None:
+        """Write ``data`` to TCP (recorded as one chunk); PeerGone if it cannot be."""
+        self.sync_keylog()
+        view, sent = memoryview(data), 0
+        deadline = time.monotonic() + timeout
+        while sent < len(data):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"the peer stopped reading after {sent} of {len(data)} bytes")
+            _, writable, _ = select.select([], [self.sock], [], left)
+            if writable:
+                try:
+                    sent += self.sock.send(view[sent:])
+                except BlockingIOError:
+                    continue
+                except (BrokenPipeError, ConnectionResetError):
+                    self.eof, self.eof_how = True, "reset"
+                    if sent:
+                        self.capture.add_chunk(self.out_dir, self.now(), data[:sent])
+                    raise PeerGone("reset") from None
+        self.capture.add_chunk(self.out_dir, self.now(), data)
+
+    def flush(self, timeout: float) -> bool:
+        """Send whatever OpenSSL has written; True if there was anything."""
+        if self.tls is None:
+            return False
+        data = self.tls.out.read()
+        if data:
+            self.send_raw(data, timeout)
+        return bool(data)
+
+    def send_app(self, data: bytes, timeout: float) -> None:
+        """An application write (HTTP head, frame): in TLS records, or as it is."""
+        if self.tls is None:
+            self.send_raw(data, timeout)
+            return
+        self.tls.obj.write(data)
+        self.flush(timeout)
+
+    # -- receiving ---------------------------------------------------------------------
+
+    def receive(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for bytes; True if some arrived.
+
+        Raises PeerGone at the peer's FIN or reset, and ssl.SSLError (after
+        recording the bytes) when OpenSSL rejects what arrived.
+        """
+        if self.eof:
+            raise PeerGone(self.eof_how)
+        readable, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
+        if not readable:
+            return False
+        try:
+            data = self.sock.recv(RECV_SIZE)
+        except BlockingIOError:
+            return False
+        except ConnectionResetError:
+            self.eof, self.eof_how = True, "reset"
+            raise PeerGone("reset") from None
+        if not data:
+            self.eof, self.eof_how = True, "fin"
+            raise PeerGone("fin")
+        error: ssl.SSLError | None = None
+        if self.tls is not None:
+            self.tls.inc.write(data)
+            try:
+                self._progress()
+            except ssl.SSLError as exc:
+                error = exc
+        else:
+            self._plain += data
+        self.sync_keylog()
+        self.capture.add_chunk(self.in_dir, self.now(), data)
+        if error is not None:
+            raise error
+        return True
+
+    def _progress(self) -> None:
+        if not self.handshaken:
+            try:
+                self.tls.obj.do_handshake()
+            except ssl.SSLWantReadError:
+                return
+            self.handshaken = True
+        self._pump()
+
+    def _pump(self) -> None:
+        """Read the application data the records hold.  Python's SSLObject.read
+        returns b"" (not SSLZeroReturnError) once the peer's close_notify is in."""
+        tls = self.tls
+        while not tls.closed:
+            try:
+                data = tls.obj.read(RECV_SIZE)
+            except ssl.SSLWantReadError:
+                return
+            except ssl.SSLZeroReturnError:
+                tls.closed = True
+                return
+            if not data:
+                tls.closed = True
+                return
+            tls.plain += data
+
+    def start_handshake(self) -> None:
+        """Let OpenSSL write its first flight (the client's ClientHello)."""
+        try:
+            self.tls.obj.do_handshake()
+            self.handshaken = True
+        except ssl.SSLWantReadError:
+            pass
+
+    def close_tls(self, timeout: float) -> None:
+        """Send our close_notify (best effort: the peer may be gone)."""
+        if self.tls is None:
+            return
+        try:
+            self.tls.obj.unwrap()
+        except (ssl.SSLWantReadError, ssl.SSLError, ValueError):
+            pass
+        try:
+            self.flush(timeout)
+        except (PeerGone, TimeoutError, OSError):
+            pass
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+# --- the session -------------------------------------------------------------------
+
+
+class ClientSession:
+    """The instrumented client against a real server, driven lazily."""
+
+    def __init__(self, url: str, *, cafile: str | None = None, insecure: bool = False,
+                 protocols: tuple[str, ...] | list[str] = (), origin: str | None = None,
+                 send: tuple[str, ...] | list[str] = ("Hello",), timeout: float = 5.0) -> None:
+        self.target = parse_url(url)
+        self.cafile = cafile
+        self.insecure = insecure
+        self.protocols = list(protocols)
+        self.origin = origin
+        self.send = list(send)
+        self.timeout = float(timeout)
+        if cafile is not None:
+            if not read_pem_file(cafile):
+                raise ValueError(f"connect: {cafile} holds no PEM certificate")
+        self.title = f"{self.target.url} (connect, {'TLS' if self.target.scheme == 'wss' else 'no TLS'})"
+        self.goal = (f"The instrumented client talks to a real server at {self.target.url}: "
+                     "every byte it sends and reads, decrypted with its own key log.")
+        self._lock = threading.Lock()
+        self._start()
+
+    def _settings(self) -> dict:
+        return {"name": "connect", "title": self.title, "goal": self.goal, "url": self.target.url,
+                "cafile": bool(self.cafile), "insecure": self.insecure, "protocols": self.protocols,
+                "origin": self.origin, "send": self.send, "timeout": self.timeout}
+
+    def _start(self) -> None:
+        self.capture = Capture(scheme=self.target.scheme, server_name=self.target.host,
+                               settings=self._settings())
+        self.dissector = Dissector(self.capture)
+        self._steps: list[Step] = []
+        self._finished = False
+        self._seen = 0
+        self._script = _ClientScript(self, self.capture, self._server_chain)
+        self._gen = self._script.run()
+
+    def _server_chain(self) -> list[bytes]:
+        tls = getattr(self.dissector, "tls", None)
+        return list(getattr(tls, "server_chain", []) or [])
+
+    # Session protocol
+    @property
+    def steps(self) -> list[Step]:
+        return self._steps
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def ensure(self, index: int) -> int:
+        with self._lock:
+            while len(self._steps) <= index and not self._finished:
+                self._advance()
+            return len(self._steps)
+
+    def run_all(self) -> list[Step]:
+        with self._lock:
+            while not self._finished:
+                self._advance()
+        return self._steps
+
+    def restart(self) -> None:
+        with self._lock:
+            self._script.cleanup()
+            self._start()
+
+    def _advance(self) -> None:
+        try:
+            next(self._gen)
+        except StopIteration:
+            self._finished = True
+        except Exception as exc:  # our own driver broke: keep what was shown, say what happened
+            self.capture.add_fact(self._script.now(), "error", layer="connect", rule="driver failure",
+                                  by="client", detail=f"{type(exc).__name__}: {exc}",
+                                  action="session stopped")
+            self._finished = True
+        new = self.capture.events[self._seen:]
+        self._seen = len(self.capture.events)
+        for ev in new:
+            self._steps.extend(self.dissector.feed(ev))
+        if self._finished:
+            self._script.cleanup()
+            self._steps.extend(self.dissector.finish())
+
+
+class _Fail(Exception):
+    """The client gives up: an error fact is already recorded."""
+
+
+class _ClientScript:
+    """Everything the client does, in order, one event at a time."""
+
+    def __init__(self, session: ClientSession, capture: Capture,
+                 server_chain: Callable[[], list[bytes]]) -> None:
+        self.s = session
+        self.capture = capture
+        self.server_chain = server_chain
+        self.t0 = time.perf_counter()
+        self.end: RealEnd | None = None
+        self.keylog: KeyLog | None = None
+        self.assembler = wf.MessageAssembler()
+        self.sent_close = False
+        self.got_close = False
+        self.got_pong = False
+        self.messages_in = 0
+
+    def now(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def cleanup(self) -> None:
+        if self.end is not None:
+            try:
+                self.end.close()
+            except OSError:
+                pass
+        if self.keylog is not None:
+            self.keylog.close()
+            self.keylog = None
+
+    def error(self, layer: str, rule: str, rfc: str, action: str, *, by: str = "server",
+              detail: str = "", offset: int | None = None) -> None:
+        value = {"layer": layer, "rule": rule, "rfc": rfc, "by": by, "action": action}
+        if detail:
+            value["detail"] = detail
+        if offset is not None:
+            value["offset"] = offset
+        self.capture.add_fact(self.now(), "error", **value)
+
+    # -- the script ---------------------------------------------------------------------
+
+    def run(self) -> Iterator[None]:
+        t = self.s.target
+        if t.scheme == "wss":
+            # Load the TLS name tables now, not between two reads: step times
+            # then measure the network, not a first import.
+            from wssviz.dissect import names
+
+            names.preload()
+        self.capture.started = round(dt.datetime.now(dt.timezone.utc).timestamp(), 6)
+        self.t0 = time.perf_counter()
+        try:
+            sock = socket.create_connection((t.host, t.port), timeout=self.s.timeout)
+        except OSError as exc:
+            self.error("tcp", f"cannot connect to {t.host}:{t.port}: {exc.strerror or exc}",
+                       "RFC 9293 §3.5", "gave up before any byte was sent", by="client")
+            yield
+            return
+        self.capture.add_fact(self.now(), "tcp.connect", client=list(sock.getsockname()[:2]),
+                              server=list(sock.getpeername()[:2]))
+        tls = self._make_tls() if t.scheme == "wss" else None
+        self.end = RealEnd(sock, self.capture, "client", tls=tls, keylog=self.keylog, t0=self.t0)
+        yield
+        try:
+            if tls is not None:
+                yield from self._tls_handshake()
+            upgraded = yield from self._upgrade()
+            if upgraded:
+                yield from self._exchange()
+            yield from self._teardown()
+        except _Fail:
+            yield from self._teardown(failed=True)
+        except PeerGone as gone:
+            self._closed_by_server(gone.how)
+            yield from self._teardown()
+
+    def _make_tls(self) -> TLSEnd:
+        self.keylog = KeyLog()
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_alpn_protocols(["http/1.1"])
+        if self.s.cafile:
+            ctx.load_verify_locations(cafile=self.s.cafile)
+            self.capture.trust = read_pem_file(self.s.cafile)
+        else:
+            ctx.load_default_certs()
+        if self.s.insecure:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        ctx.keylog_filename = self.keylog.path
+        return TLSEnd(ctx, False, self.s.target.host)
+
+    # -- TLS ---------------------------------------------------------------------------------
+
+    def _tls_handshake(self) -> Iterator[None]:
+        end = self.end
+        end.start_handshake()
+        end.flush(self.s.timeout)
+        yield
+        deadline = time.monotonic() + self.s.timeout
+        while not end.handshaken:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.error("tls", f"the server did not complete the TLS handshake within {self.s.timeout:g} s",
+                           "RFC 8446 §4", "gave up and closed the TCP connection")
+                raise _Fail
+            try:
+                got = end.receive(min(left, 0.5))
+            except ssl.SSLError as exc:
+                yield
+                self._verdict_failed(exc)
+                end.flush(self.s.timeout)  # our alert
+                yield
+                raise _Fail from None
+            except PeerGone as gone:
+                self.error("tls", "the server closed the connection during the TLS handshake",
+                           "RFC 8446 §6", "gave up", detail=f"TCP {gone.how}")
+                self._tcp_closed_by = ("server", gone.how)
+                raise _Fail from None
+            if got:
+                yield
+                if end.handshaken:
+                    self._verdict_ok()
+                end.flush(self.s.timeout)
+                yield
+
+    def _trust_for_check(self) -> None:
+        if not self.s.cafile and not self.capture.trust:
+            self.capture.trust = system_anchors_for(self.server_chain())
+
+    def _verdict_ok(self) -> None:
+        self._trust_for_check()
+        obj = self.end.tls.obj
+        if self.s.insecure:
+            self.end.fact("tls.verdict", ok=False, code=-1, insecure=True,
+                          message="not verified: --insecure told the client to accept any certificate",
+                          version=obj.version(), cipher=obj.cipher()[0])
+        else:
+            self.end.fact("tls.verdict", ok=True, code=0, message="ok", version=obj.version(),
+                          cipher=obj.cipher()[0])
+
+    def _verdict_failed(self, exc: ssl.SSLError) -> None:
+        self._trust_for_check()
+        code = getattr(exc, "verify_code", 0) or 0
+        message = getattr(exc, "verify_message", None) or exc.reason or str(exc)
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            self.end.fact("tls.verdict", ok=False, code=code, message=message)
+            self.error("tls", f"certificate rejected: {message}", "RFC 8446 §4.4.2, RFC 5280 §6",
+                       "sent a fatal alert and closed the connection", by="client", detail=str(exc))
+        else:
+            self.error("tls", exc.reason or str(exc), "RFC 8446 §6",
+                       "sent a fatal alert and closed the connection", detail=str(exc))
+
+    # -- HTTP Upgrade ----------------------------------------------------------------------
+
+    def _upgrade(self) -> Iterator[None]:
+        s, t = self.s, self.s.target
+        self.key = hs.new_key()
+        request = hs.build_request(t.host_header, t.path, self.key, origin=s.origin, protocols=s.protocols)
+        self.end.send_app(request, s.timeout)
+        yield
+        buf = self.end.app
+        deadline = time.monotonic() + s.timeout
+        while True:
+            try:
+                n = hs.head_length(bytes(buf))
+            except hs.HandshakeError as exc:
+                self.error("http", exc.rule, exc.rfc, "failed the WebSocket connection and closed it",
+                           offset=exc.offset)
+                raise _Fail from None
+            if n is not None:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.error("http", f"no complete response to the upgrade request within {s.timeout:g} s",
+                           "RFC 6455 §4.1", "gave up and closed the connection",
+                           detail=f"{len(buf)} bytes of a response head received")
+                raise _Fail
+            yield from self._receive(left, during="the upgrade")
+        head = bytes(buf[:n])
+        del buf[:n]
+        try:
+            resp = hs.parse_response(head)
+        except hs.HandshakeError:
+            raise _Fail from None  # the dissector shows the broken head; we give up
+        problems = hs.check_response(resp, key=self.key, offered_protocols=s.protocols)
+        return not problems  # the dissector's accept check shows each problem
+
+    def _receive(self, timeout: float, *, during: str) -> Iterator[None]:
+        """One wait for bytes, recorded; TLS errors become an error fact and _Fail."""
+        try:
+            got = self.end.receive(min(timeout, 0.5))
+        except ssl.SSLError as exc:
+            yield
+            self.error("tls", exc.reason or str(exc), "RFC 8446 §5.2",
+                       f"sent a fatal alert during {during} and closed the connection", detail=str(exc))
+            try:
+                self.end.flush(self.s.timeout)
+            except (PeerGone, TimeoutError):
+                pass
+            yield
+            raise _Fail from None
+        if got:
+            yield
+
+    # -- frames --------------------------------------------------------------------------
+
+    def _send_frame(self, opcode: int, payload: bytes) -> None:
+        frame = wf.Frame(opcode, payload, mask_key=os.urandom(4))
+        self.end.send_app(wf.serialize(frame), self.s.timeout)
+
+    def _read_frames(self) -> Iterator[None]:
+        """Handle every complete frame in the buffer."""
+        buf = self.end.app
+        while buf:
+            try:
+                parsed = wf.parse_frame(bytes(buf))
+            except wf.ProtocolError as exc:
+                yield from self._fail_ws(exc)
+            if parsed is None:
+                return
+            frame, layout = parsed
+            del buf[:layout.end]
+            problems = wf.frame_problems(frame, layout, sender="server")
+            if problems:
+                yield from self._fail_ws(problems[0])
+            yield from self._on_frame(frame)
+
+    def _on_frame(self, frame: wf.Frame) -> Iterator[None]:
+        op = frame.opcode
+        if op == wf.Opcode.PING:
+            if not self.sent_close:
+                self._send_frame(wf.Opcode.PONG, frame.payload)
+                yield
+            return
+        if op == wf.Opcode.PONG:
+            if frame.payload == PING_PAYLOAD:
+                self.got_pong = True
+            return
+        if op == wf.Opcode.CLOSE:
+            self.got_close = True
+            try:
+                code, _reason = wf.parse_close(frame.payload)
+            except wf.ProtocolError as exc:
+                yield from self._fail_ws(exc)
+            if not self.sent_close:
+                self.sent_close = True
+                self._send_frame(wf.Opcode.CLOSE, wf.build_close(code))
+                yield
+            return
+        try:
+            msg = self.assembler.feed(frame)
+        except wf.ProtocolError as exc:
+            yield from self._fail_ws(exc)
+        if msg is not None:
+            self.messages_in += 1
+
+    def _fail_ws(self, exc: wf.ProtocolError) -> Iterator[None]:
+        code = exc.close_code or 1002
+        action = "failed the connection" + ("" if self.sent_close else f": sent close {code}") + \
+                 " and closed it"
+        self.error("ws", exc.rule, exc.rfc, action, offset=exc.offset)
+        if not self.sent_close:
+            self.sent_close = True
+            try:
+                self._send_frame(wf.Opcode.CLOSE, wf.build_close(code))
+            except (PeerGone, TimeoutError):
+                pass
+            yield
+        raise _Fail
+
+    def _wait(self, done: Callable[[], bool], timeout: float, *, during: str) -> Iterator[None]:
+        """Read and handle frames until ``done()`` or ``timeout`` passes; True if done."""
+        deadline = time.monotonic() + timeout
+        yield from self._read_frames()
+        while not done():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            yield from self._receive(left, during=during)
+            yield from self._read_frames()
+        return True
+
+    def _exchange(self) -> Iterator[None]:
+        s = self.s
+        for text in s.send:
+            if self.got_close:
+                break
+            before = self.messages_in
+            self._send_frame(wf.Opcode.TEXT, text.encode("utf-8"))
+            yield
+            # an echo server answers at once; others may say nothing: wait a little
+            yield from self._wait(lambda: self.messages_in > before or self.got_close,
+                                  min(QUIET, s.timeout), during="the message exchange")
+        if not self.got_close:
+            self._send_frame(wf.Opcode.PING, PING_PAYLOAD)
+            yield
+            ok = yield from self._wait(lambda: self.got_pong or self.got_close, s.timeout,
+                                       during="the ping")
+            if not ok:
+                self.error("ws", f"no Pong answered our Ping within {s.timeout:g} s",
+                           "RFC 6455 §5.5.2", "went on to close the connection")
+        if not self.sent_close:
+            self.sent_close = True
+            self._send_frame(wf.Opcode.CLOSE, wf.build_close(1000))
+            yield
+        ok = yield from self._wait(lambda: self.got_close, s.timeout, during="the closing handshake")
+        if not ok:
+            self.error("ws", f"the server did not answer our Close within {s.timeout:g} s",
+                       "RFC 6455 §7.1.2", "closed the TCP connection itself")
+
+    # -- the end -------------------------------------------------------------------------
+
+    def _closed_by_server(self, how: str) -> None:
+        """The server's FIN or reset arrived while we still expected something."""
+        if self.sent_close and self.got_close:
+            return  # the normal order: the server closes TCP after the closing handshake
+        if self.end is not None and self.end.handshaken and self.end.app:
+            rule = f"the server closed the TCP connection inside a frame ({len(self.end.app)} bytes left)"
+        else:
+            rule = "the server closed the TCP connection without a Close frame"
+        self.error("ws", rule, "RFC 6455 §7.1.5, §7.4.1",
+                   "treated it as an abnormal closure (1006) and closed its side", detail=f"TCP {how}")
+
+    def _teardown(self, failed: bool = False) -> Iterator[None]:
+        """TLS close_notify and TCP close: wait briefly for the server to close first."""
+        end = self.end
+        if end is None:
+            return
+        first = getattr(self, "_tcp_closed_by", None)
+        if first is None and not end.eof:
+            deadline = time.monotonic() + (min(1.0, self.s.timeout) if failed else self.s.timeout)
+            while not end.eof and not (end.tls is not None and end.tls.closed):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    got = end.receive(min(left, 0.5))
+                except (PeerGone, ssl.SSLError):
+                    break
+                if got:
+                    yield
+        if end.tls is not None and end.handshaken and not end.eof_how == "reset":
+            end.close_tls(self.s.timeout)
+            yield
+        by, how = first or (("server", end.eof_how or "fin") if end.eof else ("client", "fin"))
+        end.close()
+        end.fact("tcp.close", by=by, how=how)
+        yield
