@@ -190,6 +190,12 @@ def split_records(buf: bytes, offset: int = 0) -> tuple[list[Record], int]:
 class HandshakeBuffer:
     """Reassembles handshake messages from the plaintext of handshake records.
 
+    ``feed`` returns each message completed by the new bytes with the tags of
+    every record that carried a byte of it, in order; a tag fed twice in a row
+    (the same object) is listed once.  Tags are compared by identity, so two
+    equal-looking records stay two records.  Messages must not span a key
+    change (RFC 8446 §5.1): a caller can check ``pending`` is empty there.
+
     >>> hb = HandshakeBuffer()
     >>> hb.feed(b"\\x14\\x00\\x00\\x02ab\\x14", "r1")
     [(b'\\x14\\x00\\x00\\x02ab', ['r1'])]

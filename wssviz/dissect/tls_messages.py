@@ -164,7 +164,7 @@ def _describe_extension(ext: tr.Extension, msg: bytes, context: str,
             value = names.version(body.value.value)
     elif t == ET.application_layer_protocol_negotiation:
         protos = [_text(i.value) for i in body.items]
-        kids = [_fi("protocol", i, p) for i, p in zip(body.items, protos)]
+        kids = [_fi("protocol", i, p) for i, p in zip(body.items, protos, strict=True)]
         value = ", ".join(protos)
         info["alpn"] = protos if context == "client_hello" else protos[0] if protos else None
     elif t == ET.key_share:
