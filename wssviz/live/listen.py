@@ -241,6 +241,7 @@ class ServerConnection:
         self.steps: list[Step] = []
         self.done = threading.Event()
         self._seen = 0
+        self._answered = False
         self.keylog = KeyLog()
         self.end = RealEnd(sock, self.capture, "server",
                            tls=TLSEnd(server.context(self.keylog, self.capture), True),
@@ -252,8 +253,16 @@ class ServerConnection:
 
     # -- steps ---------------------------------------------------------------------------
 
-    def publish(self) -> None:
-        """Dissect the events recorded since last time and hand out the new steps."""
+    def publish(self, force: bool = False) -> None:
+        """Dissect the events recorded since last time and hand out the new steps.
+
+        Until the server has answered (so the whole ClientHello, with its SNI, is
+        in) nothing is published unless ``force``: the SNI names the host the
+        very first step shows, exactly as a replay of the Capture would."""
+        if not force and not self._answered:
+            self._answered = any(getattr(e, "direction", "") == "s2c" for e in self.capture.events)
+            if not self._answered:
+                return
         new = self.capture.events[self._seen:]
         self._seen = len(self.capture.events)
         steps: list[Step] = []
@@ -284,7 +293,8 @@ class ServerConnection:
     def run(self) -> None:
         closed_by = None
         try:
-            self.publish()
+            # Nothing is published before the ClientHello is in: its SNI names the
+            # host, which the tcp.connect step already shows (as a replay would).
             self._handshake()
             self._request()
         except _Done:
@@ -302,7 +312,7 @@ class ServerConnection:
         except Exception as exc:
             self.end.fact("error", layer="listen", rule="server driver failure while closing",
                           by="server", detail=f"{type(exc).__name__}: {exc}", action="dropped the connection")
-        self.publish()
+        self.publish(force=True)
         steps = self.dissector.finish()
         if steps:
             self.steps += steps

@@ -1,0 +1,192 @@
+"""Interop over real TLS on 127.0.0.1: our client against a `websockets` server, and a
+`websockets` client against our listen server.  Both sides are real OpenSSL stacks
+that share nothing with wssviz but the CA certificate."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import threading
+
+import pytest
+from websockets.asyncio.server import serve
+from websockets.sync.client import connect
+
+from wssviz.core import frames as wf
+from wssviz.core import handshake as hs
+from wssviz.dissect import dissect
+from wssviz.live.certs import CA
+from wssviz.live.connect import ClientSession
+from wssviz.live.listen import ListenServer
+
+
+class WebsocketsServer:
+    """A `websockets` echo server in its own thread and event loop."""
+
+    def __init__(self, ssl_context: ssl.SSLContext | None) -> None:
+        self.ssl_context = ssl_context
+        self.received: list[str | bytes] = []
+        self.request_headers: list[dict[str, str]] = []
+        self.port = 0
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    async def _echo(self, ws) -> None:
+        self.request_headers.append(dict(ws.request.headers.raw_items()))
+        async for message in ws:
+            self.received.append(message)
+            await ws.send(message)
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        async with serve(self._echo, "127.0.0.1", 0, ssl=self.ssl_context) as server:
+            self.port = server.sockets[0].getsockname()[1]
+            self._ready.set()
+            await self._stop.wait()
+
+    def _run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._loop.run_until_complete(self._main())
+        self._loop.close()
+
+    def __enter__(self) -> "WebsocketsServer":
+        self._thread.start()
+        assert self._ready.wait(5), "websockets server did not start"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(5)
+
+
+@pytest.fixture
+def ca_files(tmp_path):
+    ca = CA.create()
+    identity = ca.issue(["localhost", "127.0.0.1"])
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text(ca.cert_pem)
+    return ca, identity, str(ca_file)
+
+
+def server_context(identity, version: ssl.TLSVersion | None = None) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if version is not None:
+        ctx.maximum_version = version
+    identity.load_into(ctx)
+    return ctx
+
+
+def kinds(steps) -> list[tuple[str, str]]:
+    return [(s.kind, s.direction) for s in steps]
+
+
+def frames(steps, direction: str) -> list:
+    return [s for s in steps if s.kind == "ws.frame" and s.direction == direction]
+
+
+def unmask(step) -> bytes:
+    """The payload of a frame step, unmasked with the key its own fields show."""
+    frame, _ = wf.parse_frame(step.data)
+    key = bytes.fromhex(step.value("masking key"))
+    assert key == frame.mask_key
+    start = len(step.data) - len(frame.payload)
+    return wf.apply_mask(step.data[start:], key)
+
+
+def assert_clean_session(steps) -> None:
+    bad = [(s.index, s.kind, s.summary) for s in steps if s.status != "ok"]
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("version", [None, ssl.TLSVersion.TLSv1_2], ids=["tls1.3", "tls1.2"])
+def test_our_client_against_websockets_server(ca_files, version):
+    _ca, identity, ca_file = ca_files
+    with WebsocketsServer(server_context(identity, version)) as server:
+        session = ClientSession(f"wss://localhost:{server.port}/chat?room=1", cafile=ca_file,
+                                protocols=(), send=("Hello",), timeout=5.0)
+        steps = session.run_all()
+    assert server.received == ["Hello"]
+    assert server.request_headers[0]["Host"] == f"localhost:{server.port}"
+    assert_clean_session(steps)
+    seq = kinds(steps)
+    if version is None:
+        for k in [("tls.encrypted_extensions", "s2c"), ("tls.certificate", "s2c"),
+                  ("tls.certificate_verify", "s2c"), ("tls.finished", "s2c"), ("tls.finished", "c2s")]:
+            assert k in seq, k
+        # the handshake messages were decrypted with our own key log: data is the message itself
+        ee = next(s for s in steps if s.kind == "tls.encrypted_extensions")
+        assert ee.data[0] == 8 and ee.data != ee.wire[5:]
+    else:
+        for k in [("tls.server_key_exchange", "s2c"), ("tls.client_key_exchange", "c2s"),
+                  ("tls.change_cipher_spec", "c2s"), ("tls.finished", "s2c")]:
+            assert k in seq, k
+    check = next(s for s in steps if s.kind == "tls.cert_check")
+    assert check.status == "ok" and check.value("verdict").startswith("ok")
+    if version is None:  # TLS 1.3: OpenSSL's verdict exists before the client's Finished
+        assert check.value("OpenSSL verdict") == "ok"
+    request = next(s for s in steps if s.kind == "http.upgrade_request")
+    assert request.data.startswith(b"GET /chat?room=1 HTTP/1.1\r\n")
+    key = hs.parse_request(request.data).get("Sec-WebSocket-Key")
+    accept = next(s for s in steps if s.kind == "ws.accept_check")
+    assert accept.status == "ok" and accept.value("received") == hs.derive_accept(key).accept
+    # ws frames, as they crossed: ours masked, the server's not
+    c2s, s2c = frames(steps, "c2s"), frames(steps, "s2c")
+    assert [s.value("opcode") for s in c2s] == ["0x1 text", "0x9 ping", "0x8 close"]
+    assert [s.value("opcode") for s in s2c] == ["0x1 text", "0xa pong", "0x8 close"]
+    assert unmask(c2s[0]) == b"Hello" and c2s[0].value("unmasked payload") == '"Hello"'
+    assert s2c[0].value("MASK") == "0 (not masked)" and s2c[0].value("application data") == '"Hello"'
+    assert unmask(c2s[1]) == unmask_payload_of(s2c[1])
+    assert c2s[2].value("close code").startswith("1000") and s2c[2].value("close code").startswith("1000")
+    assert seq[-1][0] == "tcp.close"
+    # the recording rebuilds the very same steps
+    assert [s.to_json() for s in dissect(session.capture)] == [s.to_json() for s in steps]
+
+
+def unmask_payload_of(step) -> bytes:
+    frame, _ = wf.parse_frame(step.data)
+    return frame.payload
+
+
+def test_our_client_plain_ws_against_websockets_server():
+    with WebsocketsServer(None) as server:
+        steps = ClientSession(f"ws://127.0.0.1:{server.port}/", send=("one", "two")).run_all()
+    assert server.received == ["one", "two"]
+    assert_clean_session(steps)
+    assert not any(s.layer == "tls" for s in steps)
+    echoed = [s.value("application data") for s in frames(steps, "s2c")]
+    assert echoed[:2] == ['"one"', '"two"']
+    request = next(s for s in steps if s.kind == "http.upgrade_request")
+    assert request.wire == request.data  # ws:// shows its own bytes on the wire
+
+
+def test_websockets_client_against_listen_server(tmp_path):
+    server = ListenServer("127.0.0.1", 0, ca_dir=str(tmp_path))
+    server.start()
+    try:
+        ctx = ssl.create_default_context(cafile=server.ca_path)
+        with connect(f"wss://localhost:{server.port}/ws", ssl=ctx, open_timeout=5) as ws:
+            ws.send("Hello")
+            assert ws.recv(timeout=5) == "Hello"
+            assert ws.ping(b"are you there?").wait(5)
+        conn = server.sessions[0]
+        assert conn.done.wait(5)
+    finally:
+        server.stop()
+    steps = conn.steps
+    assert_clean_session(steps)
+    hello = next(s for s in steps if s.kind == "tls.client_hello")
+    assert hello.direction == "c2s" and "localhost" in hello.summary  # the client's own SNI
+    request = next(s for s in steps if s.kind == "http.upgrade_request")
+    assert b"websockets" in hs.parse_request(request.data).get("User-Agent").encode()
+    response = next(s for s in steps if s.kind == "http.upgrade_response")
+    assert response.value("status code").startswith("101")
+    c2s, s2c = frames(steps, "c2s"), frames(steps, "s2c")
+    assert all(s.value("MASK") == "1 (masked)" for s in c2s)
+    assert all(s.value("MASK") == "0 (not masked)" for s in s2c)
+    assert unmask(c2s[0]) == b"Hello" and s2c[0].value("application data") == '"Hello"'
+    assert [s.value("opcode") for s in c2s] == ["0x1 text", "0x9 ping", "0x8 close"]
+    assert [s.value("opcode") for s in s2c] == ["0x1 text", "0xa pong", "0x8 close"]
+    assert steps[-1].kind == "tcp.close"
+    assert [s.to_json() for s in dissect(conn.capture)] == [s.to_json() for s in steps]
