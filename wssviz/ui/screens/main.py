@@ -216,10 +216,13 @@ class StepScreen(Screen):
         head = Text()
         head.append(f"{step.index}  ", "bold")
         head.append(step.title, "bold")
-        arrow = {"c2s": "  client → server", "s2c": "  server → client",
-                 "client": "  on the client", "server": "  on the server"}[step.direction]
+        arrow = {"c2s": "client → server", "s2c": "server → client",
+                 "client": "on the client", "server": "on the server"}[step.direction]
+        head.append("   ")
         head.append(arrow, "dim")
-        head.append(f"  {step.time:.6f} s\n", "dim")
+        head.append("   ")
+        head.append(f"{step.time:.6f} s", "dim")
+        head.append("\n")
         head.append(step.summary, "red" if step.status == "error" else
                     "yellow" if step.status == "warning" else "")
         self.query_one("#stephead", Static).update(head)

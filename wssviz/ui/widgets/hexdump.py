@@ -39,7 +39,7 @@ class HexView(ScrollView, can_focus=True):
     HexView { height: 1fr; background: $surface; }
     HexView > .hexview--offset { color: $text-muted; }
     HexView > .hexview--span { background: $accent; color: $text; text-style: bold; }
-    HexView > .hexview--ascii { color: $secondary; }
+    HexView > .hexview--ascii { color: $text-muted; }
     HexView > .hexview--empty { color: $text-muted; text-style: italic; }
     """
 

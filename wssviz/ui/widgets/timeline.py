@@ -78,7 +78,7 @@ class Timeline(ScrollView, can_focus=True):
     Timeline > .timeline--future { color: $text-muted; }
     Timeline > .timeline--error { color: $error; text-style: bold; }
     Timeline > .timeline--warning { color: $warning; }
-    Timeline > .timeline--local { color: $secondary; }
+    Timeline > .timeline--local { color: $text-accent; }
     Timeline > .timeline--frontier { color: $text-disabled; }
     """
 

@@ -67,6 +67,7 @@ class TlsPane(Pane):
         head, step = tls_head(view)
         self.query_one("#tls-head", Static).update(head)
         tree = self.query_one("#tls-tree", FieldTree)
-        tree.display = step is not None
-        if step is not None:
+        # a certificate check is all in the heading, line by line
+        tree.display = step is not None and step.kind != "tls.cert_check"
+        if tree.display:
             tree.show_fields(step.fields, step.title)
