@@ -205,15 +205,26 @@ class TLSLayer:
             summary = "middlebox compatibility: a dummy ChangeCipherSpec that changes nothing (RFC 8446 D.4)"
         else:
             summary = "from here on this side encrypts with the new keys"
+            before: list[Step] = []
+            if d.pending is None and d.decryptor is None and self.tls13 is False:
+                # An abbreviated (resumed) TLS 1.2 handshake has no ClientKeyExchange:
+                # the master secret is the resumed session's, and the keys exist now.
+                before = self._tls12_keys(time)
             if d.pending:
                 d.decryptor, d.key_name = d.pending
                 d.pending = None
+            return before + [self.maker.make("tls.change_cipher_spec", direction, "ChangeCipherSpec",
+                                             summary, wire=raw, data=payload, fields=fields, time=time)]
         return [self.maker.make("tls.change_cipher_spec", direction, "ChangeCipherSpec", summary,
                                 wire=raw, data=payload, fields=fields, time=time)]
 
     def _alert(self, direction: str, raw: bytes, payload: bytes, time: float, *, encrypted: bool,
                how: tuple | None = None) -> Step:
-        desc = describe_alert(payload)
+        try:
+            desc = describe_alert(payload)
+        except tr.TLSFormatError as exc:
+            return self._error("tls alert", exc.rule, exc.rfc, exc.offset, SIDE[direction], time,
+                               wire=raw, data=payload)
         fields = record_fields([raw], [encrypted]) + [self._version_field()]
         if how:
             fields.append(self._decrypted_field(*how))
