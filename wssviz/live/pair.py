@@ -641,8 +641,6 @@ class _Script:
                     outcome = yield from self._step(self._client_frame(m))
                     if outcome:
                         return outcome
-        if self.cpeer.close_sent or self.speer.close_sent:
-            return "closed", "server"
         return "closed", "server"
 
     def _step(self, frame: wsframes.Frame) -> Iterator[None]:
@@ -663,8 +661,6 @@ class _Script:
             return "dropped", "server"
         yield from self._client_turn()
         if self.cpeer.close_sent and self.speer.close_sent:
-            if self.cpeer.close_received is None:
-                yield from self._server_turn()  # nothing more to read: handshake half done
             return "closed", "server"
         if state == "closing":
             return "closed", "server"
