@@ -78,7 +78,7 @@ class TLSLayer:
 
     @property
     def version_label(self) -> str:
-        return {True: "TLS 1.3", False: "TLS 1.2", None: "TLS"}[self.tls13]
+        return {True: "TLS 1.3", False: "TLS 1.2", None: "not negotiated yet"}[self.tls13]
 
     def _secrets(self) -> dict[str, bytes]:
         if len(self.capture.keylog) != self._keylog_len:
