@@ -253,31 +253,41 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
 def cmd_listen(args: argparse.Namespace) -> int:
     import json
+    import queue
     import threading
 
     from wssviz import plain
     from wssviz.live.listen import ListenServer
 
-    out = sys.stdout
+    # Connections hand their steps to a queue; one printer writes them, so a slow
+    # reader of stdout never stalls a connection in the middle of its handshake.
+    lines: "queue.Queue[str | None]" = queue.Queue()
 
     def on_step(number: int, step) -> None:
-        try:
-            if args.json:
-                d = step.to_dict()
-                d["session"] = number
-                out.write(json.dumps(d, ensure_ascii=False, separators=(", ", ": ")) + "\n")
-            else:
-                text = plain.format_step(step, explain=False)
-                out.write("\n".join(f"#{number} {line}" for line in text.splitlines()) + "\n\n")
-            out.flush()
-        except (BrokenPipeError, ValueError):
-            pass
+        if args.json:
+            d = step.to_dict()
+            d["session"] = number
+            lines.put(json.dumps(d, ensure_ascii=False, separators=(", ", ": ")) + "\n")
+        else:
+            text = plain.format_step(step, explain=False)
+            lines.put("\n".join(f"#{number} {line}" for line in text.splitlines()) + "\n\n")
+
+    def printer() -> None:
+        while (line := lines.get()) is not None:
+            try:
+                sys.stdout.write(line)
+                if lines.empty():
+                    sys.stdout.flush()
+            except (BrokenPipeError, ValueError):
+                pass
 
     try:
         server = ListenServer(args.host, args.port, allow_origins=args.allow_origin, on_step=on_step)
     except OSError as exc:
         raise UserError(f"listen: cannot bind {args.host}:{args.port}: {exc.strerror or exc}") from None
     print(server.banner(), file=sys.stderr, flush=True)
+    out = threading.Thread(target=printer, name="wssviz-listen-printer", daemon=True)
+    out.start()
     worker = threading.Thread(target=server.serve_forever, name="wssviz-listen", daemon=True)
     worker.start()
     try:
@@ -287,6 +297,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
         print("\nwssviz listen: stopping", file=sys.stderr, flush=True)
     finally:
         server.stop()
+        lines.put(None)
+        out.join(5)
     return 0
 
 

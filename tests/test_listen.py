@@ -1,0 +1,263 @@
+"""`wssviz listen` with real clients: Origin checks, the page, bad clients that must
+not stop the server, Ctrl-C, and headless Chromium loading the page."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from wssviz.core import frames as wf
+from wssviz.core import handshake as hs
+from wssviz.live.listen import ListenServer
+from wssviz.live.page import MESSAGE
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = ListenServer("127.0.0.1", 0, ca_dir=str(tmp_path), allow_origins=["https://app.example"],
+                       handshake_timeout=2.0)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def client_ctx(srv: ListenServer) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=srv.ca_path)
+
+
+def finished(srv: ListenServer, n: int, timeout: float = 5.0) -> list:
+    """The first ``n`` connections, once each is over."""
+    deadline = time.monotonic() + timeout
+    while len(srv.sessions) < n and time.monotonic() < deadline:
+        time.sleep(0.02)
+    for conn in srv.sessions[:n]:
+        assert conn.done.wait(max(0.1, deadline - time.monotonic()))
+    return srv.sessions[:n]
+
+
+def walk(fields):
+    for f in fields:
+        yield f
+        yield from walk(f.children)
+
+
+def echo_once(srv: ListenServer, text: str = "ping?", origin: str | None = None) -> str:
+    kw = {"origin": origin} if origin else {}
+    with connect(f"wss://localhost:{srv.port}/ws", ssl=client_ctx(srv), open_timeout=5, **kw) as ws:
+        ws.send(text)
+        return ws.recv(timeout=5)
+
+
+def tls_socket(srv: ListenServer) -> ssl.SSLSocket:
+    raw = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    return client_ctx(srv).wrap_socket(raw, server_hostname="localhost")
+
+
+def test_ca_file_and_banner(server):
+    pem = open(server.ca_path).read()
+    der = ssl.PEM_cert_to_DER_cert(pem)
+    assert server.fingerprint == ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
+    assert oct(os.stat(os.path.dirname(server.ca_path)).st_mode & 0o777) == "0o700"
+    banner = server.banner()
+    assert server.ca_path in banner and server.fingerprint in banner
+    assert f"https://localhost:{server.port}/" in banner
+
+
+def test_foreign_origin_gets_403_and_server_goes_on(server):
+    with pytest.raises(InvalidStatus) as info:
+        echo_once(server, origin="https://evil.example")
+    assert info.value.response.status_code == 403
+    assert echo_once(server, "still here", origin="https://app.example") == "still here"  # allow list
+    assert echo_once(server, "own page", origin=f"https://localhost:{server.port}") == "own page"
+    refused, allowed, own = finished(server, 3)
+    response = next(s for s in refused.steps if s.kind == "http.upgrade_response")
+    assert response.value("status code") == "403 Forbidden"
+    err = next(s for s in refused.steps if s.kind == "error")
+    assert "Origin" in err.value("rule") and err.value("rfc") == "RFC 6455 §4.2.2"
+    assert "403" in err.value("action")
+    assert not [s for s in refused.steps if s.kind == "ws.frame"]
+    for conn in (allowed, own):
+        assert all(s.status == "ok" for s in conn.steps), [s.summary for s in conn.steps if s.status != "ok"]
+
+
+def test_page_fetch_is_a_plain_request_not_an_error(server):
+    with tls_socket(server) as s:
+        s.sendall(f"GET / HTTP/1.1\r\nHost: localhost:{server.port}\r\nUser-Agent: test\r\n\r\n".encode())
+        body = b""
+        while chunk := s.recv(65536):
+            body += chunk
+    head, _, html = body.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK") and b"text/html" in head
+    assert b"new WebSocket" in html and json.dumps(MESSAGE).encode() in html
+    (conn,) = finished(server, 1)
+    request = next(s for s in conn.steps if s.kind == "http.upgrade_request")
+    response = next(s for s in conn.steps if s.kind == "http.upgrade_response")
+    assert request.title == "HTTP request: GET /" and request.status == "ok"
+    assert response.value("status code") == "200 OK" and response.status == "ok"
+    assert all(s.status == "ok" for s in conn.steps)
+    assert not [s for s in conn.steps if s.kind in ("ws.accept", "ws.accept_check")]
+
+
+def test_garbage_instead_of_tls_then_next_client_is_served(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # plain HTTP on the TLS port
+        s.settimeout(3)
+        try:
+            while s.recv(4096):
+                pass
+        except (TimeoutError, ConnectionResetError):
+            pass
+    assert echo_once(server, "after garbage") == "after garbage"
+    bad, good = finished(server, 2)
+    errs = [s for s in bad.steps if s.kind == "error"]
+    assert errs and any(e.value("layer").startswith("tls") for e in errs)
+    assert bad.steps[-1].kind == "tcp.close"
+    assert [s.kind for s in good.steps].count("ws.frame") >= 4
+
+
+def test_silent_client_times_out(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        t = time.monotonic()
+        s.settimeout(5)
+        assert s.recv(10) == b""  # the server gives up and closes
+        assert time.monotonic() - t < 4
+    (conn,) = finished(server, 1)
+    err = next(s for s in conn.steps if s.kind == "error")
+    assert "sent nothing" in err.value("rule")
+    assert [s.kind for s in conn.steps] == ["tcp.connect", "error", "tcp.close"]
+
+
+def test_unmasked_client_frame_is_failed_with_1002(server):
+    with tls_socket(server) as s:
+        key = hs.new_key()
+        s.sendall(hs.build_request(f"localhost:{server.port}", "/ws", key))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += s.recv(4096)
+        head, _, rest = head.partition(b"\r\n\r\n")
+        assert hs.check_response(hs.parse_response(head + b"\r\n\r\n"), key=key) == []
+        s.sendall(wf.serialize(wf.Frame(wf.Opcode.TEXT, b"not masked")))
+        data = rest
+        while (parsed := wf.parse_frame(data)) is None:
+            data += s.recv(4096)
+    frame, _ = parsed
+    assert frame.opcode == wf.Opcode.CLOSE and wf.parse_close(frame.payload)[0] == 1002
+    (conn,) = finished(server, 1)
+    err = next(s for s in conn.steps if s.kind == "error" and s.direction == "client")
+    assert "mask" in err.value("rule") and err.value("rfc").startswith("RFC 6455 §5")
+    assert "1002" in err.value("action")
+
+
+def test_cli_listen_json_and_ctrl_c(tmp_path):
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "wssviz", "listen", "--port", "0", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        banner = ""
+        while "Ctrl-C" not in banner:
+            line = proc.stderr.readline()
+            assert line, banner
+            banner += line
+        port = int(re.search(r"bound to 127\.0\.0\.1:(\d+)", banner)[1])
+        ca = re.search(r"CA certificate: (\S+)", banner)[1]
+        assert ca.startswith(str(tmp_path))
+        ctx = ssl.create_default_context(cafile=ca)
+        with connect(f"wss://localhost:{port}/ws", ssl=ctx, open_timeout=5) as ws:
+            ws.send("via the CLI")
+            assert ws.recv(timeout=5) == "via the CLI"
+        lines = []  # (the server never waits for us to read: its printer has a queue)
+        while not lines or lines[-1]["kind"] != "tcp.close":
+            lines.append(json.loads(proc.stdout.readline()))
+        assert {d["session"] for d in lines} == {0}
+        assert [d["index"] for d in lines] == list(range(len(lines)))
+        assert set(lines[0]) == {"index", "kind", "direction", "title", "summary", "wire", "data",
+                                 "fields", "status", "time", "session"}
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def chromium_status(url: str, profile: str, timeout: float = 30.0) -> str:
+    """Open ``url`` in headless Chromium and wait, through the DevTools protocol (a
+    WebSocket itself), until the page's status line says it is done or failed."""
+    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--ignore-certificate-errors",
+           "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", url]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + timeout
+        devtools = None
+        while devtools is None:
+            line = proc.stderr.readline()
+            assert line and time.monotonic() < deadline, "Chromium did not start its DevTools endpoint"
+            m = re.search(r"DevTools listening on (ws://\S+)", line)
+            devtools = m and m[1]
+        port = int(re.search(r":(\d+)/", devtools)[1])
+        status, n = "", 0
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as r:
+                pages = [t for t in json.load(r) if t["type"] == "page" and t["url"].startswith(url)]
+            if pages:
+                with connect(pages[0]["webSocketDebuggerUrl"], open_timeout=5, max_size=None) as cdp:
+                    while time.monotonic() < deadline:
+                        n += 1
+                        cdp.send(json.dumps({"id": n, "method": "Runtime.evaluate", "params": {
+                            "expression": "document.getElementById('status')?.textContent || ''"}}))
+                        while (reply := json.loads(cdp.recv(timeout=5))).get("id") != n:
+                            pass
+                        status = reply["result"]["result"].get("value", "")
+                        if status.startswith(("done", "failed")):
+                            return status
+                        time.sleep(0.1)
+            time.sleep(0.1)
+        return status
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_headless_chromium_loads_the_page_and_exchanges_a_message(server, tmp_path):
+    status = chromium_status(server.url, str(tmp_path / "profile"))
+    assert status == f'done: echo "{MESSAGE}"'
+    sessions = finished(server, len(server.sessions))
+    page = [c for c in sessions if any(s.title == "HTTP request: GET /" for s in c.steps)]
+    ws = [c for c in sessions if any(s.kind == "ws.frame" for s in c.steps)]
+    assert page and ws
+    steps = ws[0].steps
+    hello = next(s for s in steps if s.kind == "tls.client_hello")
+    grease = [f for f in walk(hello.fields) if "GREASE" in f.value]
+    assert grease, "Chromium's ClientHello carries GREASE values (RFC 8701)"
+    request = hs.parse_request(next(s for s in steps if s.kind == "http.upgrade_request").data)
+    assert "Chrome" in request.get("User-Agent") and request.get("Origin") == server.url.rstrip("/")
+    sent = next(s for s in steps if s.kind == "ws.frame" and s.direction == "c2s")
+    assert sent.value("MASK") == "1 (masked)" and sent.value("unmasked payload") == f'"{MESSAGE}"'
+    frame, _ = wf.parse_frame(sent.data)
+    assert sent.data[-len(frame.payload):] != frame.payload  # as it crossed: masked
+    echo = next(s for s in steps if s.kind == "ws.frame" and s.direction == "s2c")
+    assert echo.value("application data") == f'"{MESSAGE}"'
+    assert all(s.status == "ok" for s in steps), [s.summary for s in steps if s.status != "ok"]
