@@ -102,14 +102,10 @@ class Dissector:
             by = v.get("by", "client")
             layer = v.get("layer", "ws")
             rule = v.get("rule") or v.get("reason") or "unspecified"
-            fields = [computed("layer", layer), computed("rule", str(rule)),
-                      computed("rfc", v.get("rfc", "")), computed("offset", str(v.get("offset", "none"))),
-                      computed("by", by), computed("action", v.get("action", "gave up"))]
-            if v.get("detail"):
-                fields.append(computed("detail", str(v["detail"])))
-            direction = by if by in ("client", "server") else "client"
-            return [make("error", direction, f"{layer}: {by} gives up", f"{by}: {rule}",
-                         fields=fields, status="error", time=fact.time)]
+            extra = [computed("detail", str(v["detail"]))] if v.get("detail") else []
+            return [self.maker.error(layer, str(rule), str(v.get("rfc", "")), v.get("offset", "none"), by,
+                                     fact.time, action=str(v.get("action", "gave up")), extra=extra,
+                                     title=f"{layer}: {by} gives up", summary=f"{by}: {rule}")]
         return []
 
 

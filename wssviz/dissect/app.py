@@ -421,8 +421,5 @@ class AppLayer:
                wire: bytes = b"", data: bytes = b"", status: str = "error",
                close_code: int | None = None) -> Step:
         action = f"fail the connection with close code {close_code}" if close_code else "stop reading this stream"
-        return self.maker.make(
-            "error", by, f"{layer}: rule broken", f"{by}: {rule} ({rfc}, offset {offset})",
-            wire=wire, data=data, status=status, time=time,
-            fields=[computed("layer", layer), computed("rule", rule), computed("rfc", rfc),
-                    computed("offset", str(offset)), computed("by", by), computed("action", action)])
+        return self.maker.error(layer, rule, rfc, offset, by, time, wire=wire, data=data, status=status,
+                                action=action)

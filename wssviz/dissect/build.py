@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wssviz.steps import Field, Step
+from wssviz.steps import Field, Step, computed
 
 
 def elide(data: bytes, limit: int = 32) -> str:
@@ -51,3 +51,17 @@ class StepMaker:
         step = Step(self.count, kind, direction, title, summary, wire, data, fields or [], status, time)
         self.count += 1
         return step
+
+    def error(self, layer: str, rule: str, rfc: str, offset: int | str, by: str, time: float, *,
+              action: str, wire: bytes = b"", data: bytes = b"", status: str = "error",
+              title: str | None = None, summary: str | None = None,
+              extra: list[Field] | None = None) -> Step:
+        """An ``error`` step: which layer, which rule (RFC section), where, who, and
+        what that side did about it (DESIGN.md §5)."""
+        fields = [computed("layer", layer), computed("rule", rule), computed("rfc", rfc),
+                  computed("offset", str(offset)), computed("by", by), computed("action", action)]
+        where = f", offset {offset}" if isinstance(offset, int) else ""
+        direction = by if by in ("client", "server") else "client"
+        return self.make("error", direction, title or f"{layer}: rule broken",
+                         summary or f"{by}: {rule} ({rfc}{where})", wire=wire, data=data,
+                         fields=fields + (extra or []), status=status, time=time)

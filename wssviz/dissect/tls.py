@@ -98,15 +98,15 @@ class TLSLayer:
         if direction == "c2s":
             steps += self.client_acts(time)
         try:
-            records, tail = tr.split_records(bytes(d.buf), 0)
+            records, tail = tr.split_records(bytes(d.buf), d.offset)
         except tr.TLSFormatError as exc:
-            steps.append(self._error("tls record", exc.rule, exc.rfc, d.offset + exc.offset,
+            steps.append(self._error("tls record", exc.rule, exc.rfc, exc.offset,
                                      SIDE[direction], time))
             d.offset += len(d.buf)
             d.buf.clear()
             return steps
-        del d.buf[:tail]
-        d.offset += tail
+        del d.buf[:tail - d.offset]
+        d.offset = tail
         for rec in records:
             steps += self._record(direction, rec, time)
         return steps
@@ -164,12 +164,12 @@ class TLSLayer:
                 return self._handshake_bytes(direction, rec.fragment, tag, time)
             if rec.content_type == tr.ContentType.alert:
                 return [self._alert(direction, raw, rec.fragment, time, encrypted=False)]
-            return self._undecryptable(direction, raw, time, "no traffic key for this direction yet")
+            return self._undecryptable(direction, raw, rec.start, time, "no traffic key for this direction yet")
         try:
             out = d.decryptor.decrypt(rec.header, rec.fragment)
         except decrypt.DecryptError as exc:
             return [self._error("tls record", f"record does not decrypt: {exc.rule}", exc.rfc,
-                                d.offset - len(d.buf) + rec.start, SIDE[direction], time, wire=raw)]
+                                rec.start + exc.offset, SIDE[direction], time, wire=raw)]
         d.records[tag] = (raw, True)
         self._decrypted[tag] = (d.key_name, out)
         if out.content_type == tr.ContentType.handshake:
@@ -181,19 +181,17 @@ class TLSLayer:
         return [self._error("tls record", f"unexpected inner content type {out.content_type}",
                             "RFC 8446 §5.2", rec.start, SIDE[direction], time, wire=raw)]
 
-    def _undecryptable(self, direction: str, raw: bytes, time: float, why: str) -> list[Step]:
+    def _undecryptable(self, direction: str, raw: bytes, offset: int, time: float, why: str) -> list[Step]:
         d = self.dirs[direction]
         d.undecryptable += 1
         if d.warned:
             return []
         d.warned = True
-        return [self.maker.make(
-            "error", SIDE[direction], "Encrypted records: no key",
-            f"{ARROW[direction]}: encrypted records cannot be read ({why}); an eavesdropper is here too",
-            wire=raw, status="warning", time=time,
-            fields=[computed("layer", "tls record"), computed("rule", why),
-                    computed("rfc", "RFC 8446 §5.2"), computed("offset", "0"),
-                    computed("by", SIDE[direction]), computed("action", "shown as opaque bytes")])]
+        return [self.maker.error(
+            "tls record", why, "RFC 8446 §5.2", offset, SIDE[direction], time, wire=raw, status="warning",
+            action="shown as opaque bytes", title="Encrypted records: no key",
+            summary=f"{ARROW[direction]}: encrypted records cannot be read ({why}); "
+                    "an eavesdropper is here too")]
 
     # -- ChangeCipherSpec and alerts ------------------------------------------
 
@@ -473,9 +471,5 @@ class TLSLayer:
 
     def _error(self, layer: str, rule: str, rfc: str, offset: int, by: str, time: float, *,
                wire: bytes = b"", data: bytes = b"", status: str = "error") -> Step:
-        return self.maker.make(
-            "error", by, f"{layer}: rule broken", f"{by}: {rule} ({rfc}, offset {offset})",
-            wire=wire, data=data, status=status, time=time,
-            fields=[computed("layer", layer), computed("rule", rule), computed("rfc", rfc),
-                    computed("offset", str(offset)), computed("by", by),
-                    computed("action", "shown; the rest of the stream is skipped")])
+        return self.maker.error(layer, rule, rfc, offset, by, time, wire=wire, data=data, status=status,
+                                action="shown; the rest of the stream is skipped")
