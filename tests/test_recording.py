@@ -86,7 +86,7 @@ def test_replay_years_later_judges_certificates_at_record_time(tmp_path):
     rec = tmp_path / "r.json"
     live = _cli("run", "--json", "--record", str(rec))
     env = dict(os.environ, TZ="America/Los_Angeles")
-    later = subprocess.run(["faketime", "+3y", sys.executable, "-m", "wssviz", "replay", str(rec), "--json"],
+    later = subprocess.run(["faketime", "-f", "+1100d", sys.executable, "-m", "wssviz", "replay", str(rec), "--json"],
                            capture_output=True, text=True, env=env, timeout=120)
     assert later.returncode == 0, later.stderr
     assert later.stdout == live.stdout
