@@ -267,6 +267,28 @@ def test_untrusted_certificate_is_refused_then_insecure_goes_on(pki, tmp_path):
     assert echo.value("application data") == '"Hello"'
 
 
+def test_system_store_trust(pki, monkeypatch):
+    """Without --cafile the client trusts the system store (here: SSL_CERT_FILE, which
+    OpenSSL reads), and the Capture keeps only the anchor that matters."""
+    identity, ca_file = pki
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+
+    def script(conn):
+        upgrade(conn)
+        conn.recv(4096)
+        conn.sendall(wf.serialize(wf.Frame(wf.Opcode.CLOSE, wf.build_close(1001))))
+
+    with ScriptedServer(script, identity) as server:
+        session = ClientSession(f"wss://localhost:{server.port}/", timeout=2)
+        steps = session.run_all()
+    check = next(s for s in steps if s.kind == "tls.cert_check")
+    assert check.status == "ok" and check.value("verdict").startswith("ok")
+    assert session.capture.trust == [open(ca_file).read()]
+    # the server closed first with 1001: our client echoed that code, as RFC 6455 §5.5.1 says
+    closes = [s for s in steps if s.kind == "ws.frame" and s.value("opcode") == "0x8 close"]
+    assert [(c.direction, c.value("close code")[:4]) for c in closes] == [("s2c", "1001"), ("c2s", "1001")]
+
+
 def test_connection_refused():
     s = socket.create_server(("127.0.0.1", 0))
     port = s.getsockname()[1]

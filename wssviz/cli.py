@@ -290,6 +290,13 @@ def cmd_listen(args: argparse.Namespace) -> int:
     out.start()
     worker = threading.Thread(target=server.serve_forever, name="wssviz-listen", daemon=True)
     worker.start()
+
+    def terminate(_signum, _frame) -> None:
+        raise KeyboardInterrupt
+
+    import signal
+
+    signal.signal(signal.SIGTERM, terminate)  # a service manager's stop is a Ctrl-C too
     try:
         while worker.is_alive():
             worker.join(0.5)

@@ -112,12 +112,16 @@ def system_anchors_for(chain_der: list[bytes]) -> list[str]:
         return []
     wanted = {c.issuer for c in chain} | {c.subject for c in chain}
     paths = ssl.get_default_verify_paths()
-    files = [p for p in (os.environ.get("SSL_CERT_FILE"), paths.cafile, paths.openssl_cafile,
-                         "/etc/ssl/certs/ca-certificates.crt") if p and os.path.isfile(p)]
-    if not files and paths.capath and os.path.isdir(paths.capath):
-        files = sorted(glob.glob(os.path.join(paths.capath, "*.[0-9]")))
+    bundles = [p for p in (os.environ.get("SSL_CERT_FILE"), paths.cafile, paths.openssl_cafile,
+                           "/etc/ssl/certs/ca-certificates.crt") if p and os.path.isfile(p)]
+    if bundles:
+        files = bundles[:1]  # the bundle OpenSSL itself loads first
+    elif paths.capath and os.path.isdir(paths.capath):
+        files = sorted(glob.glob(os.path.join(paths.capath, "*.[0-9]")))  # hashed names
+    else:
+        files = []
     out: list[str] = []
-    for path in files[:1] if files and not files[0].endswith(".0") else files:
+    for path in files:
         for pem in read_pem_file(path):
             try:
                 cert = x509.load_pem_x509_certificate(pem.encode())
@@ -330,9 +334,8 @@ class ClientSession:
         self.origin = origin
         self.send = list(send)
         self.timeout = float(timeout)
-        if cafile is not None:
-            if not read_pem_file(cafile):
-                raise ValueError(f"connect: {cafile} holds no PEM certificate")
+        if cafile is not None and not read_pem_file(cafile):
+            raise ValueError(f"connect: {cafile} holds no PEM certificate")
         self.title = f"{self.target.url} (connect, {'TLS' if self.target.scheme == 'wss' else 'no TLS'})"
         self.goal = (f"The instrumented client talks to a real server at {self.target.url}: "
                      "every byte it sends and reads, decrypted with its own key log.")
@@ -702,7 +705,7 @@ class _ClientScript:
             self._send_frame(wf.Opcode.TEXT, text.encode("utf-8"))
             yield
             # an echo server answers at once; others may say nothing: wait a little
-            yield from self._wait(lambda: self.messages_in > before or self.got_close,
+            yield from self._wait(lambda before=before: self.messages_in > before or self.got_close,
                                   min(QUIET, s.timeout), during="the message exchange")
         if not self.got_close:
             self._send_frame(wf.Opcode.PING, PING_PAYLOAD)
@@ -752,7 +755,7 @@ class _ClientScript:
                     break
                 if got:
                     yield
-        if end.tls is not None and end.handshaken and not end.eof_how == "reset":
+        if end.tls is not None and end.handshaken and end.eof_how != "reset":
             end.close_tls(self.s.timeout)
             yield
         by, how = first or (("server", end.eof_how or "fin") if end.eof else ("client", "fin"))

@@ -80,7 +80,6 @@ class ListenServer:
         self.port = self.listener.getsockname()[1]
         self.ca_path = self._write_ca(ca_dir or default_ca_dir())
         self.fingerprint = fingerprint(self.ca.cert_pem)
-        self.spki_sha256 = spki_hash(self.identity.cert_pem)
         self.origins = {self._origin(h) for h in names}
         self.origins |= {o.rstrip("/") for o in allow_origins}
         self._stop = threading.Event()
@@ -121,10 +120,12 @@ class ListenServer:
             f"  bound to {self.host}:{self.port}",
             f"  CA certificate: {self.ca_path}",
             f"  CA SHA-256 fingerprint: {self.fingerprint}",
-            "  to trust it: a WebSocket client: --cafile / ssl cafile=<that file>;",
-            "    a browser: import it as an authority (it is thrown away when listen stops), or",
-            "    chromium --ignore-certificate-errors-spki-list="
-            f"{self.spki_sha256} --user-data-dir=<a fresh folder> {self.url}",
+            "  to trust it: a WebSocket client: give it that file (wssviz connect --cafile FILE,",
+            "    Python ssl.create_default_context(cafile=FILE), curl --cacert FILE);",
+            "    a browser: import it as a certificate authority (Chromium: Settings > Privacy and",
+            "    security > Security > Manage certificates; Firefox: Settings > Certificates >",
+            "    Authorities > Import) and check the fingerprint; remove it when you are done, or",
+            f"    use a throwaway profile: chromium --user-data-dir=<new folder> --ignore-certificate-errors {self.url}",
             f"  allowed origins: {', '.join(sorted(self.origins))} (and clients sending none)",
             "  Ctrl-C stops the server.",
         ])
@@ -204,19 +205,6 @@ def fingerprint(cert_pem: str) -> str:
     """SHA-256 of the certificate's DER, as colon-separated hex (what browsers show)."""
     der = ssl.PEM_cert_to_DER_cert(cert_pem)
     return ":".join(f"{b:02X}" for b in hashlib.sha256(der).digest())
-
-
-def spki_hash(cert_pem: str) -> str:
-    """base64 SHA-256 of the certificate's SubjectPublicKeyInfo (Chromium's SPKI pin form)."""
-    import base64
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
-    cert = x509.load_pem_x509_certificate(cert_pem.encode())
-    spki = cert.public_key().public_bytes(serialization.Encoding.DER,
-                                          serialization.PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
 class _Done(Exception):
