@@ -30,7 +30,10 @@ class Fact:
 
     Names in use (``value`` is a JSON-able dict):
 
-    - ``tcp.connect``: ``client``/``server`` as ``[host, port]``
+    - ``tcp.connect``: ``client``/``server`` as ``[host, port]``; a session that opens
+      another connection (a reconnect, a resumption) adds ``connection`` (its number),
+      ``why`` and ``after``
+    - ``wait``: simulated time passing (heartbeat intervals, back-off): ``seconds``, ``why``
     - ``tcp.close``: ``by`` (``client`` or ``server``), ``how`` (``fin``, ``reset``, ``abort``)
     - ``tls.verdict``: OpenSSL's outcome on the client: ``ok`` (bool), ``code``, ``message``
     - ``ws.abort``: a side gave up without a close frame: ``by``, ``reason``
@@ -66,6 +69,16 @@ class Capture:
 
     def add_fact(self, time: float, name: str, **value: Any) -> None:
         self.events.append(Fact(round(time, 6), name, value))
+
+    def add_error(self, time: float, layer: str, rule: str, rfc: str, action: str, *, by: str,
+                  detail: str = "", offset: int | None = None) -> None:
+        """A side reported a broken rule that has no bytes of its own (an ``error`` fact)."""
+        value: dict[str, Any] = {"layer": layer, "rule": rule, "rfc": rfc, "by": by, "action": action}
+        if detail:
+            value["detail"] = detail
+        if offset is not None:
+            value["offset"] = offset
+        self.add_fact(time, "error", **value)
 
     def add_keylog(self, lines: list[str]) -> None:
         seen = set(self.keylog)

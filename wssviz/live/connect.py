@@ -25,10 +25,8 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
-import select
 import socket
 import ssl
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -37,13 +35,11 @@ from urllib.parse import urlsplit
 from wssviz.capture import Capture
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
-from wssviz.dissect import Dissector
-from wssviz.live.transport import KeyLog, TLSEnd
-from wssviz.steps import Step
+from wssviz.live.driven import DrivenSession
+from wssviz.live.transport import KeyLog, PeerGone, RealEnd, TLSEnd
 
 PING_PAYLOAD = b"wssviz ping"
 QUIET = 1.0  # seconds to wait for a reply to a message before moving on
-RECV_SIZE = 1 << 16
 
 
 # --- the URL -------------------------------------------------------------------
@@ -135,193 +131,10 @@ def system_anchors_for(chain_der: list[bytes]) -> list[str]:
 # --- one end of a real connection, recorded -----------------------------------------------
 
 
-class PeerGone(Exception):
-    """The peer closed (``how`` = fin) or reset the TCP connection."""
-
-    def __init__(self, how: str) -> None:
-        super().__init__(how)
-        self.how = how
-
-
-class RealEnd:
-    """Our end of a real TCP connection: every byte sent or received is recorded.
-
-    ``side`` is ``client`` or ``server`` (which end we are).  With ``tls`` the
-    bytes go through a TLSEnd; ``app`` holds the application bytes read and not
-    yet consumed.  ``receive`` hands bytes to OpenSSL first, then records them
-    (after reading the key log), so the secrets they create are already there.
-    """
-
-    def __init__(self, sock: socket.socket, capture: Capture, side: str, *,
-                 tls: TLSEnd | None = None, keylog: KeyLog | None = None,
-                 t0: float | None = None) -> None:
-        self.sock = sock
-        self.capture = capture
-        self.side = side
-        self.out_dir, self.in_dir = ("c2s", "s2c") if side == "client" else ("s2c", "c2s")
-        self.tls = tls
-        self.keylog = keylog
-        self.t0 = time.perf_counter() if t0 is None else t0
-        self.handshaken = tls is None
-        self.eof = False  # the peer's FIN (or reset) has been seen
-        self.eof_how = ""
-        self._plain = bytearray()
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.setblocking(False)
-
-    def now(self) -> float:
-        return time.perf_counter() - self.t0
-
-    @property
-    def app(self) -> bytearray:
-        return self.tls.plain if self.tls is not None else self._plain
-
-    def sync_keylog(self) -> None:
-        if self.keylog is not None:
-            self.capture.add_keylog(self.keylog.lines())
-
-    def fact(self, name: str, **value) -> None:
-        self.sync_keylog()
-        self.capture.add_fact(self.now(), name, **value)
-
-    # -- sending ---------------------------------------------------------------------
-
-    def send_raw(self, data: bytes, timeout: float) -> None:
-        """Write ``data`` to TCP (recorded as one chunk); PeerGone if it cannot be."""
-        self.sync_keylog()
-        view, sent = memoryview(data), 0
-        deadline = time.monotonic() + timeout
-        while sent < len(data):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"the peer stopped reading after {sent} of {len(data)} bytes")
-            _, writable, _ = select.select([], [self.sock], [], left)
-            if writable:
-                try:
-                    sent += self.sock.send(view[sent:])
-                except BlockingIOError:
-                    continue
-                except (BrokenPipeError, ConnectionResetError):
-                    self.eof, self.eof_how = True, "reset"
-                    if sent:
-                        self.capture.add_chunk(self.out_dir, self.now(), data[:sent])
-                    raise PeerGone("reset") from None
-        self.capture.add_chunk(self.out_dir, self.now(), data)
-
-    def flush(self, timeout: float) -> bool:
-        """Send whatever OpenSSL has written; True if there was anything."""
-        if self.tls is None:
-            return False
-        data = self.tls.out.read()
-        if data:
-            self.send_raw(data, timeout)
-        return bool(data)
-
-    def send_app(self, data: bytes, timeout: float) -> None:
-        """An application write (HTTP head, frame): in TLS records, or as it is."""
-        if self.tls is None:
-            self.send_raw(data, timeout)
-            return
-        self.tls.obj.write(data)
-        self.flush(timeout)
-
-    # -- receiving ---------------------------------------------------------------------
-
-    def receive(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for bytes; True if some arrived.
-
-        Raises PeerGone at the peer's FIN or reset, and ssl.SSLError (after
-        recording the bytes) when OpenSSL rejects what arrived.
-        """
-        if self.eof:
-            raise PeerGone(self.eof_how)
-        readable, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
-        if not readable:
-            return False
-        try:
-            data = self.sock.recv(RECV_SIZE)
-        except BlockingIOError:
-            return False
-        except ConnectionResetError:
-            self.eof, self.eof_how = True, "reset"
-            raise PeerGone("reset") from None
-        if not data:
-            self.eof, self.eof_how = True, "fin"
-            raise PeerGone("fin")
-        error: ssl.SSLError | None = None
-        if self.tls is not None:
-            self.tls.inc.write(data)
-            try:
-                self._progress()
-            except ssl.SSLError as exc:
-                error = exc
-        else:
-            self._plain += data
-        self.sync_keylog()
-        self.capture.add_chunk(self.in_dir, self.now(), data)
-        if error is not None:
-            raise error
-        return True
-
-    def _progress(self) -> None:
-        if not self.handshaken:
-            try:
-                self.tls.obj.do_handshake()
-            except ssl.SSLWantReadError:
-                return
-            self.handshaken = True
-        self._pump()
-
-    def _pump(self) -> None:
-        """Read the application data the records hold.  Python's SSLObject.read
-        returns b"" (not SSLZeroReturnError) once the peer's close_notify is in."""
-        tls = self.tls
-        while not tls.closed:
-            try:
-                data = tls.obj.read(RECV_SIZE)
-            except ssl.SSLWantReadError:
-                return
-            except ssl.SSLZeroReturnError:
-                tls.closed = True
-                return
-            if not data:
-                tls.closed = True
-                return
-            tls.plain += data
-
-    def start_handshake(self) -> None:
-        """Let OpenSSL write its first flight (the client's ClientHello)."""
-        try:
-            self.tls.obj.do_handshake()
-            self.handshaken = True
-        except ssl.SSLWantReadError:
-            pass
-
-    def close_tls(self, timeout: float) -> None:
-        """Send our close_notify (best effort: the peer may be gone)."""
-        if self.tls is None:
-            return
-        try:
-            self.tls.obj.unwrap()
-        except (ssl.SSLWantReadError, ssl.SSLError, ValueError):
-            pass
-        try:
-            self.flush(timeout)
-        except (PeerGone, TimeoutError, OSError):
-            pass
-
-    def close(self) -> None:
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-
-
 # --- the session -------------------------------------------------------------------
 
 
-class ClientSession:
+class ClientSession(DrivenSession):
     """The instrumented client against a real server, driven lazily."""
 
     def __init__(self, url: str, *, cafile: str | None = None, insecure: bool = False,
@@ -339,71 +152,24 @@ class ClientSession:
         self.title = f"{self.target.url} (connect, {'TLS' if self.target.scheme == 'wss' else 'no TLS'})"
         self.goal = (f"The instrumented client talks to a real server at {self.target.url}: "
                      "every byte it sends and reads, decrypted with its own key log.")
-        self._lock = threading.Lock()
-        self._start()
+        super().__init__()
 
     def _settings(self) -> dict:
         return {"name": "connect", "title": self.title, "goal": self.goal, "url": self.target.url,
                 "cafile": bool(self.cafile), "insecure": self.insecure, "protocols": self.protocols,
                 "origin": self.origin, "send": self.send, "timeout": self.timeout}
 
-    def _start(self) -> None:
-        self.capture = Capture(scheme=self.target.scheme, server_name=self.target.host,
-                               settings=self._settings())
-        self.dissector = Dissector(self.capture)
-        self._steps: list[Step] = []
-        self._finished = False
-        self._seen = 0
-        self._script = _ClientScript(self, self.capture, self._server_chain)
-        self._gen = self._script.run()
+    driver_layer = "connect"
+    driver_by = "client"
+
+    def _new(self) -> tuple[Capture, "_ClientScript"]:
+        capture = Capture(scheme=self.target.scheme, server_name=self.target.host,
+                          settings=self._settings())
+        return capture, _ClientScript(self, capture, self._server_chain)
 
     def _server_chain(self) -> list[bytes]:
         tls = getattr(self.dissector, "tls", None)
         return list(getattr(tls, "server_chain", []) or [])
-
-    # Session protocol
-    @property
-    def steps(self) -> list[Step]:
-        return self._steps
-
-    @property
-    def finished(self) -> bool:
-        return self._finished
-
-    def ensure(self, index: int) -> int:
-        with self._lock:
-            while len(self._steps) <= index and not self._finished:
-                self._advance()
-            return len(self._steps)
-
-    def run_all(self) -> list[Step]:
-        with self._lock:
-            while not self._finished:
-                self._advance()
-        return self._steps
-
-    def restart(self) -> None:
-        with self._lock:
-            self._script.cleanup()
-            self._start()
-
-    def _advance(self) -> None:
-        try:
-            next(self._gen)
-        except StopIteration:
-            self._finished = True
-        except Exception as exc:  # our own driver broke: keep what was shown, say what happened
-            self.capture.add_fact(self._script.now(), "error", layer="connect", rule="driver failure",
-                                  by="client", detail=f"{type(exc).__name__}: {exc}",
-                                  action="session stopped")
-            self._finished = True
-        new = self.capture.events[self._seen:]
-        self._seen = len(self.capture.events)
-        for ev in new:
-            self._steps.extend(self.dissector.feed(ev))
-        if self._finished:
-            self._script.cleanup()
-            self._steps.extend(self.dissector.finish())
 
 
 class _Fail(Exception):
@@ -442,12 +208,7 @@ class _ClientScript:
 
     def error(self, layer: str, rule: str, rfc: str, action: str, *, by: str = "server",
               detail: str = "", offset: int | None = None) -> None:
-        value = {"layer": layer, "rule": rule, "rfc": rfc, "by": by, "action": action}
-        if detail:
-            value["detail"] = detail
-        if offset is not None:
-            value["offset"] = offset
-        self.capture.add_fact(self.now(), "error", **value)
+        self.capture.add_error(self.now(), layer, rule, rfc, action, by=by, detail=detail, offset=offset)
 
     # -- the script ---------------------------------------------------------------------
 

@@ -36,9 +36,8 @@ from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
 from wssviz.dissect import Dissector
 from wssviz.live.certs import CA, Identity
-from wssviz.live.connect import PeerGone, RealEnd
 from wssviz.live.page import page
-from wssviz.live.transport import KeyLog, TLSEnd
+from wssviz.live.transport import KeyLog, PeerGone, RealEnd, TLSEnd
 from wssviz.steps import Step
 
 HANDSHAKE_TIMEOUT = 10.0  # seconds for the TLS handshake and the request head
@@ -262,12 +261,8 @@ class ServerConnection:
 
     def error(self, layer: str, rule: str, rfc: str, action: str, *, by: str = "client",
               detail: str = "", offset: int | None = None) -> None:
-        value = {"layer": layer, "rule": rule, "rfc": rfc, "by": by, "action": action}
-        if detail:
-            value["detail"] = detail
-        if offset is not None:
-            value["offset"] = offset
-        self.end.fact("error", **value)
+        self.end.sync_keylog()
+        self.capture.add_error(self.end.now(), layer, rule, rfc, action, by=by, detail=detail, offset=offset)
 
     def abort(self) -> None:
         """Unblock a waiting connection (server shutdown)."""

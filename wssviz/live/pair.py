@@ -38,7 +38,6 @@ import datetime as dt
 import os
 import random
 import ssl
-import threading
 import time
 from typing import Iterator
 
@@ -46,82 +45,32 @@ from wssviz.capture import Capture
 from wssviz.core import frames as wsframes
 from wssviz.core import deflate as wsdeflate
 from wssviz.core import handshake as hs
-from wssviz.dissect import Dissector
 from wssviz.live.certs import CA, Identity
+from wssviz.live.driven import DrivenSession
 from wssviz.live.settings import Settings
 from wssviz.live import openssl_ext
 from wssviz.live.transport import KeyLog, TLSEnd, Wire, peer_saw_reset, reset, split_records
-from wssviz.steps import Step
 
 # --- the session -------------------------------------------------------------
 
 
-class LiveSession:
+class LiveSession(DrivenSession):
     """A live session: the pair driven lazily, its steps built as it goes."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.title = f"{self.settings.name} (live, {self._label()})"
         self.goal = self.settings.goal
-        self._lock = threading.Lock()
-        self._start()
+        super().__init__()
 
     def _label(self) -> str:
         s = self.settings
         return "ws://, no TLS" if s.scheme == "ws" else f"TLS {s.tls_version}"
 
-    def _start(self) -> None:
-        self.capture = Capture(scheme=self.settings.scheme, server_name=self.settings.host,
-                               settings=self.settings.to_dict())
-        self.dissector = Dissector(self.capture)
-        self._steps: list[Step] = []
-        self._finished = False
-        self._seen = 0
-        self._script = _Script(self.settings, self.capture)
-        self._gen = self._script.run()
-
-    # Session protocol
-    @property
-    def steps(self) -> list[Step]:
-        return self._steps
-
-    @property
-    def finished(self) -> bool:
-        return self._finished
-
-    def ensure(self, index: int) -> int:
-        with self._lock:
-            while len(self._steps) <= index and not self._finished:
-                self._advance()
-            return len(self._steps)
-
-    def run_all(self) -> list[Step]:
-        with self._lock:
-            while not self._finished:
-                self._advance()
-        return self._steps
-
-    def restart(self) -> None:
-        with self._lock:
-            self._script.cleanup()
-            self._start()
-
-    def _advance(self) -> None:
-        try:
-            next(self._gen)
-        except StopIteration:
-            self._finished = True
-        except Exception as exc:  # the pair itself broke: keep what was shown, say what happened
-            self.capture.add_fact(self._script.now(), "error", layer="live pair", rule="driver failure",
-                                  by="wssviz", detail=f"{type(exc).__name__}: {exc}", action="session stopped")
-            self._finished = True
-        new = self.capture.events[self._seen:]
-        self._seen = len(self.capture.events)
-        for ev in new:
-            self._steps.extend(self.dissector.feed(ev))
-        if self._finished:
-            self._script.cleanup()
-            self._steps.extend(self.dissector.finish())
+    def _new(self) -> tuple[Capture, "_Script"]:
+        capture = Capture(scheme=self.settings.scheme, server_name=self.settings.host,
+                          settings=self.settings.to_dict())
+        return capture, _Script(self.settings, capture)
 
 
 CA_NAMES = {

@@ -1,6 +1,7 @@
 """Transport pieces of the live pair: loopback TCP, TLS on MemoryBIOs, the key log.
 
-``TLSEnd`` is one side's TLS object over a pair of ``ssl.MemoryBIO``: what it
+``RealEnd`` is our end of a real TCP connection (``connect``, ``listen``):
+every byte it sends or receives is recorded.  ``TLSEnd`` is one side's TLS object over a pair of ``ssl.MemoryBIO``: what it
 wants to send stays in ``out`` until a driver moves it, so every byte can be
 recorded and held.  ``KeyLog`` is a memfd both contexts append NSS key log lines
 to: nothing on disk, nothing that can block.
@@ -14,6 +15,9 @@ import socket
 import ssl
 import time
 
+from wssviz.capture import Capture
+
+RECV_SIZE = 1 << 16  # bytes read from a socket at a time
 HANDSHAKE_TIMEOUT = 10.0  # seconds a single transfer may take before the session gives up
 
 
@@ -120,7 +124,8 @@ class TLSEnd:
             except ssl.SSLZeroReturnError:
                 self.closed = True
                 return
-            if not data:
+            if not data:  # SSLObject.read gives b"" once the peer's close_notify is in
+                self.closed = True
                 return
             self.plain += data
 
@@ -153,3 +158,175 @@ def peer_saw_reset(wire: Wire, side: str) -> str:
         if not data:
             return "eof"
     raise PairError("the peer's drop never reached this side")
+
+
+# --- one end of a real connection (connect, listen) -----------------------------------
+
+
+class PeerGone(Exception):
+    """The peer closed (``how`` = fin) or reset the TCP connection."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(how)
+        self.how = how
+
+
+class RealEnd:
+    """Our end of a real TCP connection: every byte sent or received is recorded.
+
+    ``side`` is ``client`` or ``server`` (which end we are).  With ``tls`` the
+    bytes go through a TLSEnd; ``app`` holds the application bytes read and not
+    yet consumed.  ``receive`` hands bytes to OpenSSL first, then records them
+    (after reading the key log), so the secrets they create are already there.
+    """
+
+    def __init__(self, sock: socket.socket, capture: Capture, side: str, *,
+                 tls: TLSEnd | None = None, keylog: KeyLog | None = None,
+                 t0: float | None = None) -> None:
+        self.sock = sock
+        self.capture = capture
+        self.side = side
+        self.out_dir, self.in_dir = ("c2s", "s2c") if side == "client" else ("s2c", "c2s")
+        self.tls = tls
+        self.keylog = keylog
+        self.t0 = time.perf_counter() if t0 is None else t0
+        self.handshaken = tls is None
+        self.eof = False  # the peer's FIN (or reset) has been seen
+        self.eof_how = ""
+        self._plain = bytearray()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+
+    def now(self) -> float:
+        return time.perf_counter() - self.t0
+
+    @property
+    def app(self) -> bytearray:
+        return self.tls.plain if self.tls is not None else self._plain
+
+    def sync_keylog(self) -> None:
+        if self.keylog is not None:
+            self.capture.add_keylog(self.keylog.lines())
+
+    def fact(self, name: str, **value) -> None:
+        self.sync_keylog()
+        self.capture.add_fact(self.now(), name, **value)
+
+    # -- sending ---------------------------------------------------------------------
+
+    def send_raw(self, data: bytes, timeout: float) -> None:
+        """Write ``data`` to TCP (recorded as one chunk); PeerGone if it cannot be."""
+        self.sync_keylog()
+        view, sent = memoryview(data), 0
+        deadline = time.monotonic() + timeout
+        while sent < len(data):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"the peer stopped reading after {sent} of {len(data)} bytes")
+            _, writable, _ = select.select([], [self.sock], [], left)
+            if writable:
+                try:
+                    sent += self.sock.send(view[sent:])
+                except BlockingIOError:
+                    continue
+                except (BrokenPipeError, ConnectionResetError):
+                    self.eof, self.eof_how = True, "reset"
+                    if sent:
+                        self.capture.add_chunk(self.out_dir, self.now(), data[:sent])
+                    raise PeerGone("reset") from None
+        self.capture.add_chunk(self.out_dir, self.now(), data)
+
+    def flush(self, timeout: float) -> bool:
+        """Send whatever OpenSSL has written; True if there was anything."""
+        if self.tls is None:
+            return False
+        data = self.tls.out.read()
+        if data:
+            self.send_raw(data, timeout)
+        return bool(data)
+
+    def send_app(self, data: bytes, timeout: float) -> None:
+        """An application write (HTTP head, frame): in TLS records, or as it is."""
+        if self.tls is None:
+            self.send_raw(data, timeout)
+            return
+        self.tls.obj.write(data)
+        self.flush(timeout)
+
+    # -- receiving ---------------------------------------------------------------------
+
+    def receive(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for bytes; True if some arrived.
+
+        Raises PeerGone at the peer's FIN or reset, and ssl.SSLError (after
+        recording the bytes) when OpenSSL rejects what arrived.
+        """
+        if self.eof:
+            raise PeerGone(self.eof_how)
+        readable, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
+        if not readable:
+            return False
+        try:
+            data = self.sock.recv(RECV_SIZE)
+        except BlockingIOError:
+            return False
+        except ConnectionResetError:
+            self.eof, self.eof_how = True, "reset"
+            raise PeerGone("reset") from None
+        if not data:
+            self.eof, self.eof_how = True, "fin"
+            raise PeerGone("fin")
+        error: ssl.SSLError | None = None
+        if self.tls is not None:
+            self.tls.inc.write(data)
+            try:
+                self._progress()
+            except ssl.SSLError as exc:
+                error = exc
+        else:
+            self._plain += data
+        self.sync_keylog()
+        self.capture.add_chunk(self.in_dir, self.now(), data)
+        if error is not None:
+            raise error
+        return True
+
+    def _progress(self) -> None:
+        if not self.handshaken:
+            try:
+                self.tls.obj.do_handshake()
+            except ssl.SSLWantReadError:
+                return
+            self.handshaken = True
+        self._pump()
+
+    def _pump(self) -> None:
+        self.tls.pump()
+
+    def start_handshake(self) -> None:
+        """Let OpenSSL write its first flight (the client's ClientHello)."""
+        try:
+            self.tls.obj.do_handshake()
+            self.handshaken = True
+        except ssl.SSLWantReadError:
+            pass
+
+    def close_tls(self, timeout: float) -> None:
+        """Send our close_notify (best effort: the peer may be gone)."""
+        if self.tls is None:
+            return
+        try:
+            self.tls.obj.unwrap()
+        except (ssl.SSLWantReadError, ssl.SSLError, ValueError):
+            pass
+        try:
+            self.flush(timeout)
+        except (PeerGone, TimeoutError, OSError):
+            pass
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()

@@ -1,0 +1,92 @@
+"""The lazy gate shared by every live source (the pair, ``connect``).
+
+A driven session owns a protocol script — a generator that yields after each
+move of bytes and records what crossed in a Capture — and a Dissector.
+``ensure(n)`` advances the script only until step ``n`` exists, so nothing is
+sent before the learner gets there; every event the script records is fed to
+the dissector at once, and a script that breaks becomes an ``error`` step that
+keeps everything already shown.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterator, Protocol
+
+from wssviz.capture import Capture
+from wssviz.dissect import Dissector
+from wssviz.steps import Step
+
+
+class Script(Protocol):
+    def run(self) -> Iterator[None]: ...
+    def now(self) -> float: ...
+    def cleanup(self) -> None: ...
+
+
+class DrivenSession:
+    """Subclasses set ``title``, ``goal`` and implement ``_new(capture) -> (Capture, Script)``."""
+
+    title: str = ""
+    goal: str = ""
+    driver_layer = "live pair"  # who to blame when the driver itself breaks
+    driver_by = "wssviz"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._start()
+
+    def _new(self) -> tuple[Capture, Script]:
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        self.capture, self._script = self._new()
+        self.dissector = Dissector(self.capture)
+        self._steps: list[Step] = []
+        self._finished = False
+        self._seen = 0
+        self._gen = self._script.run()
+
+    # Session protocol
+    @property
+    def steps(self) -> list[Step]:
+        return self._steps
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def ensure(self, index: int) -> int:
+        with self._lock:
+            while len(self._steps) <= index and not self._finished:
+                self._advance()
+            return len(self._steps)
+
+    def run_all(self) -> list[Step]:
+        with self._lock:
+            while not self._finished:
+                self._advance()
+        return self._steps
+
+    def restart(self) -> None:
+        with self._lock:
+            self._script.cleanup()
+            self._start()
+
+    def _advance(self) -> None:
+        try:
+            next(self._gen)
+        except StopIteration:
+            self._finished = True
+        except Exception as exc:  # the driver broke: keep what was shown, say what happened
+            self.capture.add_fact(self._script.now(), "error", layer=self.driver_layer,
+                                  rule="driver failure", by=self.driver_by,
+                                  detail=f"{type(exc).__name__}: {exc}", action="session stopped")
+            self._finished = True
+        new = self.capture.events[self._seen:]
+        self._seen = len(self.capture.events)
+        for ev in new:
+            self._steps.extend(self.dissector.feed(ev))
+        if self._finished:
+            self._script.cleanup()
+            self._steps.extend(self.dissector.finish())
