@@ -451,18 +451,29 @@ class TLSLayer:
         for c in checks:
             fields.append(computed(c.name, ("ok: " if c.ok else "FAILED: ") + c.detail))
         status = "ok" if ours_ok else "error"
+        unchecked = bool(self.verdict and self.verdict.get("insecure"))
         if self.verdict is not None:
             v = self.verdict
-            ossl = "ok" if v.get("ok") else f"FAILED: {v.get('message')} (code {v.get('code')})"
+            if unchecked:
+                ossl = f"not verified (--insecure): {v.get('message')}"
+                status = "ok" if ours_ok else "warning"
+            else:
+                ossl = "ok" if v.get("ok") else f"FAILED: {v.get('message')} (code {v.get('code')})"
+                if bool(v.get("ok")) != ours_ok:
+                    status = "warning" if ours_ok is False else "error"
+                    fields.append(computed("disagreement", "wssviz's checks and OpenSSL's verdict differ"))
             fields.append(computed("OpenSSL verdict", ossl))
-            if bool(v.get("ok")) != ours_ok:
-                status = "warning" if ours_ok is False else "error"
-                fields.append(computed("disagreement", "wssviz's checks and OpenSSL's verdict differ"))
-        fields.insert(1, computed("verdict", "ok: the server is who it claims to be" if ours_ok
-                                  else "FAILED: the client must not trust this server"))
+        problems = "; ".join(f"{c.name}: {c.detail}" for c in checks if not c.ok)
+        if ours_ok:
+            verdict, summary = ("ok: the server is who it claims to be",
+                                "chain, host name, dates and key proof all check out")
+        elif unchecked:
+            verdict, summary = ("FAILED, but the client went on without checking (--insecure)",
+                                f"not verified, the client carries on (--insecure): {problems}")
+        else:
+            verdict, summary = "FAILED: the client must not trust this server", f"refused: {problems}"
+        fields.insert(1, computed("verdict", verdict))
         failed = [c.name for c in checks if not c.ok]
-        summary = ("chain, host name, dates and key proof all check out" if ours_ok
-                   else "refused: " + "; ".join(f"{c.name}: {c.detail}" for c in checks if not c.ok))
         return [self.maker.make("tls.cert_check", "client",
                                 "Certificate check" + (" failed" if failed else ""), summary,
                                 data=b"".join(self.server_chain), fields=fields, status=status, time=time)]
