@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="replay a recording (.json) or a capture (.pcap, .pcapng)")
     replay.add_argument("file")
     replay.add_argument("--keylog", metavar="FILE", help="NSS key log for a capture")
+    replay.add_argument("--cafile", metavar="FILE", help="trust anchors (PEM) to judge a capture's certificates")
     replay.add_argument("--connection", type=int, default=0, help="which TCP connection of a capture")
     _add_view(replay)
     export = sub.add_parser("export", help="export a session for Wireshark")
@@ -99,13 +100,29 @@ def live_session(name: str = "seed-example", tls: str | None = None) -> Session:
     return LiveSession(live_settings(name, tls))
 
 
-def load_capture(path: str, keylog: str | None = None, connection: int = 0):
-    """A recording or a packet capture, as a Capture."""
+CAPTURE_MAGIC = {b"\x0a\x0d\x0d\x0a",  # pcapng section header block
+                 b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4",  # pcap, microseconds
+                 b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"}  # pcap, nanoseconds
+
+
+def load_capture(path: str, keylog: str | None = None, connection: int = 0, cafile: str | None = None):
+    """A recording or a packet capture, as a Capture (``cafile``: trust anchors to judge it by)."""
+    capture = _read_capture(path, keylog, connection)
+    if cafile:
+        from wssviz.live.certs import read_pem_file
+
+        capture.trust = read_pem_file(cafile)
+        if not capture.trust:
+            raise UserError(f"{cafile} holds no PEM certificate")
+    return capture
+
+
+def _read_capture(path: str, keylog: str | None, connection: int):
     from wssviz.recording import RecordingError, load
 
     with open(path, "rb") as f:
         head = f.read(4)
-    if head[:1] in (b"{", b"[", b" ", b"\n"):
+    if head not in CAPTURE_MAGIC:
         try:
             capture = load(path)
         except RecordingError as exc:
@@ -123,15 +140,21 @@ def load_capture(path: str, keylog: str | None = None, connection: int = 0):
         raise UserError(f"capture: {path} holds no TCP connection")
     if not 0 <= connection < len(conns):
         raise UserError(f"capture: {path} holds {len(conns)} connections; choose 0..{len(conns) - 1}")
+    if len(conns) > 1:
+        for i, c in enumerate(conns):
+            mark = "→" if i == connection else " "
+            print(f"{mark} connection {i}: {c.client[0]}:{c.client[1]} → {c.server[0]}:{c.server[1]}, "
+                  f"{c.packets} packets (choose with --connection {i})", file=sys.stderr)
     for note in conns[connection].notes:
         print(f"note: {note}", file=sys.stderr)
     return conns[connection].capture
 
 
-def replay_session(path: str, keylog: str | None = None, connection: int = 0) -> Session:
+def replay_session(path: str, keylog: str | None = None, connection: int = 0,
+                   cafile: str | None = None) -> Session:
     from wssviz.dissect import dissect
 
-    capture = load_capture(path, keylog, connection)
+    capture = load_capture(path, keylog, connection, cafile)
     name = capture.settings.get("name", path) if capture.settings else path
     return StepList(dissect(capture), title=f"{name} (replay)",
                     goal=(capture.settings or {}).get("goal", ""))
@@ -206,7 +229,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    session = replay_session(args.file, args.keylog, args.connection)
+    session = replay_session(args.file, args.keylog, args.connection, args.cafile)
     if not (args.plain or args.json):
         return tui(session, args, None)
     scheme = "wss" if any(s.layer == "tls" for s in session.steps) else "ws"

@@ -446,11 +446,17 @@ class TLSLayer:
                 what = "ServerKeyExchange"
             sig = x509.verify_signature(self.server_chain[0], self.cv["scheme"], self.cv["signature"], content)
             checks.append(x509.Check("proof of key", sig.ok, f"{what}: {sig.detail}"))
+        unanchored = not self.capture.trust  # e.g. an imported capture: the client's store is unknown
+        if unanchored:
+            checks = [c for c in checks if c.name != "chain"]
         ours_ok = all(c.ok for c in checks)
         fields = [self._version_field()]
+        if unanchored:
+            fields.append(computed("chain", "not judged: this capture carries no trust anchors "
+                                            "(replay it with --cafile to judge the chain)"))
         for c in checks:
             fields.append(computed(c.name, ("ok: " if c.ok else "FAILED: ") + c.detail))
-        status = "ok" if ours_ok else "error"
+        status = "ok" if ours_ok and not unanchored else "warning" if ours_ok else "error"
         unchecked = bool(self.verdict and self.verdict.get("insecure"))
         if self.verdict is not None:
             v = self.verdict
@@ -464,7 +470,11 @@ class TLSLayer:
                     fields.append(computed("disagreement", "wssviz's checks and OpenSSL's verdict differ"))
             fields.append(computed("OpenSSL verdict", ossl))
         problems = "; ".join(f"{c.name}: {c.detail}" for c in checks if not c.ok)
-        if ours_ok:
+        if ours_ok and unanchored:
+            verdict, summary = ("not judged: no trust anchors; host name, dates and key proof check out",
+                                "host name, dates and key proof check out; the chain is not judged "
+                                "(no trust anchors in this capture)")
+        elif ours_ok:
             verdict, summary = ("ok: the server is who it claims to be",
                                 "chain, host name, dates and key proof all check out")
         elif unchecked:

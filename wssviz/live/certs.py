@@ -122,3 +122,16 @@ class CA:
             .sign(self.key, hashes.SHA256())
         )
         return Identity(_cert_pem(cert), _key_pem(key))
+
+
+def read_pem_file(path: str) -> list[str]:
+    """The PEM certificates in a file, each as its own string."""
+    with open(path, encoding="ascii", errors="replace") as f:
+        text = f.read()
+    end = "-----END CERTIFICATE-----"
+    out = []
+    for block in text.split(end)[:-1]:
+        start = block.find("-----BEGIN CERTIFICATE-----")
+        if start >= 0:
+            out.append(block[start:] + end + "\n")
+    return out

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from wssviz.capture import Capture
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
+from wssviz.live.certs import read_pem_file
 from wssviz.live.driven import DrivenSession
 from wssviz.live.transport import KeyLog, PeerGone, RealEnd, TLSEnd
 
@@ -81,19 +82,6 @@ def parse_url(url: str) -> Target:
 
 
 # --- trust -------------------------------------------------------------------------
-
-
-def read_pem_file(path: str) -> list[str]:
-    """The PEM certificates in a file, each as its own string."""
-    with open(path, encoding="ascii", errors="replace") as f:
-        text = f.read()
-    end = "-----END CERTIFICATE-----"
-    out = []
-    for block in text.split(end)[:-1]:
-        start = block.find("-----BEGIN CERTIFICATE-----")
-        if start >= 0:
-            out.append(block[start:] + end + "\n")
-    return out
 
 
 def system_anchors_for(chain_der: list[bytes]) -> list[str]:
