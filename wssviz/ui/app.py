@@ -11,6 +11,7 @@ For trying it by hand: ``python -m wssviz.ui.app STEPS.jsonl`` opens a file of
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Callable, Iterable
 
 from textual.app import App, SystemCommand
@@ -43,7 +44,7 @@ def screen_class(lang: str) -> type[StepScreen]:
 
 
 class WssvizApp(App[int]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere work too
     TITLE = "wssviz"
     ENABLE_COMMAND_PALETTE = True
 
