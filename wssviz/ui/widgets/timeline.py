@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.geometry import Size
