@@ -361,3 +361,15 @@ def test_assembler_checks_inflated_utf8_and_size():
         MessageAssembler(max_size=4096, inflate=Decompressor(p, "server", max_size=None)
                          .decompress).feed(Frame(Opcode.BINARY, big, rsv1=True))
     assert e.value.close_code == 1009
+
+
+def test_parse_offer_reads_the_first_valid_offer():
+    from wssviz.core.deflate import parse_offer
+
+    assert parse_offer("") is None
+    assert parse_offer("x-webkit-deflate-frame") is None
+    got = parse_offer("permessage-deflate; client_max_window_bits=16, "
+                      "permessage-deflate; server_no_context_takeover; client_max_window_bits")
+    assert got == DeflateParams(server_no_context_takeover=True, client_max_window_bits=None)
+    assert parse_offer("permessage-deflate; server_max_window_bits=10").server_max_window_bits == 10
+    assert parse_offer('permessage-deflate; bad"quote') is None

@@ -140,6 +140,32 @@ def negotiate(offer_value: str, *, server_prefs: DeflateParams | None = None
     return None
 
 
+def parse_offer(value: str) -> DeflateParams | None:
+    """The client's first valid permessage-deflate offer in a Sec-WebSocket-Extensions
+    value, as parameters (RFC 7692 §7.1); None if there is none or the header does
+    not follow the grammar."""
+    try:
+        elements = parse_extensions_raw(value) if value else []
+    except HandshakeError:
+        return None
+    for name, raw in elements:
+        if name.lower() != EXTENSION:
+            continue
+        p, why = _read_params(raw, response=False)
+        if why is not None:
+            continue
+
+        def bits(key: str) -> int | None:
+            v = p.get(key)
+            return int(v) if v is not None else None
+
+        return DeflateParams(client_no_context_takeover="client_no_context_takeover" in p,
+                             server_no_context_takeover="server_no_context_takeover" in p,
+                             client_max_window_bits=bits("client_max_window_bits"),
+                             server_max_window_bits=bits("server_max_window_bits"))
+    return None
+
+
 def accept_response(offer: DeflateParams, response_value: str) -> DeflateParams:
     """Client side: check the server's answer to ``offer.offer()`` and return the
     parameters in force.  Raises HandshakeError (RFC 7692 §7.1; the client must

@@ -13,15 +13,11 @@ upgrade (the rest is an HTTP body, not frames).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
 from wssviz.dissect.build import StepMaker, elide, text_preview
 from wssviz.steps import Field, Step, computed
-
-if TYPE_CHECKING:
-    from wssviz.core.deflate import DeflateParams
 
 SIDE = {"c2s": "client", "s2c": "server"}
 ARROW = {"c2s": "client → server", "s2c": "server → client"}
@@ -42,32 +38,6 @@ def _frame_size(buf: bytearray) -> int | None:
     if ext:
         n = int.from_bytes(buf[2:2 + ext], "big")
     return head + n
-
-
-def deflate_offer(value: str) -> "DeflateParams | None":
-    """The first permessage-deflate offer in a Sec-WebSocket-Extensions value, as
-    parameters (RFC 7692 §7.1), or None if there is none or it does not parse."""
-    from wssviz.core import deflate
-
-    try:
-        elements = deflate.parse_extensions(value) if value else []
-    except hs.HandshakeError:
-        return None
-    for name, p in elements:
-        if name.lower() != deflate.EXTENSION:
-            continue
-        try:
-            def bits(key: str) -> int | None:
-                v = p.get(key)
-                return int(v) if v is not None else None
-            return deflate.DeflateParams(
-                client_no_context_takeover="client_no_context_takeover" in p,
-                server_no_context_takeover="server_no_context_takeover" in p,
-                client_max_window_bits=bits("client_max_window_bits"),
-                server_max_window_bits=bits("server_max_window_bits"))
-        except ValueError:
-            continue
-    return None
 
 
 class _Stream:
@@ -271,7 +241,7 @@ class AppLayer:
     def _setup_deflate(self, ext: str) -> None:
         from wssviz.core import deflate
 
-        offer = deflate_offer(self.offered_extensions or "")
+        offer = deflate.parse_offer(self.offered_extensions or "")
         if offer is None:
             return
         try:

@@ -426,10 +426,9 @@ class _Script:
             return "failed", "client"  # the Accept check shows why
         ext = resp.get("Sec-WebSocket-Extensions")
         if ext:
-            from wssviz.dissect.app import deflate_offer
 
             try:
-                params = wsdeflate.accept_response(deflate_offer(s.extensions or "")
+                params = wsdeflate.accept_response(wsdeflate.parse_offer(s.extensions or "")
                                                    or wsdeflate.DeflateParams(), ext)
             except hs.HandshakeError as exc:
                 self.fact("error", layer="ws", rule=exc.rule, rfc=exc.rfc, by="client",
