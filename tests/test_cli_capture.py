@@ -90,3 +90,17 @@ def test_capture_without_keys_shows_the_clear_parts(recorded, tmp_path):
     assert keys["status"] == "warning" and "lacks" in keys["summary"]
     assert any(s["kind"] == "error" and "cannot be read" in s["summary"] for s in steps)
     assert "ws.frame" not in kinds and kinds[-1] == "tcp.close"
+
+
+def test_a_session_with_two_connections_exports_two_tcp_streams(tmp_path):
+    pcapng = tmp_path / "sr.pcapng"
+    wssviz("export", "session-resumption", "--pcapng", str(pcapng))
+    from wssviz.pcap_import import read_capture_file
+
+    conns = read_capture_file(str(pcapng))
+    assert len(conns) == 2 and conns[0].client != conns[1].client
+    second = [json.loads(l) for l in wssviz("replay", str(pcapng), "--connection", "1", "--json")
+              .stdout.splitlines()]
+    kinds = [s["kind"] for s in second]
+    assert kinds[0] == "tcp.connect" and "tls.certificate" not in kinds  # resumed: no certificate
+    assert kinds.count("ws.frame") == 4 and all(s["status"] == "ok" for s in second)

@@ -24,7 +24,7 @@ import os
 import struct
 from typing import IO, Any
 
-from wssviz.capture import Capture, Chunk
+from wssviz.capture import Capture, Chunk, Fact
 
 DEFAULT_CLIENT = ("127.0.0.1", 50000)
 DEFAULT_SERVER = ("127.0.0.1", 443)
@@ -152,6 +152,20 @@ class _Connection:
         return self.seq[self.other(receiver)] - self.acked[receiver]
 
 
+def connections(capture: Capture) -> list[Capture]:
+    """One Capture per TCP connection: a session that reconnects (a heartbeat's
+    back-off, a resumption) opens each connection with its own ``tcp.connect``."""
+    parts: list[Capture] = []
+    for event in capture.events:
+        if not parts or (isinstance(event, Fact) and event.name == "tcp.connect"
+                         and any(isinstance(e, Chunk) or e.name == "tcp.connect"
+                                 for e in parts[-1].events)):
+            parts.append(Capture(scheme=capture.scheme, server_name=capture.server_name,
+                                 started=capture.started, keylog=capture.keylog))
+        parts[-1].events.append(event)
+    return parts
+
+
 def _packets(capture: Capture, mss: int) -> list[bytes]:
     client, server = _endpoints(capture)
     conn = _Connection(client, server, capture.started)
@@ -207,7 +221,8 @@ def write_pcapng(capture: Capture, path_or_file: str | os.PathLike[str] | IO[byt
     out = [_shb(), _idb()]
     if capture.keylog:
         out.append(_dsb(keylog_text(capture).encode("ascii", "replace")))
-    out += _packets(capture, mss)
+    for connection in connections(capture):
+        out += _packets(connection, mss)
     blob = b"".join(out)
     if hasattr(path_or_file, "write"):
         path_or_file.write(blob)  # type: ignore[union-attr]
