@@ -72,4 +72,17 @@ def test_plain_walkthrough_reads_like_a_walkthrough():
     text = out.stdout
     assert "[0] " in text and "TCP connection opened" in text
     assert "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in text or "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in text
-    assert "Eavesdropper:" in text and "See: RFC" in text
+    assert "Eavesdropper sees:" in text and "RFC: RFC 6455" in text
+
+
+def test_plain_walkthrough_in_chinese_wraps_by_display_width():
+    from wssviz.plain import _cells
+
+    out = subprocess.run([sys.executable, "-m", "wssviz", "run", "--plain", "--lang", "zh"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "窃听者看到:" in out.stdout and "为什么:" in out.stdout
+    explained = [l for l in out.stdout.splitlines() if any(_cells(c) == 2 for c in l)]
+    assert explained
+    assert all(sum(_cells(c) for c in l) <= 102 for l in explained)  # one wide char may overhang
+    assert not any(l.lstrip().startswith(("，", "。")) for l in explained)

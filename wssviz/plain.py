@@ -6,7 +6,9 @@ one Step per line.
 
 from __future__ import annotations
 
+import re
 import textwrap
+import unicodedata
 from typing import TextIO
 
 from wssviz.steps import Step
@@ -34,6 +36,32 @@ def _key_fields(step: Step) -> list[tuple[str, str]]:
     return out
 
 
+NO_LINE_START = set("，。：；、！？）」』》”’")  # punctuation that never starts a line
+
+
+def _cells(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def wrap(text: str, width: int, first: str, rest: str) -> list[str]:
+    """Wrap to ``width`` terminal columns: at spaces for Latin text, anywhere
+    between CJK characters (which take two columns each)."""
+    if all(_cells(ch) == 1 for ch in text):
+        return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest)
+    lines, line, used = [], first, len(first)
+    for word in re.findall(r"[^\s\u3000-\u9fff\uff00-\uffef]+\s*|[\u3000-\u9fff\uff00-\uffef]|\s+", text):
+        w = sum(_cells(ch) for ch in word.rstrip())
+        if used + w > width and line.strip() and word[:1] not in NO_LINE_START:
+            lines.append(line.rstrip())
+            line, used = rest, len(rest)
+            word = word.lstrip()
+        line += word
+        used += sum(_cells(ch) for ch in word)
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
 def format_step(step: Step, lang: str = "en", scheme: str = "wss", explain: bool = True) -> str:
     lines = [f"[{step.index}] {ARROWS[step.direction]}  {step.title}"
              + ("" if step.status == "ok" else f"  ({step.status.upper()})"),
@@ -49,14 +77,14 @@ def format_step(step: Step, lang: str = "en", scheme: str = "wss", explain: bool
                      + ("" if step.wire == step.data else f", {len(step.data)} bytes in the clear"))
     if explain:
         from wssviz.explain import explain as explain_step
+        from wssviz.explain import ui_text
 
         e = explain_step(step, lang, scheme=scheme)
-        for label, text in (("What", e.what), ("Why", e.why), ("Eavesdropper", e.eavesdropper)):
+        for key, text in (("what_happened", e.what), ("why", e.why), ("eavesdropper_sees", e.eavesdropper)):
             if text:
-                lines.append(textwrap.fill(f"{label}: {text}", 100, initial_indent="    ",
-                                           subsequent_indent="      "))
+                lines.extend(wrap(f"{ui_text(key, lang)}: {text}", 100, "    ", "      "))
         if e.rfc:
-            lines.append(f"    See: {e.rfc}")
+            lines.append(f"    {ui_text('rfc', lang)}: {e.rfc}")
     return "\n".join(lines)
 
 
