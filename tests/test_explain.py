@@ -23,8 +23,7 @@ from wssviz.explain import (
 )
 from wssviz.steps import ALL_KINDS, LOCAL_KINDS, Field, Step
 
-UI_KEYS = ("timeline", "tls_handshake", "upgrade", "accept", "frames", "hex", "explanation",
-           "eavesdropper_sees", "what_happened", "why", "rfc", "not_yet_taken", "help")
+UI_ROOT = Path(__file__).resolve().parents[1] / "wssviz" / "ui"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 RFC_REF = re.compile(r"RFC \d{4}( (§\d+(\.\d+)*|Appendix [A-Z](\.\d+)*))?")
 
@@ -93,6 +92,8 @@ def test_zh_translates_every_entry_and_part():
 def test_catalog_rules(lang):
     cat = raw(lang)
     for key, entry in cat.items():
+        if key == "ui":
+            continue  # interface strings: str.format fields, checked in test_ui_catalog_rules
         for part, text in entry.items():
             outside = re.sub(r"\[\[.*?\]\]", "", text, flags=re.DOTALL)
             assert "{" not in outside and "}" not in outside, (key, part)  # placeholders only in [[ ]]
@@ -101,17 +102,71 @@ def test_catalog_rules(lang):
             assert RFC_REF.match(entry.get("rfc", "RFC 0000")), key
 
 
+def ui_keys_in_source() -> set[str]:
+    """Every literal key the interface asks ``t``/``view.t`` for, plus its key families."""
+    keys: set[str] = set()
+    for path in UI_ROOT.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        keys |= set(re.findall(r"\bt\(\s*[\"']([a-z][a-z0-9_.\-]*)[\"']", text))
+        # keys reached through tables of (key, ...) pairs, e.g. ("accept_key", "Sec-WebSocket-Key")
+        keys |= set(re.findall(r"\(\s*\"((?:accept|explain|key)[._][a-z0-9_]+)\"\s*,", text))
+    from wssviz.ui.model import PANES
+
+    keys |= {f"pane_{p}" for p in PANES}
+    keys |= {f"dir_{d}" for d in ("c2s", "s2c", "client", "server")}
+    keys |= {"header_" + h for h in ("host", "upgrade", "connection", "sec-websocket-key",
+                                     "sec-websocket-version", "sec-websocket-protocol",
+                                     "sec-websocket-extensions", "origin", "sec-websocket-accept")}
+    return {k for k in keys if not k.endswith("_")}  # a prefix that code completes
+
+
+def test_every_ui_key_is_in_both_catalogs():
+    en, zh = raw("en")["ui"], raw("zh")["ui"]
+    used = ui_keys_in_source()
+    assert len(used) > 60  # the scan itself works
+    assert sorted(used - set(en)) == []
+    assert sorted(used - set(zh)) == []
+    assert set(en) == set(zh)
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_ui_text(lang):
-    for key in UI_KEYS:
+    for key in raw(lang)["ui"]:
         assert ui_text(key, lang) and ui_text(key, lang) != key
-    assert ui_text("eavesdropper_sees", "en") == "Eavesdropper sees"
+    assert ui_text("explain_eavesdropper", "en") == "Eavesdropper sees"
     assert ui_text("no_such_key", lang) == "no_such_key"
 
 
 def test_ui_text_is_translated():
-    translated = [k for k in UI_KEYS if ui_text(k, "zh") != ui_text(k, "en")]
-    assert set(UI_KEYS) - set(translated) == {"rfc"}
+    en, zh = raw("en")["ui"], raw("zh")["ui"]
+    same = {k for k in en if zh[k] == en[k]}
+    assert same == {"status_more", "accept.base64"}  # a number and a formula
+    for key, text in zh.items():
+        if key not in same and key != "key_lang":
+            assert CJK.search(text), key
+    assert ui_text("pane_explain", "zh") == "讲解" and ui_text("key_lang", "zh") == "English"
+
+
+def test_ui_text_falls_back_to_english(monkeypatch):
+    en, zh = raw("en"), raw("zh")
+    del zh["ui"]["status_end"]
+    monkeypatch.setattr(ex, "_catalog", lambda lang: {"en": en, "zh": zh}.get(lang, {}))
+    assert ui_text("status_end", "zh") == en["ui"]["status_end"]
+    assert ui_text("status_end", "fr") == en["ui"]["status_end"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_ui_catalog_rules(lang):
+    """Interface strings are plain text with the same str.format fields in every language."""
+    import string
+
+    en = raw("en")["ui"]
+    for key, text in raw(lang)["ui"].items():
+        assert isinstance(text, str) and text.strip(), key
+        assert "[" not in text and "]" not in text, key  # nothing markup-like
+        fields = sorted(f for _, f, _, _ in string.Formatter().parse(text) if f is not None)
+        assert fields == sorted(f for _, f, _, _ in string.Formatter().parse(en[key]) if f is not None), key
+        text.format(**{f: 1 for f in fields})  # formats cleanly
 
 
 def test_kind_title():
