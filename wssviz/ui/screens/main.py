@@ -117,11 +117,7 @@ class StepScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        session = self.wapp.session
-        title = Text(session.title or "wssviz", "bold")
-        if session.goal:
-            title.append("  ·  " + session.goal, "not bold")
-        self.query_one("#titlebar", Static).update(title)
+        self.show_title()
         self._ladder_head()
         timeline = self.query_one(Timeline)
         timeline.next_label = t("timeline_next", self.lang)
@@ -216,8 +212,7 @@ class StepScreen(Screen):
         head = Text()
         head.append(f"{step.index}  ", "bold")
         head.append(step.title, "bold")
-        arrow = {"c2s": "client → server", "s2c": "server → client",
-                 "client": "on the client", "server": "on the server"}[step.direction]
+        arrow = t(f"dir_{step.direction}", self.lang)
         head.append("   ")
         head.append(arrow, "dim")
         head.append("   ")
@@ -381,11 +376,40 @@ class StepScreen(Screen):
         if gen != self._gen:
             return
         self.wapp.session = session
+        self.show_title()
         self._busy = False
         self._rendered.clear()
         self.index = -1
         self.go(0)
         self._set_note(Text(t("status_restarted", self.lang), "green"))
+
+    # -- hooks for the app: the session's title, a language switch ------------
+
+    def show_title(self) -> None:
+        """Show the session's title and goal (again after a restart or a new scenario)."""
+        session = self.wapp.session
+        title = Text(session.title or "wssviz", "bold")
+        if session.goal:
+            title.append("  ·  " + session.goal, "not bold")
+        self.query_one("#titlebar", Static).update(title)
+
+    def set_lang(self, lang: str) -> None:
+        """Show every label and explanation in ``lang`` from now on, on the same step."""
+        self.lang = lang
+        tabs = self.query_one("#panes", TabbedContent)
+        for p in PANES:
+            tabs.get_tab(f"tab-{p}").label = t(f"pane_{p}", lang)
+        timeline = self.query_one(Timeline)
+        timeline.next_label = t("timeline_next", lang)
+        timeline.busy_label = t("timeline_busy", lang)
+        timeline.clear_cache()
+        self._ladder_head()
+        self._rendered.clear()
+        if 0 <= self.index < len(self.wapp.session.steps):
+            self._show(self.index, keep_note=True)
+        else:
+            self._refresh_ladder()
+            self._status()
 
     def action_present(self) -> None:
         self.toggle_class("-present")
