@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -131,7 +132,8 @@ class StepScreen(Screen):
         width = max(self.query_one("#ladder").size.width, 20)
         left, right = t("timeline_client", self.lang), t("timeline_server", self.lang)
         text = Text("    " + left, "bold")
-        text.append(right.rjust(max(width - 4 - len(left) - 1, 1)))
+        gap = max(width - 4 - cell_len(left) - cell_len(right) - 1, 1)  # cells: CJK is 2 wide
+        text.append(" " * gap + right)
         head.update(text)
 
     def on_resize(self) -> None:
