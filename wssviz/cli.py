@@ -35,6 +35,9 @@ def _add_view(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wssviz", description="See how wss:// works, one step at a time.")
+    parser.add_argument("--lang", choices=["en", "zh"], default="en",
+                        help="language of the interface (with no command)")
+    parser.add_argument("--present", action="store_true", help="presenter mode (with no command)")
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run a live session (the default one unless a scenario is named)")
     run.add_argument("name", nargs="?", default="seed-example", help="scenario name")
@@ -95,9 +98,14 @@ def live_settings(name: str, tls: str | None):
 
 
 def live_session(name: str = "seed-example", tls: str | None = None) -> Session:
+    """A live session of scenario ``name``, titled ``NAME: Title (live, …)`` for the interface."""
     from wssviz.live.pair import LiveSession
 
-    return LiveSession(live_settings(name, tls))
+    settings = live_settings(name, tls)
+    session = LiveSession(settings)
+    if settings.title and session.title.startswith(settings.name):
+        session.title = f"{settings.name}: {settings.title}{session.title[len(settings.name):]}"
+    return session
 
 
 CAPTURE_MAGIC = {b"\x0a\x0d\x0d\x0a",  # pcapng section header block
@@ -150,14 +158,23 @@ def _read_capture(path: str, keylog: str | None, connection: int):
     return conns[connection].capture
 
 
+class CaptureReplay(StepList):
+    """A replayed recording or capture that keeps its Capture, so it can be exported again."""
+
+    def __init__(self, capture, steps, title: str, goal: str) -> None:
+        super().__init__(steps, title=title, goal=goal)
+        self.capture = capture
+
+
 def replay_session(path: str, keylog: str | None = None, connection: int = 0,
                    cafile: str | None = None) -> Session:
     from wssviz.dissect import dissect
 
     capture = load_capture(path, keylog, connection, cafile)
-    name = capture.settings.get("name", path) if capture.settings else path
-    return StepList(dissect(capture), title=f"{name} (replay)",
-                    goal=(capture.settings or {}).get("goal", ""))
+    settings = capture.settings or {}
+    name = settings.get("name", path)
+    title = f"{name}: {settings['title']} (replay)" if settings.get("title") else f"{name} (replay)"
+    return CaptureReplay(capture, dissect(capture), title=title, goal=settings.get("goal", ""))
 
 
 # --- views ---------------------------------------------------------------------
@@ -186,11 +203,51 @@ def text_view(args: argparse.Namespace, session: Session, scheme: str) -> int:
     return 0
 
 
+def scenario_choices() -> list[tuple[str, str, str, str]]:
+    """The scenario library for the interface's picker: (name, title, goal, description)."""
+    from wssviz import scenarios
+
+    try:
+        return [(i.name, i.title, i.goal, i.description) for i in scenarios.catalog()]
+    except scenarios.ScenarioError as exc:
+        raise UserError(str(exc)) from None
+
+
+def export_session(session: Session, path: str) -> tuple[str, str | None]:
+    """Write what ``session`` holds so far as a pcapng (key log embedded) and, for TLS,
+    an NSS key log beside it (same name, ``.keylog``).  Returns both paths."""
+    import dataclasses
+    import os
+
+    from wssviz.export.pcapng import keylog_text, write_pcapng
+
+    capture = getattr(session, "capture", None)
+    if capture is None:
+        raise UserError("this session keeps no capture to export")
+    # A live session may be moving on in a worker: export a snapshot of what exists now.
+    snapshot = dataclasses.replace(capture, events=list(capture.events), keylog=list(capture.keylog))
+    path = os.path.expanduser(path)
+    write_pcapng(snapshot, path)
+    if not snapshot.keylog:
+        return path, None
+    stem, ext = os.path.splitext(path)
+    keylog = (stem if ext.lower() in (".pcapng", ".pcap") else path) + ".keylog"
+    with open(keylog, "w", encoding="ascii") as f:
+        f.write(keylog_text(snapshot))
+    return path, keylog
+
+
+def ui_wiring() -> dict[str, Callable]:
+    """What the interface gets besides its session: the scenario library, a way to
+    start one live, and export (the interface imports none of these layers)."""
+    return {"scenarios": scenario_choices, "open_scenario": live_session, "exporter": export_session}
+
+
 def tui(session: Session, args: argparse.Namespace, factory: Callable[[], Session] | None) -> int:
     from wssviz.ui.app import run_app
 
     return run_app(session, present=getattr(args, "present", False), lang=getattr(args, "lang", "en"),
-                   session_factory=factory)
+                   session_factory=factory, **ui_wiring())
 
 
 # --- commands ------------------------------------------------------------------
@@ -200,9 +257,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from wssviz.live.pair import LiveSession
 
     settings = live_settings(args.name, args.tls)
-    session = LiveSession(settings)
     if not (args.plain or args.json):
-        return tui(session, args, lambda: LiveSession(live_settings(args.name, args.tls)))
+        return tui(live_session(args.name, args.tls), args, lambda: live_session(args.name, args.tls))
+    session = LiveSession(settings)
     code = text_view(args, session, settings.scheme)
     if args.record:
         from wssviz.recording import save
@@ -337,9 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            from wssviz.live.pair import LiveSession
-
-            return tui(LiveSession(live_settings("seed-example", None)), args, lambda: live_session())
+            return tui(live_session(), args, live_session)
         return {"run": cmd_run, "replay": cmd_replay, "export": cmd_export, "scenarios": cmd_scenarios, "connect": cmd_connect,
                 "listen": cmd_listen}[args.command](args)
     except UserError as exc:

@@ -4,6 +4,12 @@
 the app.  The interface sees only a ``Session`` (steps so far, ``ensure``,
 ``restart``) and the explain catalogs: never dissectors, live sockets or crypto.
 
+Besides the session, the composition root may hand in three callables, so the
+interface stays free of scenario files, live sockets and scapy: ``scenarios()``
+(the library, as ``ScenarioChoice`` rows), ``open_scenario(name)`` (a new live
+session) and ``exporter(session, path)`` (pcapng + key log).  Their keys live at
+the app level: ``s`` scenario picker, ``e`` export, ``l`` language.
+
 For trying it by hand: ``python -m wssviz.ui.app STEPS.jsonl`` opens a file of
 ``wssviz run --json`` lines as a replay.
 """
@@ -12,16 +18,21 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
+from textual import work
 from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingsMap
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.theme import Theme
 
 from wssviz.session import Session
 from wssviz.ui.model import PANES
+from wssviz.ui.screens.export import Exporter, ExportScreen, default_name, describe
 from wssviz.ui.screens.main import StepScreen, make_bindings
-from wssviz.ui.texts import t
+from wssviz.ui.screens.picker import PickerScreen, ScenarioChoice
+from wssviz.ui.texts import next_language, t
 
 #: Presenter themes: the most contrast a terminal can give.
 CONTRAST_DARK = Theme(
@@ -43,6 +54,26 @@ def screen_class(lang: str) -> type[StepScreen]:
     return type("StepScreen", (StepScreen,), {"BINDINGS": make_bindings(lang)})
 
 
+def app_bindings(lang: str) -> list[Binding]:
+    """The app's own keys (they work on every screen that does not take the key itself)."""
+    return [
+        Binding("s", "scenarios", t("key_scenarios", lang)),
+        Binding("e", "export", t("key_export", lang)),
+        Binding("l", "language", t("key_lang", lang)),
+    ]
+
+
+def relabel(node: DOMNode, bindings: list[Binding]) -> None:
+    """Put ``bindings`` over the node's own ones with the same keys (a language switch).
+
+    Textual merges a class's ``BINDINGS`` once, when the node is made, and offers
+    no public call to change a binding's description afterwards.
+    """
+    keys = dict(node._bindings.key_to_bindings)
+    keys.update(BindingsMap(bindings).key_to_bindings)
+    node._bindings = BindingsMap.from_keys(keys)
+
+
 class WssvizApp(App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere work too
     TITLE = "wssviz"
@@ -50,13 +81,22 @@ class WssvizApp(App[int]):
 
     def __init__(self, session: Session, *, present: bool = False, lang: str = "en",
                  session_factory: Callable[[], Session] | None = None,
-                 dark: bool = True) -> None:
+                 dark: bool = True,
+                 scenarios: Callable[[], Sequence[ScenarioChoice]] | None = None,
+                 open_scenario: Callable[[str], Session] | None = None,
+                 exporter: Exporter | None = None) -> None:
         super().__init__()
         self.session = session
         self.present = present
         self.lang = lang
         self.session_factory = session_factory
         self.dark = dark
+        self.scenarios = scenarios
+        self.open_scenario = open_scenario
+        self.exporter = exporter
+        self.scenario = ""  # the name of the scenario chosen in the picker, if any
+        self._choices: list[ScenarioChoice] | None = None
+        relabel(self, app_bindings(lang))
         self.register_theme(CONTRAST_DARK)
         self.register_theme(CONTRAST_LIGHT)
         self.apply_theme(present=present)
@@ -83,15 +123,91 @@ class WssvizApp(App[int]):
         yield SystemCommand(t("key_present", lang), "F5", s.action_present)
         yield SystemCommand(t("key_theme", lang), "t", s.action_theme)
         yield SystemCommand(t("key_help", lang), "?", s.action_help)
+        yield SystemCommand(t("key_scenarios", lang), f"s · {t('key_scenarios_long', lang)}",
+                            self.action_scenarios)
+        yield SystemCommand(t("key_export", lang), f"e · {t('key_export_long', lang)}", self.action_export)
+        yield SystemCommand(t("key_lang", lang), f"l · {t('key_lang_long', lang)}", self.action_language)
         for i, p in enumerate(PANES):
             yield SystemCommand(f"{t('key_pane', lang)}: {t('pane_' + p, lang)}", str(i + 1),
                                 lambda p=p: s.action_show_pane(p))
 
+    # -- scenario picker (s) ---------------------------------------------------
+
+    def action_scenarios(self) -> None:
+        if self.scenarios is None or self.open_scenario is None:
+            self.notify(t("picker_unavailable", self.lang), severity="warning", markup=False)
+            return
+        if self._choices is None:
+            try:
+                self._choices = [ScenarioChoice(*c) for c in self.scenarios()]
+            except Exception as exc:  # noqa: BLE001 - a bad scenario file is a message, not a crash
+                self.notify(t("picker_failed", self.lang).format(error=describe(exc)),
+                            severity="error", markup=False, timeout=10)
+                return
+        self.push_screen(PickerScreen(self._choices, self.lang, self.scenario), self._picked)
+
+    def _picked(self, name: str | None) -> None:
+        if not name or self.open_scenario is None:
+            return
+        opener = self.open_scenario
+        self.scenario = name
+        self.session_factory = lambda: opener(name)  # r restarts this scenario from now on
+        self.notify(t("picker_starting", self.lang).format(name=name), markup=False, timeout=3)
+        self.main_screen.action_restart()
+
+    # -- export (e) -----------------------------------------------------------
+
+    def action_export(self) -> None:
+        if self.exporter is None:
+            self.notify(t("export_unavailable", self.lang), severity="warning", markup=False)
+            return
+        self.push_screen(ExportScreen(default_name(self.session), self.lang), self._export_to)
+
+    def _export_to(self, path: str | None) -> None:
+        if path:
+            session = self.session
+            self._export(session, path, len(session.steps), session.finished)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, session: Session, path: str, steps: int, finished: bool) -> None:
+        """Write off the UI thread (the first export imports scapy); failures are notices."""
+        lang = self.lang
+        assert self.exporter is not None
+        try:
+            pcapng, keylog = self.exporter(session, path)
+        except Exception as exc:  # noqa: BLE001 - an unwritable folder must not end the app
+            self.call_from_thread(self.notify, t("export_failed", lang).format(error=describe(exc)),
+                                  severity="error", markup=False, timeout=10)
+            return
+        lines = [t("export_done", lang).format(path=pcapng),
+                 t("export_keylog", lang).format(path=keylog) if keylog else t("export_no_keylog", lang)]
+        if not finished:
+            lines.append(t("export_partial", lang).format(n=steps))
+        self.call_from_thread(self.notify, "\n".join(lines), markup=False, timeout=10)
+
+    # -- language (l) ---------------------------------------------------------
+
+    def action_language(self) -> None:
+        self.set_language(next_language(self.lang))
+
+    def set_language(self, lang: str) -> None:
+        """Every label, pane and explanation in ``lang`` from now on."""
+        self.lang = lang
+        relabel(self, app_bindings(lang))
+        relabel(self.main_screen, make_bindings(lang))
+        self.main_screen.set_lang(lang)
+        self.main_screen.refresh_bindings()
+        self.notify(t("status_lang", lang), markup=False, timeout=2)
+
 
 def run_app(session: Session, *, present: bool = False, lang: str = "en",
-            session_factory: Callable[[], Session] | None = None) -> int:
+            session_factory: Callable[[], Session] | None = None,
+            scenarios: Callable[[], Sequence[ScenarioChoice]] | None = None,
+            open_scenario: Callable[[str], Session] | None = None,
+            exporter: Exporter | None = None) -> int:
     """Run the interface on ``session`` until the learner quits; the exit status."""
-    app = WssvizApp(session, present=present, lang=lang, session_factory=session_factory)
+    app = WssvizApp(session, present=present, lang=lang, session_factory=session_factory,
+                    scenarios=scenarios, open_scenario=open_scenario, exporter=exporter)
     result = app.run()
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)
 

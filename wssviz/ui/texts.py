@@ -12,13 +12,17 @@ from functools import lru_cache
 
 from wssviz.explain import languages, ui_text
 
-__all__ = ["languages", "next_language", "t"]
+__all__ = ["ALIASES", "languages", "next_language", "t"]
+
+#: Interface names for labels that ``--plain`` shares under the catalog's own name.
+ALIASES = {"explain_what": "what_happened", "explain_why": "why",
+           "explain_eavesdropper": "eavesdropper_sees", "explain_rfc": "rfc"}
 
 
 @lru_cache(maxsize=None)
 def t(key: str, lang: str = "en") -> str:
     """The catalog's ``[ui]`` text for ``key`` in ``lang`` (English if it lacks one)."""
-    return ui_text(key, lang)
+    return ui_text(ALIASES.get(key, key), lang)
 
 
 def next_language(lang: str) -> str:

@@ -25,6 +25,9 @@ KEYS = (
     ("r", "key_restart"),
     ("F5", "key_present"),
     ("t", "key_theme"),
+    ("s", "key_scenarios_long"),
+    ("e", "key_export_long"),
+    ("l", "key_lang_long"),
     ("Ctrl+P", "key_palette"),
     ("?", "key_help"),
     ("q", "key_quit"),
@@ -32,7 +35,7 @@ KEYS = (
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", show=False)]
 
     def __init__(self, lang: str = "en") -> None:
         super().__init__()

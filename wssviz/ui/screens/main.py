@@ -408,7 +408,10 @@ class StepScreen(Screen):
         self._ladder_head()
         self._rendered.clear()
         if 0 <= self.index < len(self.wapp.session.steps):
+            chosen = tabs.active
             self._show(self.index, keep_note=True)
+            tabs.active = chosen  # stay on the pane the learner chose
+            self._render_active()
         else:
             self._refresh_ladder()
             self._status()

@@ -1,0 +1,324 @@
+"""Pilot tests of the scenario picker (s), export (e) and the language switch (l).
+
+The app is wired exactly as ``wssviz`` wires it (``cli.ui_wiring()``): the real
+scenario library, real live sessions, the real pcapng exporter; exports are read
+back by tshark (when installed) and scapy.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import Input, OptionList, Static
+
+from ui_fixtures import replay
+from wssviz import cli, scenarios
+from wssviz.recording import save
+from wssviz.ui.app import WssvizApp
+from wssviz.ui.screens.export import ExportScreen, default_name
+from wssviz.ui.screens.picker import PickerScreen, ScenarioChoice, matches
+from wssviz.ui.texts import t
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def shown(widget_or_app, selector: str | None = None) -> str:
+    """What a Static shows, as plain text."""
+    node = widget_or_app.screen.query_one(selector, Static) if selector else widget_or_app
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))
+    console.print(node.content)
+    return console.export_text()
+
+
+def record_notices(app: WssvizApp) -> list[tuple[str, str]]:
+    """Keep (message, severity) of every notification the app raises."""
+    notes: list[tuple[str, str]] = []
+    original = app.notify
+
+    def notify(message, *args, **kw):
+        notes.append((str(message), kw.get("severity", "information")))
+        return original(message, *args, **kw)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return notes
+
+
+async def until(pilot, cond, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+def wired(session, **kw) -> WssvizApp:
+    return WssvizApp(session, **cli.ui_wiring(), **kw)
+
+
+# --- the scenario picker ------------------------------------------------------
+
+
+async def test_picker_lists_the_library_and_filters_as_you_type():
+    app = wired(replay())
+    names = [i.name for i in scenarios.catalog()]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        options = picker.query_one(OptionList)
+        assert [options.get_option_at_index(i).id for i in range(options.option_count)] == names
+        first = options.get_option_at_index(0).prompt.plain
+        assert "seed-example" in first and scenarios.info("seed-example").title in first
+        await pilot.press(*"origin")
+        await pilot.pause()
+        assert [c.name for c in picker.shown] == [n for n in names if matches(
+            ScenarioChoice(*next((i.name, i.title, i.goal, i.description)
+                                 for i in scenarios.catalog() if i.name == n)), "origin")]
+        assert "origin-rejected" in [c.name for c in picker.shown] and len(picker.shown) < len(names)
+        await pilot.press(*" zzzz")
+        await pilot.pause()
+        assert picker.shown == [] and t("picker_none") in shown(picker.query_one("#picker-detail", Static))
+        await pilot.press("enter")  # nothing to start: the picker stays
+        assert app.screen is picker
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main_screen and app.session.title == "seed-example (replay)"
+
+
+async def test_choosing_a_scenario_runs_it_live_with_its_title_and_goal():
+    info = scenarios.info("tls12")
+    app = wired(replay())
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("s", *"tls12", "enter")
+        await until(pilot, lambda: app.session.title.startswith("tls12") and app.main_screen.index == 0)
+        title = shown(app, "#titlebar")
+        assert f"tls12: {info.title} (live, TLS 1.2)" in title and info.goal[:40] in title
+        assert not app.session.finished  # live: only the first step exists
+        kinds = []
+        for _ in range(8):
+            await pilot.press("right")
+            await until(pilot, lambda: not app.main_screen._busy)
+            kinds.append(app.session.steps[app.main_screen.index].kind)
+        assert "tls.server_key_exchange" in kinds  # TLS 1.2 only
+        # r restarts the chosen scenario, not the session the app started with
+        first = app.session
+        await pilot.press("r")
+        await until(pilot, lambda: app.session is not first and app.main_screen.index == 0)
+        assert app.session.title.startswith("tls12: ") and "tls12" in shown(app, "#titlebar")
+
+
+async def test_down_down_enter_starts_the_third_scenario():
+    third = scenarios.catalog()[2]
+    app = wired(cli.live_session())
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("s", "down", "down", "enter")
+        await until(pilot, lambda: app.session.title.startswith(third.name + ":"))
+        await until(pilot, lambda: app.main_screen.index == 0)
+        assert third.title in shown(app, "#titlebar")
+        await pilot.press("right", "right")
+        await until(pilot, lambda: app.main_screen.index == 2 and not app.main_screen._busy)
+        assert app.session.steps[1].kind == "tls.client_hello"
+
+
+async def test_picker_without_a_library_or_with_a_broken_one_says_so():
+    app = WssvizApp(replay())
+    notes = record_notices(app)
+    async with app.run_test() as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen is app.main_screen
+        assert notes[-1] == (t("picker_unavailable"), "warning")
+
+    def broken():
+        raise scenarios.ScenarioError("scenarios/bad.toml line 3, field tls.version: must be 1.2 or 1.3")
+
+    app = WssvizApp(replay(), scenarios=broken, open_scenario=cli.live_session)
+    notes = record_notices(app)
+    async with app.run_test() as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen is app.main_screen
+        message, severity = notes[-1]
+        assert severity == "error" and "bad.toml line 3" in message
+
+
+# --- export -------------------------------------------------------------------
+
+
+def tshark_fields(path: Path, *fields: str, display: str = "websocket") -> list[list[str]]:
+    args = ["tshark", "-r", str(path), "-Y", display, "-T", "fields"]
+    for f in fields:
+        args += ["-e", f]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return [line.split("\t") for line in out.stdout.splitlines() if line.strip()]
+
+
+async def export_to(pilot, app: WssvizApp, path: Path | str) -> None:
+    await pilot.press("e")
+    await pilot.pause()
+    assert isinstance(app.screen, ExportScreen)
+    box = app.screen.query_one("#export-input", Input)
+    assert re.fullmatch(r"wssviz-[A-Za-z0-9_.-]+-\d{8}-\d{6}\.pcapng", box.value)
+    box.value = str(path)
+    await pilot.press("enter")
+    await pilot.pause()
+    assert app.screen is app.main_screen
+
+
+async def test_export_a_replayed_recording_decrypts_in_tshark(tmp_path):
+    live = cli.live_session("seed-example")
+    live.run_all()
+    save(live.capture, tmp_path / "r.json")
+    session = cli.replay_session(str(tmp_path / "r.json"))
+    assert session.title.startswith("seed-example: ")
+    app = wired(session)
+    notes = record_notices(app)
+    out = tmp_path / "out.pcapng"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await export_to(pilot, app, out)
+        await until(pilot, lambda: any(m.startswith("Wrote") for m, _ in notes))
+    message = next(m for m, _ in notes if m.startswith("Wrote"))
+    keylog = tmp_path / "out.keylog"
+    assert str(out) in message and str(keylog) in message and "so far" not in message
+    # the key log beside it: the session's own secrets, for its own ClientHello
+    lines = keylog.read_text(encoding="ascii").split("\n")
+    assert [x for x in lines if x] == live.capture.keylog
+    hello = next(s for s in session.steps if s.kind == "tls.client_hello")
+    assert {x.split()[1] for x in lines if x} == {hello.value("random")}
+    from scapy.utils import rdpcap
+
+    packets = rdpcap(str(out))
+    assert len(packets) > 10 and packets[0]["TCP"].flags == "S"
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark is not installed: the decryption check needs it")
+    frames = tshark_fields(out, "websocket.opcode", "websocket.mask", "websocket.payload.text")
+    ours = [(s.value("opcode").split()[0], s.direction) for s in session.steps if s.kind == "ws.frame"]
+    assert [int(f[0]) for f in frames] == [int(op, 16) for op, _ in ours]
+    assert [f[1] for f in frames] == ["1" if d == "c2s" else "0" for _, d in ours]
+    assert ["1", "1", "Hello"] in frames  # the masked Hello, decrypted with the embedded key log only
+
+
+async def test_export_a_live_session_midway_writes_what_exists_so_far(tmp_path):
+    app = wired(cli.live_session("seed-example"))
+    notes = record_notices(app)
+    out = tmp_path / "midway.pcapng"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for _ in range(3):
+            await pilot.press("right")
+            await until(pilot, lambda: not app.main_screen._busy)
+        steps = len(app.session.steps)
+        await export_to(pilot, app, out)
+        await until(pilot, lambda: any(m.startswith("Wrote") for m, _ in notes))
+        message = next(m for m, _ in notes if m.startswith("Wrote"))
+        assert f"so far ({steps} steps)" in message
+        await pilot.press("right")  # the session goes on after the export
+        await until(pilot, lambda: app.main_screen.index == 4 and not app.main_screen._busy)
+    if shutil.which("tshark"):
+        hellos = tshark_fields(out, "tls.handshake.type", display="tls.handshake")
+        assert hellos and hellos[0][0] == "1"  # the ClientHello went out
+        assert tshark_fields(out, "websocket.opcode") == []  # no frame had been sent yet
+
+
+async def test_export_errors_are_notices_not_crashes(tmp_path):
+    app = wired(replay())
+    notes = record_notices(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await export_to(pilot, app, tmp_path / "x.pcapng")  # a StepList keeps no capture
+        await until(pilot, lambda: any(sev == "error" for _, sev in notes))
+        assert "no capture" in notes[-1][0]
+    live = cli.live_session()
+    app = wired(live)
+    notes = record_notices(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await export_to(pilot, app, tmp_path / "missing" / "folder" / "x.pcapng")
+        await until(pilot, lambda: any(sev == "error" for _, sev in notes))
+        message = notes[-1][0]
+        assert message.startswith("Export failed") and "No such file or directory" in message
+        assert str(tmp_path / "missing") in message
+        await pilot.press("right")
+        await until(pilot, lambda: app.main_screen.index == 1)  # still running
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#export-input", Input).value = "   "
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)  # an empty name is refused in place
+        assert t("export_empty") in shown(app.screen.query_one("#export-problem", Static))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main_screen
+    assert not (tmp_path / "missing").exists()
+
+
+def test_default_export_name():
+    when = time.mktime((2026, 3, 4, 5, 6, 7, 0, 0, -1))
+    assert default_name(replay(title="seed-example (replay)"), when) == "wssviz-seed-example-20260304-050607.pcapng"
+    assert default_name(replay(title="tls12: The same session (live, TLS 1.2)"), when).startswith("wssviz-tls12-")
+    assert default_name(replay(title="/tmp/a b/r.json (replay)"), when).startswith("wssviz-r.json-")
+    assert default_name(replay(title="wss://127.0.0.1:8443/ (connect, TLS)"), when).startswith(
+        "wssviz-127.0.0.1-8443-")
+    assert default_name(replay(title=""), when).startswith("wssviz-session-")
+
+
+# --- language -----------------------------------------------------------------
+
+
+async def test_l_switches_every_label_and_the_explanation_live():
+    app = wired(replay())
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await pilot.press("right", "right", "6")  # ServerHello, explanation pane
+        await pilot.pause()
+        body = shown(app, "#explain-body")
+        assert "What happened" in body and not CJK.search(body)
+        await pilot.press("l")
+        await pilot.pause()
+        assert app.lang == app.main_screen.lang == "zh"
+        assert app.main_screen.index == 2
+        body = shown(app, "#explain-body")
+        assert "发生了什么" in body and "服务器选定版本和密码套件" in body
+        assert "第 2 步，共 28 步" in shown(app, "#status")
+        assert "服务器 → 客户端" in shown(app, "#stephead")
+        labels = {b.binding.key: b.binding.description for b in app.screen.active_bindings.values()}
+        assert labels["q"] == "退出" and labels["s"] == "场景" and labels["l"] == "English"
+        tabs = [str(tab.label) for tab in app.screen.query("#panes Tab")]
+        assert "讲解" in tabs and "TLS 握手" in tabs
+        await pilot.press("3")  # another pane renders in Chinese too
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        assert app.lang == "en"
+        await pilot.press("6")
+        await pilot.pause()
+        assert "What happened" in shown(app, "#explain-body")
+        labels = {b.binding.key: b.binding.description for b in app.screen.active_bindings.values()}
+        assert labels["q"] == "Quit" and labels["l"] == "中文"
+
+
+async def test_help_and_palette_offer_the_new_keys():
+    app = wired(replay(), lang="zh")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for key in ("key_scenarios", "key_export", "key_lang"):
+            assert t(key, "zh") in titles
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = shown(app.screen.query_one(Static))
+        for key in ("key_scenarios_long", "key_export_long", "key_lang_long"):
+            assert t(key, "zh") in text

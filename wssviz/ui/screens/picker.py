@@ -1,0 +1,138 @@
+"""The ``s`` screen: the scenario library, filtered as you type; Enter runs one live.
+
+The interface never reads scenario files: the composition root hands it the
+list as ``ScenarioChoice`` rows.  Their text comes from files, so it is shown
+as plain ``Text``, never as markup.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from wssviz.ui.texts import t
+
+
+class ScenarioChoice(NamedTuple):
+    """One row of the picker: what the composition root knows about a scenario."""
+
+    name: str
+    title: str
+    goal: str
+    description: str = ""
+
+
+def matches(choice: ScenarioChoice, query: str) -> bool:
+    """True if every word of ``query`` occurs in the name, title, goal or description."""
+    hay = " ".join(choice).casefold()
+    return all(word in hay for word in query.casefold().split())
+
+
+def prompt(choice: ScenarioChoice, current: bool) -> Text:
+    text = Text("● " if current else "  ", "green", no_wrap=True, overflow="ellipsis")
+    text.append(choice.name, "bold")
+    if choice.title:
+        text.append("  " + choice.title)
+    if choice.goal:
+        text.append("\n    ")
+        text.append(choice.goal, "dim")
+    return text
+
+
+class PickerScreen(ModalScreen[str | None]):
+    """Dismisses with the chosen scenario's name, or None."""
+
+    DEFAULT_CSS = """
+    PickerScreen { align: center middle; }
+    #picker-box { width: 90%; max-width: 120; height: 90%; background: $panel;
+                  border: thick $primary; padding: 0 1; }
+    #picker-title { height: 1; text-style: bold; }
+    #picker-hint { height: 1; color: $text-muted; }
+    #picker-list { height: 1fr; }
+    #picker-detail { height: auto; max-height: 7; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("down", "move('cursor_down')", show=False, priority=True),
+        Binding("up", "move('cursor_up')", show=False, priority=True),
+        Binding("pagedown", "move('page_down')", show=False, priority=True),
+        Binding("pageup", "move('page_up')", show=False, priority=True),
+    ]
+
+    def __init__(self, choices: Sequence[ScenarioChoice], lang: str = "en", current: str = "") -> None:
+        super().__init__()
+        self.choices = [ScenarioChoice(*c) for c in choices]
+        self.lang = lang
+        self.current = current
+        self.shown: list[ScenarioChoice] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker-box"):
+            yield Static(Text(t("picker_title", self.lang)), id="picker-title")
+            yield Static(Text(t("picker_hint", self.lang)), id="picker-hint")
+            yield Input(id="picker-filter")
+            yield OptionList(id="picker-list")
+            yield Static(id="picker-detail")
+
+    def on_mount(self) -> None:
+        self.refilter("")
+        self.query_one("#picker-filter", Input).focus()
+
+    def refilter(self, query: str) -> None:
+        self.shown = [c for c in self.choices if matches(c, query)]
+        options = self.query_one("#picker-list", OptionList)
+        options.clear_options()
+        options.add_options([Option(prompt(c, c.name == self.current), id=c.name) for c in self.shown])
+        if self.shown:
+            first = next((i for i, c in enumerate(self.shown) if c.name == self.current and not query), 0)
+            options.highlighted = first
+        self.show_detail()
+
+    def highlighted(self) -> ScenarioChoice | None:
+        index = self.query_one("#picker-list", OptionList).highlighted
+        return self.shown[index] if index is not None and 0 <= index < len(self.shown) else None
+
+    def show_detail(self) -> None:
+        detail = Text(t("picker_count", self.lang).format(shown=len(self.shown), total=len(self.choices)),
+                      "italic")
+        choice = self.highlighted()
+        if not self.shown:
+            detail = Text(t("picker_none", self.lang), "italic")
+        elif choice is not None and choice.description:
+            detail.append("\n")
+            detail.append(" ".join(choice.description.split()))
+        self.query_one("#picker-detail", Static).update(detail)
+
+    @on(Input.Changed, "#picker-filter")
+    def _changed(self, event: Input.Changed) -> None:
+        self.refilter(event.value)
+
+    @on(OptionList.OptionHighlighted, "#picker-list")
+    def _highlighted(self) -> None:
+        self.show_detail()
+
+    @on(Input.Submitted, "#picker-filter")
+    def _submitted(self) -> None:
+        choice = self.highlighted()
+        if choice is not None:
+            self.dismiss(choice.name)
+        else:
+            self.app.bell()
+
+    @on(OptionList.OptionSelected, "#picker-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_move(self, how: str) -> None:
+        getattr(self.query_one("#picker-list", OptionList), f"action_{how}")()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
