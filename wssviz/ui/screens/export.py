@@ -56,6 +56,7 @@ class ExportScreen(ModalScreen[str | None]):
     #export-problem { color: $error; height: auto; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    AUTO_FOCUS = "#export-input"
 
     def __init__(self, default: str, lang: str = "en") -> None:
         super().__init__()
@@ -69,9 +70,6 @@ class ExportScreen(ModalScreen[str | None]):
             yield Static(Text(t("export_file", self.lang)))
             yield Input(self.default, id="export-input")
             yield Static(id="export-problem")
-
-    def on_mount(self) -> None:
-        self.query_one("#export-input", Input).focus()
 
     @on(Input.Submitted, "#export-input")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -66,6 +66,7 @@ class PickerScreen(ModalScreen[str | None]):
         Binding("pagedown", "move('page_down')", show=False, priority=True),
         Binding("pageup", "move('page_up')", show=False, priority=True),
     ]
+    AUTO_FOCUS = "#picker-filter"
 
     def __init__(self, choices: Sequence[ScenarioChoice], lang: str = "en", current: str = "") -> None:
         super().__init__()
@@ -75,41 +76,52 @@ class PickerScreen(ModalScreen[str | None]):
         self.shown: list[ScenarioChoice] = []
 
     def compose(self) -> ComposeResult:
+        self.shown = list(self.choices)
+        options = OptionList(*self._options(), id="picker-list")
+        options.highlighted = self._first("") if self.shown else None
         with Vertical(id="picker-box"):
             yield Static(Text(t("picker_title", self.lang)), id="picker-title")
             yield Static(Text(t("picker_hint", self.lang)), id="picker-hint")
             yield Input(id="picker-filter")
-            yield OptionList(id="picker-list")
-            yield Static(id="picker-detail")
+            yield options
+            yield Static(self._detail(options.highlighted), id="picker-detail")
 
-    def on_mount(self) -> None:
-        self.refilter("")
-        self.query_one("#picker-filter", Input).focus()
+    def _options(self) -> list[Option]:
+        return [Option(prompt(c, c.name == self.current), id=c.name) for c in self.shown]
+
+    def _first(self, query: str) -> int:
+        """Where the highlight starts: on the current scenario while nothing is typed."""
+        return next((i for i, c in enumerate(self.shown) if c.name == self.current and not query), 0)
 
     def refilter(self, query: str) -> None:
         self.shown = [c for c in self.choices if matches(c, query)]
         options = self.query_one("#picker-list", OptionList)
         options.clear_options()
-        options.add_options([Option(prompt(c, c.name == self.current), id=c.name) for c in self.shown])
+        options.add_options(self._options())
         if self.shown:
-            first = next((i for i, c in enumerate(self.shown) if c.name == self.current and not query), 0)
-            options.highlighted = first
+            options.highlighted = self._first(query)
         self.show_detail()
 
     def highlighted(self) -> ScenarioChoice | None:
-        index = self.query_one("#picker-list", OptionList).highlighted
+        return self._at(self.query_one("#picker-list", OptionList).highlighted)
+
+    def _at(self, index: int | None) -> ScenarioChoice | None:
         return self.shown[index] if index is not None and 0 <= index < len(self.shown) else None
 
-    def show_detail(self) -> None:
+    def _detail(self, index: int | None) -> Text:
+        if not self.shown:
+            return Text(t("picker_none", self.lang), "italic")
         detail = Text(t("picker_count", self.lang).format(shown=len(self.shown), total=len(self.choices)),
                       "italic")
-        choice = self.highlighted()
-        if not self.shown:
-            detail = Text(t("picker_none", self.lang), "italic")
-        elif choice is not None and choice.description:
+        choice = self._at(index)
+        if choice is not None and choice.description:
             detail.append("\n")
             detail.append(" ".join(choice.description.split()))
-        self.query_one("#picker-detail", Static).update(detail)
+        return detail
+
+    def show_detail(self) -> None:
+        index = self.query_one("#picker-list", OptionList).highlighted
+        self.query_one("#picker-detail", Static).update(self._detail(index))
 
     @on(Input.Changed, "#picker-filter")
     def _changed(self, event: Input.Changed) -> None:
