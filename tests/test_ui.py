@@ -10,7 +10,6 @@ import time
 
 import pytest
 from rich.console import Console
-from textual.widgets import Static, TabbedContent
 
 from ui_fixtures import SlowLive, big_frame_step, recorded_steps, replay, with_close_reason
 from wssviz.session import StepList
@@ -25,9 +24,9 @@ KINDS = [s.kind for s in STEPS]
 
 
 def plain(app: WssvizApp, selector: str) -> str:
-    """What a Static shows, as plain text."""
+    """What a Static or a LinesView shows, as plain text."""
     console = Console(width=200, record=True, file=open(os.devnull, "w"))
-    console.print(app.screen.query_one(selector, Static).content)
+    console.print(app.screen.query_one(selector).content)
     return console.export_text()
 
 
@@ -45,7 +44,7 @@ def tree_text(app: WssvizApp, selector: str) -> str:
 
 
 def active_pane(app: WssvizApp) -> str:
-    return app.screen.query_one("#panes", TabbedContent).active.removeprefix("tab-")
+    return app.main_screen.active_pane
 
 
 async def go_to(pilot, app: WssvizApp, index: int) -> None:
@@ -212,7 +211,7 @@ async def test_malicious_close_reason_is_plain_text():
         body = plain(app, "#frames-body")
         assert f"close reason: {reason}" in body
         console = Console(width=200, file=open(os.devnull, "w"))
-        segments = list(console.render(app.screen.query_one("#frames-body", Static).content))
+        segments = list(console.render(app.screen.query_one("#frames-body").content))
         assert all(seg.style is None or not seg.style.link for seg in segments)
         assert "[b]title[/b]" in plain(app, "#titlebar")
         await pilot.press("5")

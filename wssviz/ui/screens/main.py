@@ -10,7 +10,9 @@ from before a restart is dropped.  Any exception in a worker becomes a red
 status line and a notification; the app keeps running with what it has.
 
 Only the visible pane (and the wide-screen explanation aside) is rendered on
-each move; the others render when they come forward.
+each move; the others render when they come forward.  A pane is mounted the
+first time it comes forward.  A pane's content is rendered once per step into lines
+(``LinesView``) and kept, so stepping back and forth redraws from a cache.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual import events
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static
 
 from wssviz.ui.model import PANES, pane_for, scheme_of
 from wssviz.ui.screens.goto import GotoScreen
@@ -37,6 +40,8 @@ from wssviz.ui.widgets.base import Pane, View
 from wssviz.ui.widgets.explain import ExplainPane, explanation_text
 from wssviz.ui.widgets.frames import FramesPane
 from wssviz.ui.widgets.hexpane import HexPane
+from wssviz.ui.widgets.lines import LinesView
+from wssviz.ui.widgets.panetabs import PaneTabs
 from wssviz.ui.widgets.timeline import Timeline
 from wssviz.ui.widgets.tls import TlsPane
 from wssviz.ui.widgets.upgrade import UpgradePane
@@ -92,6 +97,8 @@ class StepScreen(Screen):
         self._auto: Timer | None = None
         self._speed = 2
         self._note: Text | None = None
+        self._active = "explain"  # the pane in front
+        self._panes: dict[str, Pane] = {}  # mounted so far
 
     @property
     def wapp(self) -> "WssvizApp":
@@ -108,12 +115,10 @@ class StepScreen(Screen):
             with Vertical(id="detail"):
                 yield Static(id="stephead")
                 with Horizontal(id="panes-row"):
-                    with TabbedContent(id="panes"):
-                        for p in PANES:
-                            with TabPane(t(f"pane_{p}", self.lang), id=f"tab-{p}"):
-                                yield PANE_CLASSES[p](id=f"pane-{p}")
-                    with VerticalScroll(id="aside"):
-                        yield Static(id="aside-body")
+                    with Vertical(id="panes"):
+                        yield PaneTabs({p: t(f"pane_{p}", self.lang) for p in PANES}, self._active,
+                                       id="pane-tabs")
+                    yield LinesView(id="aside")
         yield Static(id="status")
         yield Footer()
 
@@ -136,9 +141,44 @@ class StepScreen(Screen):
         text.append(" " * gap + right)
         head.update(text)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size != self.app.size and not self.app.is_inline:
+            # A stale size: Textual's screen posts itself a Resize after each
+            # layout, and when the terminal's first size (80x25 from Rich, then
+            # the driver's 80x24) arrives while a slow first compose is still
+            # running, the two echoes alternate forever.  Only the terminal's
+            # current size is a real resize.
+            event.prevent_default()
+            return
         self.call_after_refresh(self._ladder_head)
         self.call_after_refresh(self._render_active)
+
+    # -- panes ---------------------------------------------------------------
+
+    @property
+    def active_pane(self) -> str:
+        """The pane in front ("tls", "upgrade", ...)."""
+        return self._active
+
+    def _pane(self, pid: str) -> Pane:
+        """The pane ``pid``, mounted now if it was not yet (it shows its view once mounted)."""
+        pane = self._panes.get(pid)
+        if pane is None:
+            pane = self._panes[pid] = PANE_CLASSES[pid](id=f"pane-{pid}")
+            pane.display = pid == self._active
+            self.query_one("#panes", Vertical).mount(pane)
+        return pane
+
+    def _bring_forward(self, pid: str) -> None:
+        if pid == self._active and pid in self._panes:
+            return
+        old = self._panes.get(self._active)
+        self._active = pid
+        new = self._pane(pid)
+        if old is not None and old is not new:
+            old.display = False
+        new.display = True
+        self.query_one(PaneTabs).active = pid
 
     # -- moving --------------------------------------------------------------
 
@@ -224,42 +264,38 @@ class StepScreen(Screen):
                     "yellow" if step.status == "warning" else "")
         self.query_one("#stephead", Static).update(head)
         self._status()
-        tabs = self.query_one("#panes", TabbedContent)
-        wanted = f"tab-{pane_for(step)}"
-        if tabs.active != wanted:
-            tabs.active = wanted  # TabActivated renders it
+        self._bring_forward(pane_for(step))
         self._render_active()
 
     def _view(self) -> View:
         session = self.wapp.session
         steps = session.steps
-        return View(steps, self.index, self.lang, scheme_of(session, steps))
+        return View(steps, self.index, self.lang, scheme_of(session, steps), self._gen)
 
     def _render_active(self) -> None:
         if self.index < 0:
             return
-        tabs = self.query_one("#panes", TabbedContent)
-        pid = (tabs.active or "tab-explain").removeprefix("tab-")
+        pid = self._active
         view = self._view()
         if self._rendered.get(pid) != (self._gen, self.index):
-            pane = self.query_one(f"#pane-{pid}", Pane)
+            pane = self._pane(pid)
             try:
-                pane.show(view)
+                pane.request(view)
             except Exception as exc:  # noqa: BLE001 - a bad step must not end the app
                 self._set_note(Text(f"{pid} pane: {type(exc).__name__}: {exc}", "bold red"))
             self._rendered[pid] = (self._gen, self.index)
-        aside = self.query_one("#aside")
+        aside = self.query_one("#aside", LinesView)
         aside.display = self.has_class("-wide") and pid != "explain" and not self.has_class("-present")
         if aside.display:
             try:
                 body = explanation_text(view)
             except Exception as exc:  # noqa: BLE001
                 body = Text(f"{type(exc).__name__}: {exc}", "bold red")
-            self.query_one("#aside-body", Static).update(body)
+            aside.update(body, view.key("aside"))
 
-    @on(TabbedContent.TabActivated, "#panes")
-    def _tab_activated(self) -> None:
-        self._render_active()
+    @on(PaneTabs.Chosen)
+    def _tab_chosen(self, event: PaneTabs.Chosen) -> None:
+        self.action_show_pane(event.pane)
 
     @on(Timeline.Chosen)
     def _chosen(self, event: Timeline.Chosen) -> None:
@@ -317,12 +353,11 @@ class StepScreen(Screen):
         self.app.push_screen(GotoScreen(self.lang, max(last, 0)), done)
 
     def action_pane(self, delta: int) -> None:
-        tabs = self.query_one("#panes", TabbedContent)
-        pid = (tabs.active or "tab-tls").removeprefix("tab-")
-        self.action_show_pane(PANES[(PANES.index(pid) + delta) % len(PANES)])
+        self.action_show_pane(PANES[(PANES.index(self._active) + delta) % len(PANES)])
 
     def action_show_pane(self, pid: str) -> None:
-        self.query_one("#panes", TabbedContent).active = f"tab-{pid}"
+        self._bring_forward(pid)
+        self._render_active()
 
     def action_autoplay(self) -> None:
         if self._auto is not None:
@@ -398,9 +433,7 @@ class StepScreen(Screen):
     def set_lang(self, lang: str) -> None:
         """Show every label and explanation in ``lang`` from now on, on the same step."""
         self.lang = lang
-        tabs = self.query_one("#panes", TabbedContent)
-        for p in PANES:
-            tabs.get_tab(f"tab-{p}").label = t(f"pane_{p}", lang)
+        self.query_one(PaneTabs).set_labels({p: t(f"pane_{p}", lang) for p in PANES})
         timeline = self.query_one(Timeline)
         timeline.next_label = t("timeline_next", lang)
         timeline.busy_label = t("timeline_busy", lang)
@@ -408,10 +441,9 @@ class StepScreen(Screen):
         self._ladder_head()
         self._rendered.clear()
         if 0 <= self.index < len(self.wapp.session.steps):
-            chosen = tabs.active
+            chosen = self._active
             self._show(self.index, keep_note=True)
-            tabs.active = chosen  # stay on the pane the learner chose
-            self._render_active()
+            self.action_show_pane(chosen)  # stay on the pane the learner chose
         else:
             self._refresh_ladder()
             self._status()

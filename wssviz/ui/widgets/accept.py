@@ -10,11 +10,10 @@ from rich.table import Table
 from rich.text import Text
 from rich.console import Group
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from wssviz.ui.model import clip, latest, status_mark
 from wssviz.ui.widgets.base import Pane, View
+from wssviz.ui.widgets.lines import LinesView
 
 CHAIN = (("accept_key", "Sec-WebSocket-Key"), ("accept_decoded", "decoded key"),
          ("accept_concat", "key + GUID"), ("accept.sha1", "SHA-1"),
@@ -56,8 +55,7 @@ class AcceptPane(Pane):
     pane_id = "accept"
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(id="accept-body", classes="pane-body")
+        yield LinesView(id="accept-body", classes="pane-body")
 
     def show(self, view: View) -> None:
-        self.query_one("#accept-body", Static).update(accept_renderable(view))
+        self.query_one("#accept-body", LinesView).update(accept_renderable(view), view.key(self.pane_id))

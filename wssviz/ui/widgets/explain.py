@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from wssviz.explain import explain
 from wssviz.ui.widgets.base import Pane, View
+from wssviz.ui.widgets.lines import LinesView
 
 
 def explanation_text(view: View) -> Text:
@@ -35,8 +34,7 @@ class ExplainPane(Pane):
     pane_id = "explain"
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(id="explain-body", classes="pane-body")
+        yield LinesView(id="explain-body", classes="pane-body")
 
     def show(self, view: View) -> None:
-        self.query_one("#explain-body", Static).update(explanation_text(view))
+        self.query_one("#explain-body", LinesView).update(explanation_text(view), view.key(self.pane_id))

@@ -11,11 +11,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from wssviz.ui.model import clip, latest
 from wssviz.ui.widgets.base import Pane, View
+from wssviz.ui.widgets.lines import LinesView
 
 HEADER = ("FIN", "RSV1", "RSV2", "RSV3", "opcode", "MASK", "payload length",
           "extended payload length", "masking key")
@@ -87,8 +86,7 @@ class FramesPane(Pane):
     pane_id = "frames"
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(id="frames-body", classes="pane-body")
+        yield LinesView(id="frames-body", classes="pane-body")
 
     def show(self, view: View) -> None:
-        self.query_one("#frames-body", Static).update(frame_renderable(view))
+        self.query_one("#frames-body", LinesView).update(frame_renderable(view), view.key(self.pane_id))

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from wssviz.steps import Step
 from wssviz.ui.model import clip, latest
 from wssviz.ui.widgets.base import Pane, View
+from wssviz.ui.widgets.lines import LinesView
 
 #: Headers highlighted and explained, in the order they are explained.
 MATTERS = ("host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
@@ -78,8 +77,7 @@ class UpgradePane(Pane):
     pane_id = "upgrade"
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(id="upgrade-body", classes="pane-body")
+        yield LinesView(id="upgrade-body", classes="pane-body")
 
     def show(self, view: View) -> None:
-        self.query_one("#upgrade-body", Static).update(upgrade_text(view))
+        self.query_one("#upgrade-body", LinesView).update(upgrade_text(view), view.key(self.pane_id))

@@ -1,0 +1,67 @@
+"""One line of pane names, the active one lit; click a name to bring its pane forward.
+
+One widget instead of Textual's ``TabbedContent`` (a Tabs bar, a tab per pane,
+an underline, a content switcher): switching panes changes one line and which
+pane is displayed, nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.widget import Widget
+
+
+class PaneTabs(Widget):
+    COMPONENT_CLASSES = {"panetabs--active"}
+
+    DEFAULT_CSS = """
+    PaneTabs { height: 1; color: $text-muted; background: $panel; }
+    PaneTabs > .panetabs--active { color: $text; background: $accent; text-style: bold; }
+    """
+
+    @dataclass
+    class Chosen(Message):
+        """The learner clicked a pane's name."""
+
+        pane: str
+
+    def __init__(self, labels: dict[str, str], active: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._labels = dict(labels)
+        self._active = active
+        self._spans: list[tuple[int, int, str]] = []
+
+    @property
+    def active(self) -> str:
+        return self._active
+
+    @active.setter
+    def active(self, pane: str) -> None:
+        if pane != self._active:
+            self._active = pane
+            self.refresh()
+
+    def set_labels(self, labels: dict[str, str]) -> None:
+        self._labels.update(labels)
+        self.refresh()
+
+    def render(self) -> Text:
+        lit = self.get_component_rich_style("panetabs--active", partial=True)
+        text = Text(no_wrap=True, overflow="crop")
+        self._spans = []
+        for n, (pid, label) in enumerate(self._labels.items()):
+            start = text.cell_len
+            text.append(f" {n + 1} {label} ", lit if pid == self._active else "")
+            self._spans.append((start, text.cell_len, pid))
+            text.append("│", "dim")
+        return text
+
+    def on_click(self, event: events.Click) -> None:
+        for start, end, pid in self._spans:
+            if start <= event.x < end:
+                self.post_message(self.Chosen(pid))
+                return
