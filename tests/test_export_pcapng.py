@@ -235,3 +235,15 @@ def test_tshark_reassembles_the_big_frame(big_session, tmp_path):
                   "-T", "fields", "-e", "websocket.mask", "-e", "websocket.payload.text")
     assert rows[0] == ["1", "Hello"]
     assert rows[1] == ["0", "x" * BIG]
+
+
+def test_a_capture_still_open_has_no_fin(tmp_path):
+    from scapy.layers.inet import TCP
+    from scapy.utils import rdpcap
+
+    cap = make_tls_capture()
+    cap.events = [e for e in cap.events if getattr(e, "name", "") != "tcp.close"]
+    path = str(tmp_path / "open.pcapng")
+    write_pcapng(cap, path)
+    flags = [str(p[TCP].flags) for p in rdpcap(path) if TCP in p]
+    assert flags[:3] == ["S", "SA", "A"] and not any("F" in f or "R" in f for f in flags)

@@ -4,7 +4,8 @@ A Capture holds the bytes each side wrote to TCP, not packets, so this module
 synthesizes a plausible TCP connection around them: the three-way handshake,
 data segments no larger than the MSS with consistent sequence and
 acknowledgement numbers, ACKs from the receiving side, and the close (FIN both
-ways, the closer first; or an RST for ``how: reset``).  Frames are Ethernet
+ways, the closer first; or an RST for ``how: reset``; nothing while the
+capture has no ``tcp.close``, e.g. a live session exported midway).  Frames are Ethernet
 (link type 1) carrying IPv4 or IPv6, which every Wireshark/tshark decodes.
 
 The NSS key log goes into a pcapng Decryption Secrets Block (secrets type
@@ -195,11 +196,10 @@ def _packets(capture: Capture, mss: int) -> list[bytes]:
         if (nxt is None and receiver != by) or (nxt is not None and nxt.direction == d):
             conn.ack_pending(receiver, chunk.time)  # else its next segment carries the ACK
 
-    how = "fin"
-    t_close = chunks[-1].time if chunks else t
-    if close is not None:
-        how = str(close.value.get("how", "fin"))
-        t_close = max(t_close, close.time)
+    if close is None:  # still open (a live session exported midway): no FIN yet
+        return conn.blocks
+    how = str(close.value.get("how", "fin"))
+    t_close = max(chunks[-1].time if chunks else t, close.time)
     if how == "reset":
         conn.send(by, t_close, RST | ACK)
     else:
