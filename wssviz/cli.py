@@ -29,15 +29,18 @@ def _add_view(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--plain", action="store_true", help="print a numbered walkthrough as text")
     g.add_argument("--json", action="store_true", help="print one JSON object per step per line")
-    p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the explanations")
-    p.add_argument("--present", action="store_true", help="presenter mode: large text, one pane")
+    # SUPPRESS: a subcommand without the flag keeps the top-level value (wssviz --lang zh run)
+    p.add_argument("--lang", choices=["en", "zh"], default=argparse.SUPPRESS,
+                   help="language of the explanations")
+    p.add_argument("--present", action="store_true", default=argparse.SUPPRESS,
+                   help="presenter mode: large text, one pane")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wssviz", description="See how wss:// works, one step at a time.")
     parser.add_argument("--lang", choices=["en", "zh"], default="en",
-                        help="language of the interface (with no command)")
-    parser.add_argument("--present", action="store_true", help="presenter mode (with no command)")
+                        help="language of the explanations and the interface")
+    parser.add_argument("--present", action="store_true", help="presenter mode: large text, one pane")
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run a live session (the default one unless a scenario is named)")
     run.add_argument("name", nargs="?", default="seed-example", help="scenario name")
