@@ -42,6 +42,7 @@ from wssviz.ui.widgets.frames import FramesPane
 from wssviz.ui.widgets.hexpane import HexPane
 from wssviz.ui.widgets.lines import LinesView
 from wssviz.ui.widgets.panetabs import PaneTabs
+from wssviz.ui.widgets.textline import TextLine
 from wssviz.ui.widgets.timeline import Timeline
 from wssviz.ui.widgets.tls import TlsPane
 from wssviz.ui.widgets.upgrade import UpgradePane
@@ -113,13 +114,13 @@ class StepScreen(Screen):
                 yield Static(id="ladder-head")
                 yield Timeline(id="timeline")
             with Vertical(id="detail"):
-                yield Static(id="stephead")
+                yield TextLine(id="stephead")
                 with Horizontal(id="panes-row"):
                     with Vertical(id="panes"):
                         yield PaneTabs({p: t(f"pane_{p}", self.lang) for p in PANES}, self._active,
                                        id="pane-tabs")
                     yield LinesView(id="aside")
-        yield Static(id="status")
+        yield TextLine(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -251,7 +252,7 @@ class StepScreen(Screen):
             self._note = None
         step = steps[index]
         self._refresh_ladder()
-        head = Text()
+        head = Text(no_wrap=True, overflow="ellipsis")  # two fixed lines: title, summary
         head.append(f"{step.index}  ", "bold")
         head.append(step.title, "bold")
         arrow = t(f"dir_{step.direction}", self.lang)
@@ -262,7 +263,7 @@ class StepScreen(Screen):
         head.append("\n")
         head.append(step.summary, "red" if step.status == "error" else
                     "yellow" if step.status == "warning" else "")
-        self.query_one("#stephead", Static).update(head)
+        self.query_one("#stephead", TextLine).update(head)
         self._status()
         self._bring_forward(pane_for(step))
         self._render_active()
@@ -322,7 +323,7 @@ class StepScreen(Screen):
         if self._note is not None:
             text.append("   ")
             text.append_text(self._note)
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", TextLine).update(text)
 
     # -- actions -------------------------------------------------------------
 

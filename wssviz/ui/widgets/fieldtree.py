@@ -44,6 +44,8 @@ class FieldTree(Tree[Field]):
         self.show_root = False
         self.guide_depth = 2
         self._field_nodes: dict[int, TreeNode[Field]] = {}
+        #: The step whose fields are shown (set by the pane that fills the tree).
+        self.shown: object = None
 
     def show_fields(self, fields: Sequence[Field], root_label: str = "fields") -> None:
         self.clear()
@@ -52,7 +54,7 @@ class FieldTree(Tree[Field]):
         for f in fields:
             self._add(self.root, f, 1)
         self.root.expand()
-        self.scroll_to(0, 0, animate=False)
+        self.scroll_to(0, 0, animate=False, immediate=True)
 
     def _add(self, parent: TreeNode[Field], f: Field, depth: int) -> None:
         if f.children:

@@ -40,6 +40,8 @@ class LinesView(ScrollView, can_focus=True):
         self._lines: list[Strip] = []
         self._drawn_for: tuple | None = None
         self._cache: OrderedDict[tuple, list[Strip]] = OrderedDict()
+        #: Make the view as tall as its content (max-height still applies).
+        self.fit_height = False
 
     def update(self, content: RenderableType, key: Hashable = None) -> None:
         """Show ``content``; ``key`` names it for the cache (None: never cached)."""
@@ -49,6 +51,11 @@ class LinesView(ScrollView, can_focus=True):
         self._draw()
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh()
+
+    @property
+    def rows(self) -> int:
+        """Lines of content at the current width."""
+        return len(self._lines)
 
     def clear_cache(self) -> None:
         """Forget rendered lines (after a theme or style change)."""
@@ -80,6 +87,8 @@ class LinesView(ScrollView, can_focus=True):
         self._lines = lines
         self._drawn_for = for_
         self.virtual_size = Size(width, len(lines))
+        if self.fit_height:
+            self.styles.height = max(len(lines), 1) + self.styles.gutter.height
 
     def _render(self, width: int, base: Style) -> list[Strip]:
         console = self.app.console

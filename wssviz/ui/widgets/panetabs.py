@@ -51,13 +51,18 @@ class PaneTabs(Widget):
 
     def render(self) -> Text:
         lit = self.get_component_rich_style("panetabs--active", partial=True)
-        text = Text(no_wrap=True, overflow="crop")
-        self._spans = []
-        for n, (pid, label) in enumerate(self._labels.items()):
-            start = text.cell_len
-            text.append(f" {n + 1} {label} ", lit if pid == self._active else "")
-            self._spans.append((start, text.cell_len, pid))
-            text.append("│", "dim")
+        for compact in (False, True):  # narrow: only the active pane keeps its name
+            text = Text(no_wrap=True, overflow="crop")
+            self._spans = []
+            for n, (pid, label) in enumerate(self._labels.items()):
+                start = text.cell_len
+                active = pid == self._active
+                text.append(f" {n + 1} {label} " if active or not compact else f" {n + 1} ",
+                            lit if active else "")
+                self._spans.append((start, text.cell_len, pid))
+                text.append("│", "dim")
+            if text.cell_len <= self.size.width:
+                break
         return text
 
     def on_click(self, event: events.Click) -> None:

@@ -94,6 +94,7 @@ class Timeline(ScrollView, can_focus=True):
         self._open = False  # more steps may come (live frontier)
         self._busy = False
         self._cache: dict[tuple[int, str, int], Strip] = {}
+        self._count = 0
         self.next_label = "not yet taken"  # set from the catalogs by the screen
         self.busy_label = "working…"
 
@@ -101,12 +102,26 @@ class Timeline(ScrollView, can_focus=True):
 
     def show(self, steps: Sequence[Step], current: int, open_: bool, busy: bool = False) -> None:
         """Draw ``steps`` with ``current`` highlighted; ``open_`` adds the frontier row."""
+        same = (steps is self._steps and len(steps) == self._count and open_ == self._open
+                and busy == self._busy)
         if steps is not self._steps:
             self._cache.clear()
+        before = self._current
         self._steps, self._current, self._open, self._busy = steps, current, open_, busy
+        self._count = len(steps)
         if self.virtual_size.height != self._rows:
             self.virtual_size = Size(self.scrollable_content_region.width, self._rows)
-        self.refresh()
+        if same:
+            # only the rungs whose state changed: the old and the new current step
+            lo, hi = sorted((before, current))
+            top = self.scroll_offset.y
+            if hi - lo > 1:
+                self.refresh_lines(lo + 1 - top, hi - lo - 1)  # past ↔ future between them
+            for row in (before, current):
+                if row >= 0:
+                    self.refresh_lines(row - top, 1)
+        else:
+            self.refresh()
         if 0 <= current < len(steps):
             top, height = self.scroll_offset.y, self.scrollable_content_region.height
             if height and not top <= current < top + height:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Static
 
 from wssviz.ui.model import clip, is_encrypted, keys_phase, latest, status_mark
 from wssviz.ui.widgets.base import Pane, View
 from wssviz.ui.widgets.fieldtree import FieldTree
+from wssviz.ui.widgets.lines import LinesView
 
 MARKS = {"ok": ("✓ ", "green"), "failed": ("✗ ", "bold red"), "other": ("• ", "")}
 
@@ -60,14 +60,20 @@ class TlsPane(Pane):
     pane_id = "tls"
 
     def compose(self) -> ComposeResult:
-        yield Static(id="tls-head", classes="pane-head")
+        yield LinesView(id="tls-head", classes="pane-head")
         yield FieldTree(id="tls-tree")
 
     def show(self, view: View) -> None:
         head, step = tls_head(view)
-        self.query_one("#tls-head", Static).update(head)
         tree = self.query_one("#tls-tree", FieldTree)
         # a certificate check is all in the heading, line by line
         tree.display = step is not None and step.kind != "tls.cert_check"
-        if tree.display:
+        box = self.query_one("#tls-head", LinesView)
+        # otherwise the heading is as tall as its text (at most half the pane; it scrolls)
+        box.fit_height = tree.display
+        if not tree.display:
+            box.styles.height = "1fr"
+        box.update(head, view.key(self.pane_id))
+        if tree.display and tree.shown is not step:
             tree.show_fields(step.fields, step.title)
+            tree.shown = step
