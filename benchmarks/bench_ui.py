@@ -169,9 +169,9 @@ async def key_latencies(presses: int) -> dict[str, list[tuple[float, float]]]:
             out.setdefault(bucket, []).append(sample)
 
         n = 0
-        big = len(steps) - 1
+        big = len(steps) - 1  # the 16 MiB step's index
         while n < presses:
-            for _ in range(big):
+            for _ in range(big - 1):  # step 0 → the step before the 16 MiB one
                 await press("right", "right")
             await press("right", "onto 16 MiB")
             await press("5", "on 16 MiB")  # its hex pane
@@ -181,7 +181,7 @@ async def key_latencies(presses: int) -> dict[str, list[tuple[float, float]]]:
                 await press("tab", "tab")
             for _ in range(big - 1):
                 await press("left", "left")
-            n += big + 4 + 5 + big - 1
+            n += big - 1 + 4 + 5 + big - 1
     return out
 
 
