@@ -32,7 +32,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def shown(widget_or_app, selector: str | None = None) -> str:
     """What a Static shows, as plain text."""
-    node = widget_or_app.screen.query_one(selector, Static) if selector else widget_or_app
+    node = widget_or_app.screen.query_one(selector) if selector else widget_or_app
     console = Console(width=200, record=True, file=open(os.devnull, "w"))
     console.print(node.content)
     return console.export_text()
