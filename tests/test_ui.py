@@ -15,8 +15,8 @@ from ui_fixtures import SlowLive, big_frame_step, recorded_steps, replay, with_c
 from wssviz.session import StepList
 from wssviz.ui.app import WssvizApp
 from wssviz.ui.model import pane_for
-from wssviz.ui.widgets.fieldtree import FieldTree
-from wssviz.ui.widgets.hexdump import HexView
+from wssviz.ui.widgets.detail import DetailView
+from wssviz.ui.widgets.sections import HexSection
 from wssviz.ui.widgets.timeline import Timeline
 
 STEPS = recorded_steps()
@@ -24,23 +24,30 @@ KINDS = [s.kind for s in STEPS]
 
 
 def plain(app: WssvizApp, selector: str) -> str:
-    """What a Static or a LinesView shows, as plain text."""
+    """What a one-line widget (title, heading, status) shows, as plain text."""
     console = Console(width=200, record=True, file=open(os.devnull, "w"))
     console.print(app.screen.query_one(selector).content)
     return console.export_text()
 
 
-def tree_text(app: WssvizApp, selector: str) -> str:
-    tree = app.screen.query_one(selector, FieldTree)
-    out = []
+def detail(app: WssvizApp) -> DetailView:
+    return app.screen.query_one("#pane", DetailView)
 
-    def walk(node):
-        out.append(node.label.plain)
-        for c in node.children:
-            walk(c)
 
-    walk(tree.root)
-    return "\n".join(out)
+def pane_text(app: WssvizApp, band: str = "body") -> str:
+    """One band of the pane in front ("body", "head", "tree", ...), as plain text."""
+    assert detail(app).band(band) is not None, f"no {band} band in the {active_pane(app)} pane"
+    return detail(app).text(band)
+
+
+def tree_text(app: WssvizApp) -> str:
+    """Every node of the pane's field tree, open or not."""
+    return pane_text(app, "tree")
+
+
+def screen_rows(widget) -> list[str]:
+    """The lines a widget draws now, as plain text."""
+    return [widget.render_line(y).text for y in range(widget.size.height)]
 
 
 def active_pane(app: WssvizApp) -> str:
@@ -76,35 +83,36 @@ async def test_right_walks_the_default_session_pane_by_pane():
             assert active_pane(app) == pane_for(STEPS[i])
             kind = STEPS[i].kind
             if kind == "tls.client_hello":
-                seen[kind] = tree_text(app, "#tls-tree")
+                seen[kind] = tree_text(app)
                 assert "server_name" in seen[kind] and "server.example.com" in seen[kind]
-                assert "in the clear" in plain(app, "#tls-head")
+                assert "in the clear" in pane_text(app, "head")
             elif kind == "tls.certificate":
-                text = tree_text(app, "#tls-tree")
+                text = tree_text(app)
                 assert "subject alt names" in text and "server.example.com" in text
-                assert "decrypted it with the server handshake traffic key" in plain(app, "#tls-head")
+                assert "decrypted it with the server handshake traffic key" in pane_text(app, "head")
             elif kind == "tls.cert_check":
-                head = plain(app, "#tls-head")
+                head = pane_text(app, "head")
+                assert detail(app).band("tree") is None  # all in the heading
                 assert "✓ chain: ok" in head and "✓ OpenSSL verdict: ok" in head
             elif kind == "http.upgrade_request":
-                body = plain(app, "#upgrade-body")
+                body = pane_text(app)
                 assert "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" in body
                 assert "(no response yet)" in body  # the future is not shown
             elif kind == "ws.accept_check":
-                body = plain(app, "#accept-body")
+                body = pane_text(app)
                 assert "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" in body
                 assert "b37a4f2cc0624f1690f64606cf385945b2bec4ea" in body
                 assert body.count("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") >= 3
                 assert "ok: they match" in body
             elif kind == "ws.frame" and "Hello" in STEPS[i].summary and STEPS[i].direction == "c2s":
-                body = plain(app, "#frames-body")
+                body = pane_text(app)
                 assert 'unmasked payload: "Hello"' in body
                 assert "7-bit form" in body and "masking key" in body
                 key = STEPS[i].value("masking key")
                 assert f"0x{key[:2]} ⊕ 0x48 'H'" in body
                 seen["hello"] = True
             elif kind == "ws.frame" and STEPS[i].direction == "s2c" and "Hello" in STEPS[i].summary:
-                assert "Not masked" in plain(app, "#frames-body")
+                assert "Not masked" in pane_text(app)
         assert "hello" in seen and "tls.client_hello" in seen
         # the end of a finished session stays put
         await pilot.press("right")
@@ -156,7 +164,7 @@ async def test_explanation_pane_shows_all_four_parts():
         await go_to(pilot, app, KINDS.index("tls.client_hello"))
         await pilot.press("6")
         await pilot.pause()
-        text = plain(app, "#explain-body")
+        text = pane_text(app)
         for label in ("What happened", "Why", "Eavesdropper sees", "RFC"):
             assert label in text
         assert "RFC 8446" in text
@@ -173,32 +181,46 @@ async def test_hex_field_and_bytes_light_each_other():
         key = step.find("masking key")
         await pilot.press("5")
         await pilot.pause()
-        tree = app.screen.query_one("#hex-tree", FieldTree)
-        data = app.screen.query_one("#hex-data", HexView)
-        wire = app.screen.query_one("#hex-wire", HexView)
-        # tree → hex: move the cursor onto "masking key"
-        node = next(n for n in tree._field_nodes.values() if n.data is key)
-        tree.move_cursor(node)
+        view = detail(app)
+        tree = view.section("tree").tree
+        data, wire = view.section("data"), view.section("wire")
+        assert isinstance(data, HexSection) and isinstance(wire, HexSection)
+        # tree → hex: the keyboard walks the cursor down onto "masking key"
+        await pilot.click(view, offset=(view.gutter.left + 1, 0))  # focus the pane, cursor on line 0
+        while tree.cursor_field is not key:
+            assert tree.cursor < len(tree.visible) - 1, "masking key not reached"
+            await pilot.press("down")
         await pilot.pause()
         assert data.span == (key.start, key.end)
         assert wire.span == (0, 0)
+        row = view.band("tree").y + tree.cursor - view.section("tree").top
+        assert "masking key" in screen_rows(view)[row]  # the cursor's row is on screen
         # hex → tree: a wire byte no frame field covers (TLS record header) lights itself only
-        wire.post_message(HexView.ByteChosen(wire, 0))
-        await pilot.pause()
+        wire.on_byte(wire, 0)
         assert wire.span == (0, 1) and data.span == (0, 0)
         # and a click on the screen does the same: click the first byte of the data row
-        await pilot.click(data, offset=(10, 0))
+        left = view.gutter.left
+        await pilot.click(view, offset=(left + 10, view.band("data").y))
         await pilot.pause()
-        assert tree.cursor_node.data.of == "data" and tree.cursor_node.data.start == 0
-        # on a TLS step, the first wire byte is the record's content type
+        assert tree.cursor_field.of == "data" and tree.cursor_field.start == 0
+        assert data.span[0] == 0 and data.span[1] > 0 and wire.span == (0, 0)
+        # on a TLS step, a click on the first wire byte finds the record's content type
         await go_to(pilot, app, KINDS.index("tls.client_hello"))
         await pilot.press("5")
         await pilot.pause()
-        wire.post_message(HexView.ByteChosen(wire, 0))
+        tree, wire = view.section("tree").tree, view.section("wire")
+        await pilot.click(view, offset=(left + 10, view.band("wire").y))
         await pilot.pause()
-        await pilot.pause()
-        assert tree.cursor_node.data.name == "content type"
+        assert tree.cursor_field.name == "content type"
         assert wire.span == (0, 1)
+        # Enter closes the node under the cursor and opens it again
+        view.focus()
+        tree.set_cursor(0)
+        shown = len(tree.visible)
+        await pilot.press("enter")
+        assert len(tree.visible) < shown
+        await pilot.press("enter")
+        assert len(tree.visible) == shown
 
 
 async def test_malicious_close_reason_is_plain_text():
@@ -208,15 +230,16 @@ async def test_malicious_close_reason_is_plain_text():
     app = WssvizApp(StepList(steps, title="[b]title[/b]"))
     async with app.run_test(size=(120, 40)) as pilot:
         await go_to(pilot, app, i)
-        body = plain(app, "#frames-body")
+        body = pane_text(app)
         assert f"close reason: {reason}" in body
         console = Console(width=200, file=open(os.devnull, "w"))
-        segments = list(console.render(app.screen.query_one("#frames-body").content))
+        segments = list(console.render(detail(app).section("body").content))
         assert all(seg.style is None or not seg.style.link for seg in segments)
+        assert any(reason in row for row in screen_rows(detail(app)))  # drawn as those characters
         assert "[b]title[/b]" in plain(app, "#titlebar")
         await pilot.press("5")
         await pilot.pause()
-        assert f"close reason: {reason}" in tree_text(app, "#hex-tree")
+        assert f"close reason: {reason}" in tree_text(app)
 
 
 async def test_a_16_mib_frame_is_shown_without_drawing_it_all():
@@ -228,17 +251,19 @@ async def test_a_16_mib_frame_is_shown_without_drawing_it_all():
         await pilot.press("right")
         await pilot.pause()
         assert app.main_screen.index == len(STEPS)
-        body = plain(app, "#frames-body")
+        body = pane_text(app)
         assert "16777216 (64-bit form)" in body and "first 64 of 16,777,216" in body
         await pilot.press("5")
         await pilot.pause()
         elapsed = time.perf_counter() - t0
-        data = app.screen.query_one("#hex-data", HexView)
-        assert data.rows == -(-len(steps[-1].data) // 16)
-        data.scroll_end(animate=False)
-        await pilot.pause()
-        last = data.render_line(data.scrollable_content_region.height - 1).text
-        assert last.startswith(f"{(data.rows - 1) * 16:08x}")
+        view = detail(app)
+        data = view.section("data")
+        rows = data.rows(view.inner_width)
+        assert rows == -(-len(steps[-1].data) // 16)
+        data.scroll_end()
+        band = view.band("data")
+        last = view.render_line(band.y + band.height - 1).text
+        assert last.startswith(f"{(rows - 1) * 16:08x}")
         assert elapsed < 2.0  # generous: the benchmark measures the real figure
 
 

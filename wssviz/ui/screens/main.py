@@ -10,9 +10,11 @@ from before a restart is dropped.  Any exception in a worker becomes a red
 status line and a notification; the app keeps running with what it has.
 
 Only the visible pane (and the wide-screen explanation aside) is rendered on
-each move; the others render when they come forward.  A pane is mounted the
-first time it comes forward.  A pane's content is rendered once per step into lines
-(``LinesView``) and kept, so stepping back and forth redraws from a cache.
+each move; the others render when they come forward.  Every pane draws into the
+same widget (``DetailView``): a pane turns a step into bands of lines once and
+keeps them, so a key press swaps what that one widget shows and repaints it.
+No key press mounts, hides, shows or resizes a widget, so each one costs one
+frame and no layout.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from textual import events
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from wssviz.ui.model import PANES, pane_for, scheme_of
 from wssviz.ui.screens.goto import GotoScreen
@@ -37,10 +39,13 @@ from wssviz.ui.screens.help import HelpScreen
 from wssviz.ui.texts import t
 from wssviz.ui.widgets.accept import AcceptPane
 from wssviz.ui.widgets.base import Pane, View
-from wssviz.ui.widgets.explain import ExplainPane, explanation_text
+from wssviz.ui.widgets.detail import Band
+from wssviz.ui.widgets.sections import TextSection, forget_rendered
+from wssviz.ui.widgets.explain import ExplainPane
 from wssviz.ui.widgets.frames import FramesPane
 from wssviz.ui.widgets.hexpane import HexPane
-from wssviz.ui.widgets.lines import LinesView
+from wssviz.ui.widgets.detail import DetailView
+from wssviz.ui.widgets.keybar import KeyBar
 from wssviz.ui.widgets.panetabs import PaneTabs
 from wssviz.ui.widgets.textline import TextLine
 from wssviz.ui.widgets.timeline import Timeline
@@ -94,12 +99,12 @@ class StepScreen(Screen):
         self._want = 0
         self._busy = False
         self._lock = threading.Lock()  # one call into the session at a time
-        self._rendered: dict[str, tuple[int, int]] = {}
         self._auto: Timer | None = None
         self._speed = 2
         self._note: Text | None = None
         self._active = "explain"  # the pane in front
-        self._panes: dict[str, Pane] = {}  # mounted so far
+        self._panes: dict[str, Pane] = {}  # made so far
+        self._aside = ExplainPane("aside")  # the explanation beside the panes on wide screens
 
     @property
     def wapp(self) -> "WssvizApp":
@@ -119,9 +124,9 @@ class StepScreen(Screen):
                     with Vertical(id="panes"):
                         yield PaneTabs({p: t(f"pane_{p}", self.lang) for p in PANES}, self._active,
                                        id="pane-tabs")
-                    yield LinesView(id="aside")
+                        yield DetailView(id="pane")
         yield TextLine(id="status")
-        yield Footer()
+        yield KeyBar(self.lang, id="keybar")
 
     def on_mount(self) -> None:
         self.show_title()
@@ -162,23 +167,13 @@ class StepScreen(Screen):
         return self._active
 
     def _pane(self, pid: str) -> Pane:
-        """The pane ``pid``, mounted now if it was not yet (it shows its view once mounted)."""
         pane = self._panes.get(pid)
         if pane is None:
-            pane = self._panes[pid] = PANE_CLASSES[pid](id=f"pane-{pid}")
-            pane.display = pid == self._active
-            self.query_one("#panes", Vertical).mount(pane)
+            pane = self._panes[pid] = PANE_CLASSES[pid]()
         return pane
 
     def _bring_forward(self, pid: str) -> None:
-        if pid == self._active and pid in self._panes:
-            return
-        old = self._panes.get(self._active)
         self._active = pid
-        new = self._pane(pid)
-        if old is not None and old is not new:
-            old.display = False
-        new.display = True
         self.query_one(PaneTabs).active = pid
 
     # -- moving --------------------------------------------------------------
@@ -278,21 +273,21 @@ class StepScreen(Screen):
             return
         pid = self._active
         view = self._view()
-        if self._rendered.get(pid) != (self._gen, self.index):
-            pane = self._pane(pid)
-            try:
-                pane.request(view)
-            except Exception as exc:  # noqa: BLE001 - a bad step must not end the app
-                self._set_note(Text(f"{pid} pane: {type(exc).__name__}: {exc}", "bold red"))
-            self._rendered[pid] = (self._gen, self.index)
-        aside = self.query_one("#aside", LinesView)
-        aside.display = self.has_class("-wide") and pid != "explain" and not self.has_class("-present")
-        if aside.display:
-            try:
-                body = explanation_text(view)
-            except Exception as exc:  # noqa: BLE001
-                body = Text(f"{type(exc).__name__}: {exc}", "bold red")
-            aside.update(body, view.key("aside"))
+        bands = self._bands(self._pane(pid), view)
+        aside = []
+        if self.has_class("-wide") and pid != "explain" and not self.has_class("-present"):
+            aside = self._bands(self._aside, view)
+        detail = self.query_one("#pane", DetailView)
+        if bands is not detail.bands or aside is not detail.aside:
+            detail.show(bands, aside)
+
+    def _bands(self, pane: Pane, view: View) -> list[Band]:
+        try:
+            return pane.bands(view)
+        except Exception as exc:  # noqa: BLE001 - a bad step must not end the app
+            message = Text(f"{pane.pane_id} pane: {type(exc).__name__}: {exc}", "bold red")
+            self._set_note(message)
+            return [Band(TextSection(message))]
 
     @on(PaneTabs.Chosen)
     def _tab_chosen(self, event: PaneTabs.Chosen) -> None:
@@ -416,7 +411,6 @@ class StepScreen(Screen):
         self.wapp.session = session
         self.show_title()
         self._busy = False
-        self._rendered.clear()
         self.index = -1
         self.go(0)
         self._set_note(Text(t("status_restarted", self.lang), "green"))
@@ -440,7 +434,7 @@ class StepScreen(Screen):
         timeline.busy_label = t("timeline_busy", lang)
         timeline.clear_cache()
         self._ladder_head()
-        self._rendered.clear()
+        self.query_one(KeyBar).set_lang(lang)
         if 0 <= self.index < len(self.wapp.session.steps):
             chosen = self._active
             self._show(self.index, keep_note=True)
@@ -453,7 +447,7 @@ class StepScreen(Screen):
         self.toggle_class("-present")
         self.wapp.apply_theme(present=self.has_class("-present"))
         self.query_one(Timeline).clear_cache()
-        self._rendered.clear()
+        forget_rendered()  # the old theme's lines
         self._render_active()
 
     def action_theme(self) -> None:

@@ -9,11 +9,9 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 from rich.console import Group
-from textual.app import ComposeResult
 
 from wssviz.ui.model import clip, latest, status_mark
-from wssviz.ui.widgets.base import Pane, View
-from wssviz.ui.widgets.lines import LinesView
+from wssviz.ui.widgets.base import TextPane, View
 
 CHAIN = (("accept_key", "Sec-WebSocket-Key"), ("accept_decoded", "decoded key"),
          ("accept_concat", "key + GUID"), ("accept.sha1", "SHA-1"),
@@ -51,11 +49,8 @@ def accept_renderable(view: View):
     return Group(head, table)
 
 
-class AcceptPane(Pane):
+class AcceptPane(TextPane):
     pane_id = "accept"
 
-    def compose(self) -> ComposeResult:
-        yield LinesView(id="accept-body", classes="pane-body")
-
-    def show(self, view: View) -> None:
-        self.query_one("#accept-body", LinesView).update(accept_renderable(view), view.key(self.pane_id))
+    def content(self, view: View):
+        return accept_renderable(view)

@@ -1,14 +1,18 @@
-"""What every detail pane gets: the steps so far, the current index, the language."""
+"""What every detail pane gets (a ``View``) and gives (``Band``s for the detail view)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
 
-from textual.containers import Vertical
-
 from wssviz.steps import Step
 from wssviz.ui.texts import t
+from wssviz.ui.widgets.detail import Band
+from wssviz.ui.widgets.sections import TextSection
+
+#: Steps whose bands a pane keeps (with their scroll positions and open tree nodes).
+KEEP = 128
 
 
 @dataclass(frozen=True)
@@ -34,29 +38,38 @@ class View:
         return text.format(**kw) if kw else text
 
 
-class Pane(Vertical):
-    """A detail pane; ``show`` is called only while the pane is visible.
-
-    Panes are mounted lazily: ``request`` shows a view now if the pane is
-    mounted, else as soon as it is.
-    """
+class Pane:
+    """A detail pane: turns a ``View`` into bands, once per step (then from its cache)."""
 
     pane_id = ""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._pending: View | None = None
+    def __init__(self, name: str = "body") -> None:
+        self.name = name  # the name of its main band (tests and the aside read it)
+        self._kept: OrderedDict[tuple, list[Band]] = OrderedDict()
 
-    def request(self, view: View) -> None:
-        if self.is_mounted:
-            self.show(view)
+    def bands(self, view: View) -> list[Band]:
+        key = view.key(self.pane_id)
+        bands = self._kept.get(key)
+        if bands is None:
+            bands = self._kept[key] = self.build(view)
+            while len(self._kept) > KEEP:
+                self._kept.popitem(last=False)
         else:
-            self._pending = view
+            self._kept.move_to_end(key)
+        return bands
 
-    def on_mount(self) -> None:
-        if self._pending is not None:
-            view, self._pending = self._pending, None
-            self.show(view)
+    def forget(self) -> None:
+        self._kept.clear()
 
-    def show(self, view: View) -> None:  # pragma: no cover - overridden
+    def build(self, view: View) -> list[Band]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class TextPane(Pane):
+    """A pane that is one renderable, made by ``content(view)``."""
+
+    def build(self, view: View) -> list[Band]:
+        return [Band(TextSection(self.content(view), view.key(self.pane_id), name=self.name))]
+
+    def content(self, view: View):  # pragma: no cover - overridden
         raise NotImplementedError

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 
 from wssviz.explain import explain
-from wssviz.ui.widgets.base import Pane, View
-from wssviz.ui.widgets.lines import LinesView
+from wssviz.ui.widgets.base import TextPane, View
 
 
 def explanation_text(view: View) -> Text:
@@ -30,11 +28,8 @@ def explanation_text(view: View) -> Text:
     return out
 
 
-class ExplainPane(Pane):
+class ExplainPane(TextPane):
     pane_id = "explain"
 
-    def compose(self) -> ComposeResult:
-        yield LinesView(id="explain-body", classes="pane-body")
-
-    def show(self, view: View) -> None:
-        self.query_one("#explain-body", LinesView).update(explanation_text(view), view.key(self.pane_id))
+    def content(self, view: View):
+        return explanation_text(view)

@@ -1,5 +1,7 @@
-"""A step's fields as a tree: "name: value" per node, values as plain text.
+"""A step's fields as a tree of lines: "name: value" per node, values as plain text.
 
+This is a model, not a widget: ``TreeSection`` (sections.py) draws its visible
+lines inside the detail view, each line rendered once into a ``Strip`` and kept.
 Labels are always ``rich.text.Text`` (a peer's close reason such as
 ``[/bold][link=x]`` must show as those characters, never as markup).  Long
 values are clipped to one line; very wide nodes (an XOR lane of a huge frame)
@@ -8,11 +10,10 @@ are already limited by the dissector.
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
 from rich.text import Text
-from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
 
 from wssviz.steps import Field
 from wssviz.ui.model import clip
@@ -34,51 +35,156 @@ def field_label(f: Field) -> Text:
     return text
 
 
-class FieldTree(Tree[Field]):
-    DEFAULT_CSS = """
-    FieldTree { height: 1fr; background: $surface; }
+@dataclass(eq=False)
+class Node:
+    """One line of the tree: a field (or a "… more" note when ``data`` is None)."""
+
+    label: Text
+    data: Field | None
+    depth: int
+    parent: "Node | None"
+    last: bool = True  # the last child of its parent (draws └ instead of ├)
+    expanded: bool = False
+    children: list["Node"] = field(default_factory=list)
+
+    @property
+    def guides(self) -> str:
+        """The tree guides before the label: rails of the ancestors, then this node's branch."""
+        if self.depth <= 1:
+            return ""
+        rails = []
+        p = self.parent
+        while p is not None and p.depth > 1:
+            rails.append("  " if p.last else "│ ")
+            p = p.parent
+        return "".join(reversed(rails)) + ("└ " if self.last else "├ ")
+
+    @property
+    def toggle(self) -> str:
+        if not self.children:
+            return ""
+        return "▼ " if self.expanded else "▶ "
+
+
+class FieldTree:
+    """The fields of one step as nodes, which are open, and where the cursor is.
+
+    ``on_cursor(field)`` is called whenever the cursor moves to another node by
+    the learner's hand (keys, clicks, ``move_to``), not when the hex view asks
+    ``select_field`` to show a field it already lit.
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(Text("fields"), id=id)
-        self.show_root = False
-        self.guide_depth = 2
-        self._field_nodes: dict[int, TreeNode[Field]] = {}
-        #: The step whose fields are shown (set by the pane that fills the tree).
-        self.shown: object = None
+    def __init__(self, fields: Sequence[Field], title: str = "fields") -> None:
+        self.title = title
+        self.roots: list[Node] = []
+        self._by_field: dict[int, Node] = {}
+        for n, f in enumerate(fields):
+            self.roots.append(self._add(None, f, 1, n == len(fields) - 1))
+        self.cursor = 0
+        self.on_cursor: Callable[[Field | None], None] | None = None
+        self._visible: list[Node] | None = None
+        #: Bumped on every change of the visible lines (the drawing cache's key).
+        self.version = 0
 
-    def show_fields(self, fields: Sequence[Field], root_label: str = "fields") -> None:
-        self.clear()
-        self.root.set_label(Text(root_label))
-        self._field_nodes = {}
-        for f in fields:
-            self._add(self.root, f, 1)
-        self.root.expand()
-        self.scroll_to(0, 0, animate=False, immediate=True)
+    def _add(self, parent: Node | None, f: Field, depth: int, last: bool) -> Node:
+        node = Node(field_label(f), f, depth, parent, last, expanded=depth <= OPEN_DEPTH)
+        self._by_field[id(f)] = node
+        kids = f.children[:CHILD_LIMIT]
+        more = len(f.children) - len(kids)
+        for i, c in enumerate(kids):
+            node.children.append(self._add(node, c, depth + 1, i == len(kids) - 1 and not more))
+        if more > 0:
+            node.children.append(Node(Text(f"… {more} more", "dim"), None, depth + 1, node, True))
+        return node
 
-    def _add(self, parent: TreeNode[Field], f: Field, depth: int) -> None:
-        if f.children:
-            node = parent.add(field_label(f), data=f, expand=depth <= OPEN_DEPTH)
-            for c in f.children[:CHILD_LIMIT]:
-                self._add(node, c, depth + 1)
-            if len(f.children) > CHILD_LIMIT:
-                node.add_leaf(Text(f"… {len(f.children) - CHILD_LIMIT} more", "dim"))
+    # -- the visible lines -----------------------------------------------------
+
+    @property
+    def visible(self) -> list[Node]:
+        if self._visible is None:
+            out: list[Node] = []
+
+            def walk(nodes: list[Node]) -> None:
+                for n in nodes:
+                    out.append(n)
+                    if n.expanded and n.children:
+                        walk(n.children)
+
+            walk(self.roots)
+            self._visible = out
+        return self._visible
+
+    def _changed(self) -> None:
+        self._visible = None
+        self.version += 1
+
+    def node_for(self, f: Field) -> Node | None:
+        return self._by_field.get(id(f))
+
+    @property
+    def cursor_node(self) -> Node | None:
+        vis = self.visible
+        return vis[self.cursor] if 0 <= self.cursor < len(vis) else None
+
+    @property
+    def cursor_field(self) -> Field | None:
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    def all_text(self) -> str:
+        """Every node's label, open or not, one per line (for tests and exports)."""
+        out = [self.title]
+
+        def walk(nodes: list[Node]) -> None:
+            for n in nodes:
+                out.append(n.label.plain)
+                walk(n.children)
+
+        walk(self.roots)
+        return "\n".join(out)
+
+    # -- moving ----------------------------------------------------------------
+
+    def set_cursor(self, line: int, notify: bool = True) -> None:
+        vis = self.visible
+        if not vis:
+            return
+        line = min(max(line, 0), len(vis) - 1)
+        moved = line != self.cursor
+        self.cursor = line
+        if notify and moved and self.on_cursor is not None:
+            self.on_cursor(vis[line].data)
+
+    def toggle(self, line: int | None = None) -> None:
+        """Open or close the node on ``line`` (the cursor's by default)."""
+        vis = self.visible
+        line = self.cursor if line is None else line
+        if 0 <= line < len(vis) and vis[line].children:
+            node = vis[line]
+            node.expanded = not node.expanded
+            self._changed()
+            self.cursor = self.visible.index(vis[self.cursor]) if vis[self.cursor] in self.visible \
+                else self.visible.index(node)
+
+    def move_to(self, f: Field, notify: bool = True) -> bool:
+        """Put the cursor on ``f``, opening its parents; False if ``f`` is not in the tree."""
+        node = self._by_field.get(id(f))
+        if node is None:
+            return False
+        p, opened = node.parent, False
+        while p is not None:
+            if not p.expanded:
+                p.expanded = opened = True
+            p = p.parent
+        if opened:
+            self._changed()
+        line = self.visible.index(node)
+        if notify:
+            self.set_cursor(line)
         else:
-            node = parent.add_leaf(field_label(f), data=f)
-        self._field_nodes[id(f)] = node
+            self.cursor = line
+        return True
 
     def select_field(self, f: Field) -> None:
-        """Move the cursor to ``f`` (opening its parents) without re-posting it."""
-        node = self._field_nodes.get(id(f))
-        if node is None:
-            return
-        p = node.parent
-        while p is not None:
-            p.expand()
-            p = p.parent
-        self.call_after_refresh(self._move_to, node)
-
-    def _move_to(self, node: TreeNode[Field]) -> None:
-        if node.line >= 0:
-            self.cursor_line = node.line
-            self.scroll_to_line(node.line)
+        """Move the cursor to ``f`` without telling ``on_cursor`` (the hex view chose it)."""
+        self.move_to(f, notify=False)

@@ -10,11 +10,9 @@ from __future__ import annotations
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 
 from wssviz.ui.model import clip, latest
-from wssviz.ui.widgets.base import Pane, View
-from wssviz.ui.widgets.lines import LinesView
+from wssviz.ui.widgets.base import TextPane, View
 
 HEADER = ("FIN", "RSV1", "RSV2", "RSV3", "opcode", "MASK", "payload length",
           "extended payload length", "masking key")
@@ -82,11 +80,8 @@ def frame_renderable(view: View):
     return Group(*parts)
 
 
-class FramesPane(Pane):
+class FramesPane(TextPane):
     pane_id = "frames"
 
-    def compose(self) -> ComposeResult:
-        yield LinesView(id="frames-body", classes="pane-body")
-
-    def show(self, view: View) -> None:
-        self.query_one("#frames-body", LinesView).update(frame_renderable(view), view.key(self.pane_id))
+    def content(self, view: View):
+        return frame_renderable(view)

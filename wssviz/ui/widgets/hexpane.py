@@ -1,74 +1,58 @@
-"""The Hex pane: the step's fields beside its ``wire`` and ``data`` bytes.
+"""The Hex pane: the step's fields above its ``wire`` and ``data`` bytes.
 
-Choosing a field lights up its span in the right buffer; clicking a byte selects
-the narrowest field that carried it.
+Choosing a field in the tree lights up its span in the right buffer; clicking a
+byte selects the narrowest field that carried it (or lights that byte alone).
 """
 
 from __future__ import annotations
 
-from textual import on
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from rich.text import Text
-from textual.widgets import Label, Tree
-
 from wssviz.steps import Field, Step
 from wssviz.ui.model import field_at
 from wssviz.ui.widgets.base import Pane, View
+from wssviz.ui.widgets.detail import Band
 from wssviz.ui.widgets.fieldtree import FieldTree
-from wssviz.ui.widgets.hexdump import HexView
+from wssviz.ui.widgets.sections import HexSection, LabelSection, TreeSection
 
 
-class HexPane(Pane):
-    pane_id = "hex"
+class HexLink:
+    """Ties one step's field tree to its two hex dumps, both ways."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._step: Step | None = None
-
-    def compose(self) -> ComposeResult:
-        yield FieldTree(id="hex-tree")
-        with Vertical(id="hex-bytes"):
-            yield Label(id="hex-wire-label", classes="hex-label")
-            yield HexView("wire", id="hex-wire")
-            yield Label(id="hex-data-label", classes="hex-label")
-            yield HexView("data", id="hex-data")
-
-    def show(self, view: View) -> None:
-        step = view.step
-        self._step = step
-        self.query_one("#hex-tree", FieldTree).show_fields(step.fields, step.title)
-        wire = self.query_one("#hex-wire", HexView)
-        data = self.query_one("#hex-data", HexView)
-        wire.empty_text = data.empty_text = view.t("hex_none")
-        wire.set_buffer(step.wire)
-        data.set_buffer(step.data)
-        self.query_one("#hex-wire-label", Label).update(Text(f"{view.t('hex_wire')} · {len(step.wire):,} B"))
-        self.query_one("#hex-data-label", Label).update(Text(f"{view.t('hex_data')} · {len(step.data):,} B"))
-        for w in (wire, self.query_one("#hex-wire-label")):
-            w.display = bool(step.wire)
+    def __init__(self, step: Step, tree: FieldTree, wire: HexSection, data: HexSection) -> None:
+        self.step, self.tree, self.wire, self.data = step, tree, wire, data
+        tree.on_cursor = self.light
+        wire.on_byte = data.on_byte = self.byte_chosen
+        self.light(tree.cursor_field)  # the field under the cursor is lit from the start
 
     def light(self, f: Field | None) -> None:
         """Highlight ``f``'s span in its buffer (and clear the other)."""
-        for view in self.query(HexView):
+        for view in (self.wire, self.data):
             if f is not None and f.of == view.buffer_name:
                 view.set_span(f.start, f.end)
             else:
                 view.set_span(0, 0)
 
-    @on(Tree.NodeHighlighted, "#hex-tree")
-    def _tree_moved(self, event: Tree.NodeHighlighted) -> None:
-        event.stop()
-        self.light(event.node.data)
-
-    @on(HexView.ByteChosen)
-    def _byte_chosen(self, event: HexView.ByteChosen) -> None:
-        event.stop()
-        if self._step is None:
-            return
-        f = field_at(self._step.fields, event.view.buffer_name, event.offset)
+    def byte_chosen(self, view: HexSection, offset: int) -> None:
+        f = field_at(self.step.fields, view.buffer_name, offset)
         self.light(f)
         if f is None:
-            event.view.set_span(event.offset, event.offset + 1)
+            view.set_span(offset, offset + 1)
         else:
-            self.query_one("#hex-tree", FieldTree).select_field(f)
+            self.tree.select_field(f)
+
+
+class HexPane(Pane):
+    pane_id = "hex"
+
+    def build(self, view: View) -> list[Band]:
+        step = view.step
+        tree = FieldTree(step.fields, step.title)
+        none = view.t("hex_none")
+        wire, data = HexSection("wire", step.wire, none), HexSection("data", step.data, none)
+        HexLink(step, tree, wire, data)  # kept alive by the callbacks it sets
+        bands = [Band(TreeSection(tree), ("frac", 0.4))]
+        if step.wire:
+            bands += [Band(LabelSection(f"{view.t('hex_wire')} · {len(step.wire):,} B", "wire-label"), ("rows", 1)),
+                      Band(wire)]
+        bands += [Band(LabelSection(f"{view.t('hex_data')} · {len(step.data):,} B", "data-label"), ("rows", 1)),
+                  Band(data)]
+        return bands

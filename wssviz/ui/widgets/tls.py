@@ -7,12 +7,12 @@ validity, signature, verdict, OpenSSL's verdict), each marked ✓ or ✗.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 
 from wssviz.ui.model import clip, is_encrypted, keys_phase, latest, status_mark
 from wssviz.ui.widgets.base import Pane, View
+from wssviz.ui.widgets.detail import Band
 from wssviz.ui.widgets.fieldtree import FieldTree
-from wssviz.ui.widgets.lines import LinesView
+from wssviz.ui.widgets.sections import TextSection, TreeSection
 
 MARKS = {"ok": ("✓ ", "green"), "failed": ("✗ ", "bold red"), "other": ("• ", "")}
 
@@ -57,23 +57,14 @@ def tls_head(view: View) -> tuple[Text, object]:
 
 
 class TlsPane(Pane):
+    """The heading (what protected the message) above the message's field tree."""
+
     pane_id = "tls"
 
-    def compose(self) -> ComposeResult:
-        yield LinesView(id="tls-head", classes="pane-head")
-        yield FieldTree(id="tls-tree")
-
-    def show(self, view: View) -> None:
+    def build(self, view: View) -> list[Band]:
         head, step = tls_head(view)
-        tree = self.query_one("#tls-tree", FieldTree)
-        # a certificate check is all in the heading, line by line
-        tree.display = step is not None and step.kind != "tls.cert_check"
-        box = self.query_one("#tls-head", LinesView)
-        # otherwise the heading is as tall as its text (at most half the pane; it scrolls)
-        box.fit_height = tree.display
-        if not tree.display:
-            box.styles.height = "1fr"
-        box.update(head, view.key(self.pane_id))
-        if tree.display and tree.shown is not step:
-            tree.show_fields(step.fields, step.title)
-            tree.shown = step
+        text = TextSection(head, view.key(self.pane_id), name="head")
+        if step is None or step.kind == "tls.cert_check":
+            return [Band(text)]  # a certificate check is all in the heading, line by line
+        # the heading is as tall as its text (at most half the pane; it scrolls)
+        return [Band(text, ("fit", 0.5)), Band(TreeSection(FieldTree(step.fields, step.title)))]

@@ -7,12 +7,10 @@ markup); the headers RFC 6455 §4 cares about are highlighted and explained.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
 
 from wssviz.steps import Step
 from wssviz.ui.model import clip, latest
-from wssviz.ui.widgets.base import Pane, View
-from wssviz.ui.widgets.lines import LinesView
+from wssviz.ui.widgets.base import TextPane, View
 
 #: Headers highlighted and explained, in the order they are explained.
 MATTERS = ("host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
@@ -73,11 +71,8 @@ def upgrade_text(view: View) -> Text:
     return out
 
 
-class UpgradePane(Pane):
+class UpgradePane(TextPane):
     pane_id = "upgrade"
 
-    def compose(self) -> ComposeResult:
-        yield LinesView(id="upgrade-body", classes="pane-body")
-
-    def show(self, view: View) -> None:
-        self.query_one("#upgrade-body", LinesView).update(upgrade_text(view), view.key(self.pane_id))
+    def content(self, view: View):
+        return upgrade_text(view)
