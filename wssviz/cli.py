@@ -128,6 +128,15 @@ def load_capture(path: str, keylog: str | None = None, connection: int = 0, cafi
     return capture
 
 
+def _is_capture(path: str) -> bool:
+    """True for a pcap or pcapng file (by its magic number); a missing file is not one."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) in CAPTURE_MAGIC
+    except OSError:
+        return False
+
+
 def _read_capture(path: str, keylog: str | None, connection: int):
     from wssviz.recording import RecordingError, load
 
@@ -246,22 +255,29 @@ def ui_wiring() -> dict[str, Callable]:
     return {"scenarios": scenario_choices, "open_scenario": live_session, "exporter": export_session}
 
 
-def tui(session: Session, args: argparse.Namespace, factory: Callable[[], Session] | None) -> int:
+def tui(args: argparse.Namespace, opener: Callable[[], Session],
+        factory: Callable[[], Session] | None) -> int:
+    """Open the interface; it calls ``opener`` in a worker after its first paint (so the
+    live pair, cryptography or a dissection never delay it) and ``factory`` on restart.
+    A ``UserError`` from ``opener`` ends the interface and is reported like any other."""
     from wssviz.ui.app import run_app
 
-    return run_app(session, present=getattr(args, "present", False), lang=getattr(args, "lang", "en"),
-                   session_factory=factory, **ui_wiring())
+    return run_app(None, opener=opener, present=getattr(args, "present", False),
+                   lang=getattr(args, "lang", "en"), session_factory=factory, **ui_wiring())
 
 
 # --- commands ------------------------------------------------------------------
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if not (args.plain or args.json):
+        def opener() -> Session:
+            return live_session(args.name, args.tls)
+
+        return tui(args, opener, opener)
     from wssviz.live.pair import LiveSession
 
     settings = live_settings(args.name, args.tls)
-    if not (args.plain or args.json):
-        return tui(live_session(args.name, args.tls), args, lambda: live_session(args.name, args.tls))
     session = LiveSession(settings)
     code = text_view(args, session, settings.scheme)
     if args.record:
@@ -289,9 +305,13 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    if not (args.plain or args.json) and not _is_capture(args.file):
+        # a recording: loaded and dissected in the interface's worker, after its first paint
+        return tui(args, lambda: replay_session(args.file, args.keylog, args.connection, args.cafile), None)
     session = replay_session(args.file, args.keylog, args.connection, args.cafile)
     if not (args.plain or args.json):
-        return tui(session, args, None)
+        # a packet capture prints its connections and notes first (the interface would hide them)
+        return tui(args, lambda: session, None)
     scheme = "wss" if any(s.layer == "tls" for s in session.steps) else "ws"
     return text_view(args, session, scheme)
 
@@ -327,9 +347,9 @@ def connect_session(args: argparse.Namespace) -> Session:
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
-    session = connect_session(args)
     if not (args.plain or args.json):
-        return tui(session, args, lambda: connect_session(args))
+        return tui(args, lambda: connect_session(args), lambda: connect_session(args))
+    session = connect_session(args)
     text_view(args, session, session.target.scheme)
     return 0 if not any(s.status == "error" for s in session.steps) else 1
 
@@ -397,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            return tui(live_session(), args, live_session)
+            return tui(args, live_session, live_session)
         return {"run": cmd_run, "replay": cmd_replay, "export": cmd_export, "scenarios": cmd_scenarios, "connect": cmd_connect,
                 "listen": cmd_listen}[args.command](args)
     except UserError as exc:

@@ -10,6 +10,13 @@ interface stays free of scenario files, live sockets and scapy: ``scenarios()``
 session) and ``exporter(session, path)`` (pcapng + key log).  Their keys live at
 the app level: ``s`` scenario picker, ``e`` export, ``l`` language.
 
+The session itself may come late: ``run_app(None, opener=...)`` paints the
+first screen at once ("working…") and calls ``opener()`` in a thread worker
+(starting a live pair imports cryptography and makes certificates; a replay
+dissects its file).  If the opener fails before any session exists, the app
+ends and ``run_app`` raises that exception, so the command line reports it
+as it would have before the interface started.
+
 For trying it by hand: ``python -m wssviz.ui.app STEPS.jsonl`` opens a file of
 ``wssviz run --json`` lines as a replay.
 """
@@ -27,7 +34,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.theme import Theme
 
-from wssviz.session import Session
+from wssviz.session import Session, StepList
 from wssviz.ui.model import PANES
 from wssviz.ui.screens.export import Exporter, ExportScreen, default_name, describe
 from wssviz.ui.screens.main import StepScreen, make_bindings
@@ -79,14 +86,21 @@ class WssvizApp(App[int]):
     TITLE = "wssviz"
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, session: Session, *, present: bool = False, lang: str = "en",
+    def __init__(self, session: Session | None, *, present: bool = False, lang: str = "en",
                  session_factory: Callable[[], Session] | None = None,
+                 opener: Callable[[], Session] | None = None,
                  dark: bool = True,
                  scenarios: Callable[[], Sequence[ScenarioChoice]] | None = None,
                  open_scenario: Callable[[str], Session] | None = None,
                  exporter: Exporter | None = None) -> None:
         super().__init__()
-        self.session = session
+        if session is None and opener is None:
+            raise ValueError("WssvizApp needs a session or an opener")
+        #: Opens the first session off the UI thread after the first paint (None: already open).
+        self.opener = opener if session is None else None
+        self.session: Session = session if session is not None else StepList([], title="wssviz")
+        #: Why the first session could not be opened (the app then ends with status 2).
+        self.open_error: BaseException | None = None
         self.present = present
         self.lang = lang
         self.session_factory = session_factory
@@ -200,15 +214,18 @@ class WssvizApp(App[int]):
         self.notify(t("status_lang", lang), markup=False, timeout=2)
 
 
-def run_app(session: Session, *, present: bool = False, lang: str = "en",
+def run_app(session: Session | None, *, present: bool = False, lang: str = "en",
             session_factory: Callable[[], Session] | None = None,
+            opener: Callable[[], Session] | None = None,
             scenarios: Callable[[], Sequence[ScenarioChoice]] | None = None,
             open_scenario: Callable[[str], Session] | None = None,
             exporter: Exporter | None = None) -> int:
     """Run the interface on ``session`` until the learner quits; the exit status."""
-    app = WssvizApp(session, present=present, lang=lang, session_factory=session_factory,
+    app = WssvizApp(session, present=present, lang=lang, session_factory=session_factory, opener=opener,
                     scenarios=scenarios, open_scenario=open_scenario, exporter=exporter)
     result = app.run()
+    if app.open_error is not None:
+        raise app.open_error
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)
 
 

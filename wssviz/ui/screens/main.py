@@ -136,7 +136,14 @@ class StepScreen(Screen):
         timeline.busy_label = t("timeline_busy", self.lang)
         if self.wapp.present:
             self.action_present()
-        self.go(0)
+        if self.wapp.opener is not None:
+            # first paint now; the session opens in a worker and arrives like a restart
+            self._busy = True
+            self._refresh_ladder()
+            self._status()
+            self._restart(self._gen, first=True)
+        else:
+            self.go(0)
 
     def _ladder_head(self) -> None:
         head = self.query_one("#ladder-head", Static)
@@ -392,21 +399,38 @@ class StepScreen(Screen):
         self._restart(self._gen)
 
     @work(thread=True, group="restart", exit_on_error=False)
-    def _restart(self, gen: int) -> None:
+    def _restart(self, gen: int, first: bool = False) -> None:
         app = self.wapp
         try:
             with self._lock:
-                if app.session_factory is not None:
+                if first and app.opener is not None:
+                    session = app.opener()
+                elif app.session_factory is not None:
                     session = app.session_factory()
                 else:
                     session = app.session
                     session.restart()
-            self.app.call_from_thread(self._restarted, gen, session)
+            self.app.call_from_thread(self._restarted, gen, session, first)
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(self._failed, gen, exc)
+            if first:
+                self.app.call_from_thread(self._open_failed, exc)
+            else:
+                self.app.call_from_thread(self._failed, gen, exc)
 
-    def _restarted(self, gen: int, session) -> None:
+    def _open_failed(self, exc: BaseException) -> None:
+        """No session could be opened at all: end, and let the caller report why."""
+        self.wapp.open_error = exc
+        self.app.exit(2)
+
+    def _restarted(self, gen: int, session, first: bool = False) -> None:
         if gen != self._gen:
+            return
+        if first:
+            self.wapp.opener = None
+            self.wapp.session = session
+            self.show_title()
+            self._busy = False
+            self.go(0)
             return
         self.wapp.session = session
         self.show_title()
