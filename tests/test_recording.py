@@ -100,3 +100,27 @@ def test_cli_reports_a_bad_recording_plainly(tmp_path):
     out = _cli("replay", str(bad), "--json")
     assert out.returncode == 2
     assert "is not JSON" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "is a folder"),
+    (b"\x00\xff\xfe garbage", "neither a pcap/pcapng capture nor a wssviz recording"),
+    (b'{"format": "wssviz-recording", "version": 1, "scheme": "wss", "server_name": "x", "started": 0, '
+     b'"settings": "x", "trust": [], "keylog": [], "events": []}', "'settings' must be an object"),
+    (b'{"format": "wssviz-recording", "version": 1, "scheme": "wss", "server_name": "x", "started": 0, '
+     b'"trust": [123], "keylog": [], "events": []}', "trust[0] must be a string"),
+])
+def test_cli_bad_inputs_are_one_line_errors(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    out = _cli("replay", str(path))  # the interface never opens on a bad file
+    assert out.returncode == 2 and message in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""
+
+
+def test_cli_listen_refuses_a_port_out_of_range():
+    out = _cli("listen", "--port", "70000")
+    assert out.returncode == 2 and "not a TCP port" in out.stderr

@@ -36,6 +36,16 @@ def _add_view(p: argparse.ArgumentParser) -> None:
                    help="presenter mode: large text, one pane")
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a TCP port (0..65535)")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wssviz", description="See how wss:// works, one step at a time.")
     parser.add_argument("--lang", choices=["en", "zh"], default="en",
@@ -75,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_view(connect)
     listen = sub.add_parser("listen", help="the instrumented server, for real clients and browsers")
     listen.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    listen.add_argument("--port", type=int, default=8443, help="port (default 8443; 0 picks one)")
+    listen.add_argument("--port", type=_port, default=8443, help="port (default 8443; 0 picks one)")
     listen.add_argument("--allow-origin", action="append", default=[], metavar="O",
                         help="also accept WebSocket upgrades from this Origin (repeatable)")
     g = listen.add_mutually_exclusive_group()
@@ -128,20 +138,16 @@ def load_capture(path: str, keylog: str | None = None, connection: int = 0, cafi
     return capture
 
 
-def _is_capture(path: str) -> bool:
-    """True for a pcap or pcapng file (by its magic number); a missing file is not one."""
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) in CAPTURE_MAGIC
-    except OSError:
-        return False
-
-
 def _read_capture(path: str, keylog: str | None, connection: int):
     from wssviz.recording import RecordingError, load
 
-    with open(path, "rb") as f:
-        head = f.read(4)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except IsADirectoryError:
+        raise UserError(f"{path} is a folder: give a recording (.json) or a capture (.pcap, .pcapng)") from None
+    except PermissionError:
+        raise UserError(f"{path}: permission denied") from None
     if head not in CAPTURE_MAGIC:
         try:
             capture = load(path)
@@ -159,7 +165,8 @@ def _read_capture(path: str, keylog: str | None, connection: int):
     if not conns:
         raise UserError(f"capture: {path} holds no TCP connection")
     if not 0 <= connection < len(conns):
-        raise UserError(f"capture: {path} holds {len(conns)} connections; choose 0..{len(conns) - 1}")
+        raise UserError(f"capture: {path} holds {len(conns)} connection{'s' if len(conns) != 1 else ''}; "
+                        f"choose 0..{len(conns) - 1}")
     if len(conns) > 1:
         for i, c in enumerate(conns):
             mark = "→" if i == connection else " "
@@ -180,9 +187,13 @@ class CaptureReplay(StepList):
 
 def replay_session(path: str, keylog: str | None = None, connection: int = 0,
                    cafile: str | None = None) -> Session:
+    return replay_of(load_capture(path, keylog, connection, cafile), path)
+
+
+def replay_of(capture, path: str) -> Session:
+    """The steps of a loaded Capture, rebuilt through Dissect."""
     from wssviz.dissect import dissect
 
-    capture = load_capture(path, keylog, connection, cafile)
     settings = capture.settings or {}
     name = settings.get("name", path)
     title = f"{name}: {settings['title']} (replay)" if settings.get("title") else f"{name} (replay)"
@@ -305,13 +316,12 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    if not (args.plain or args.json) and not _is_capture(args.file):
-        # a recording: loaded and dissected in the interface's worker, after its first paint
-        return tui(args, lambda: replay_session(args.file, args.keylog, args.connection, args.cafile), None)
-    session = replay_session(args.file, args.keylog, args.connection, args.cafile)
+    # Read and check the file first (a bad one is a one-line error, not a flash of the
+    # interface); dissecting it happens in the interface's worker, after its first paint.
+    capture = load_capture(args.file, args.keylog, args.connection, args.cafile)
     if not (args.plain or args.json):
-        # a packet capture prints its connections and notes first (the interface would hide them)
-        return tui(args, lambda: session, None)
+        return tui(args, lambda: replay_of(capture, args.file), None)
+    session = replay_of(capture, args.file)
     scheme = "wss" if any(s.layer == "tls" for s in session.steps) else "ws"
     return text_view(args, session, scheme)
 

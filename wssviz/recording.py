@@ -67,9 +67,17 @@ def from_document(doc: Any) -> Capture:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise RecordingError(f"recording: not a {FORMAT} document (the 'format' key is missing or wrong)")
     doc = migrate(doc)
+    settings = doc.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise RecordingError("recording: 'settings' must be an object")
+    trust, keylog = _get(doc, "trust", list), _get(doc, "keylog", list)
+    for key, items in (("trust", trust), ("keylog", keylog)):
+        for i, item in enumerate(items):
+            if not isinstance(item, str):
+                raise RecordingError(f"recording: {key}[{i}] must be a string")
     cap = Capture(scheme=_get(doc, "scheme", str), server_name=_get(doc, "server_name", str),
-                  started=float(_get(doc, "started", (int, float))), settings=doc.get("settings") or {},
-                  trust=list(_get(doc, "trust", list)), keylog=list(_get(doc, "keylog", list)))
+                  started=float(_get(doc, "started", (int, float))), settings=settings,
+                  trust=list(trust), keylog=list(keylog))
     if cap.scheme not in ("ws", "wss"):
         raise RecordingError(f"recording: scheme must be ws or wss, not {cap.scheme!r}")
     for i, e in enumerate(_get(doc, "events", list)):
@@ -100,11 +108,14 @@ def _get(doc: dict, key: str, kind: Any) -> Any:
 def load(path: str | Path) -> Capture:
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecordingError(f"recording: cannot read {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise RecordingError(f"{path} is neither a pcap/pcapng capture nor a wssviz recording "
+                             f"(byte {exc.start} is not UTF-8 text)") from None
+    except OSError as exc:
+        raise RecordingError(f"recording: cannot read {path}: {exc.strerror or exc}") from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RecordingError(f"recording: {path} is not JSON: {exc.msg} at line {exc.lineno}, "
-                             f"column {exc.colno} (offset {exc.pos})") from None
+        raise RecordingError(f"recording: {path} is not JSON ({exc.msg}: line {exc.lineno}, "
+                             f"column {exc.colno}, offset {exc.pos})") from None
     return from_document(doc)
