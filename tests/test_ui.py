@@ -402,3 +402,25 @@ def test_the_interface_imports_no_dissector_live_scapy_or_cryptography():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+async def test_end_drives_a_live_session_to_its_end_from_anywhere():
+    session = SlowLive(recorded_steps())
+    app = WssvizApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        for _ in range(11):
+            await pilot.press("right")
+            for _ in range(40):
+                if not app.main_screen._busy:
+                    break
+                await pilot.pause(0.02)
+        await go_to(pilot, app, 9)  # back, while steps 10 and 11 exist already
+        assert len(session.steps) == 12
+        await pilot.press("end")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.main_screen.index == len(STEPS) - 1:
+                break
+        assert session.finished and app.main_screen.index == len(STEPS) - 1
+        assert f"Step {len(STEPS) - 1} of {len(STEPS)}" in plain(app, "#status")

@@ -341,11 +341,10 @@ class StepScreen(Screen):
 
     def action_last(self) -> None:
         session = self.wapp.session
-        last = len(session.steps) - 1
-        if self.index < last or session.finished:
-            self.go(last)
+        if session.finished:
+            self.go(len(session.steps) - 1)
         else:
-            self.go(1 << 30)  # at the frontier of a live session: drive it to its end
+            self.go(1 << 30)  # a live session: drive it to its end, wherever we are
 
     def action_goto(self) -> None:
         def done(value: int | None) -> None:
