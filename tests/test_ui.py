@@ -424,3 +424,28 @@ async def test_end_drives_a_live_session_to_its_end_from_anywhere():
                 break
         assert session.finished and app.main_screen.index == len(STEPS) - 1
         assert f"Step {len(STEPS) - 1} of {len(STEPS)}" in plain(app, "#status")
+
+
+@pytest.mark.parametrize("live", [False, True], ids=["replay", "live"])
+async def test_the_ladder_keeps_the_current_step_on_screen(live):
+    app = WssvizApp(SlowLive(recorded_steps()) if live else replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        timeline = app.screen.query_one(Timeline)
+
+        def visible() -> list[str]:
+            return [row.split("│")[0].strip() for row in screen_rows(timeline)]
+
+        await pilot.press("end")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.main_screen.index == len(STEPS) - 1:
+                break
+        await pilot.pause()
+        assert str(len(STEPS) - 1) in visible()
+        await pilot.press("home")
+        await pilot.pause()
+        assert "0" in visible()
+        await go_to(pilot, app, 22)
+        await pilot.pause()
+        assert "22" in visible()

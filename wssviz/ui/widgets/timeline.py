@@ -111,6 +111,8 @@ class Timeline(ScrollView, can_focus=True):
         self._count = len(steps)
         if self.virtual_size.height != self._rows:
             self.virtual_size = Size(self.scrollable_content_region.width, self._rows)
+            # the new height (and maybe a scroll bar) counts only after the next layout
+            self.call_after_refresh(self.keep_current_visible)
         if same:
             # only the rungs whose state changed: the old and the new current step
             lo, hi = sorted((before, current))
@@ -122,10 +124,15 @@ class Timeline(ScrollView, can_focus=True):
                     self.refresh_lines(row - top, 1)
         else:
             self.refresh()
-        if 0 <= current < len(steps):
+        self.keep_current_visible()
+
+    def keep_current_visible(self) -> None:
+        """Scroll so the current step's rung is on screen (centred when it was not)."""
+        current = self._current
+        if 0 <= current < len(self._steps):
             top, height = self.scroll_offset.y, self.scrollable_content_region.height
             if height and not top <= current < top + height:
-                self.scroll_to(y=max(current - height // 2, 0), animate=False)
+                self.scroll_to(y=max(current - height // 2, 0), animate=False, immediate=True)
 
     @property
     def _rows(self) -> int:
@@ -139,6 +146,7 @@ class Timeline(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
         self.virtual_size = Size(self.scrollable_content_region.width, self._rows)
+        self.call_after_refresh(self.keep_current_visible)
 
     # -- drawing -------------------------------------------------------------
 
