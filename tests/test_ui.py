@@ -449,3 +449,32 @@ async def test_the_ladder_keeps_the_current_step_on_screen(live):
         await go_to(pilot, app, 22)
         await pilot.pause()
         assert "22" in visible()
+
+
+async def test_a_pane_the_learner_picks_stays_until_they_pick_again():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await go_to(pilot, app, KINDS.index("tls.server_hello"))
+        assert active_pane(app) == "tls"  # the automatic choice while nothing is picked
+        await pilot.press("6")
+        for _ in range(4):
+            await pilot.press("right")
+            await pilot.pause()
+            assert active_pane(app) == "explain"
+        await go_to(pilot, app, KINDS.index("http.upgrade_request"))
+        assert active_pane(app) == "explain"
+        await pilot.press("tab")  # Tab picks too
+        await pilot.press("right")
+        await pilot.pause()
+        assert active_pane(app) == "tls"
+        await pilot.press("0")  # back to the automatic choice
+        await pilot.pause()
+        assert app.main_screen.chosen_pane is None
+        assert active_pane(app) == pane_for(STEPS[app.main_screen.index])
+        await go_to(pilot, app, KINDS.index("ws.accept"))
+        assert active_pane(app) == "accept"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        console = Console(width=200, record=True, file=open(os.devnull, "w"))
+        console.print(app.screen.query_one("Static").content)
+        assert "it stays in front on every step" in console.export_text()

@@ -142,8 +142,9 @@ class WssvizApp(App[int]):
         yield SystemCommand(t("key_export", lang), f"e · {t('key_export_long', lang)}", self.action_export)
         yield SystemCommand(t("key_lang", lang), f"l · {t('key_lang_long', lang)}", self.action_language)
         for i, p in enumerate(PANES):
-            yield SystemCommand(f"{t('key_pane', lang)}: {t('pane_' + p, lang)}", str(i + 1),
-                                lambda p=p: s.action_show_pane(p))
+            yield SystemCommand(f"{t('key_pane', lang)}: {t('pane_' + p, lang)}",
+                                f"{i + 1} · {t('key_pane_long', lang)}", lambda p=p: s.action_show_pane(p))
+        yield SystemCommand(t("key_pane_auto", lang), "0", s.action_auto_pane)
 
     # -- scenario picker (s) ---------------------------------------------------
 

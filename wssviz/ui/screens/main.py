@@ -77,6 +77,7 @@ def make_bindings(lang: str) -> list[Binding]:
         Binding("shift+tab", "pane(-1)", d("key_pane"), show=False, priority=True),
         *[Binding(str(i + 1), f"show_pane('{p}')", t(f"pane_{p}", lang), show=False)
           for i, p in enumerate(PANES)],
+        Binding("0", "auto_pane", d("key_pane_auto"), show=False),
         Binding("a", "autoplay", d("key_autoplay")),
         Binding("plus,equals_sign", "speed(-1)", d("key_faster"), show=False),
         Binding("minus", "speed(1)", d("key_slower"), show=False),
@@ -103,6 +104,9 @@ class StepScreen(Screen):
         self._speed = 2
         self._note: Text | None = None
         self._active = "explain"  # the pane in front
+        #: The pane the learner picked (digits, Tab, a click): it stays in front on every
+        #: step until they pick another, or press 0 to let each step bring its own pane.
+        self._chosen: str | None = None
         self._panes: dict[str, Pane] = {}  # made so far
         self._aside = ExplainPane("aside")  # the explanation beside the panes on wide screens
 
@@ -267,7 +271,7 @@ class StepScreen(Screen):
                     "yellow" if step.status == "warning" else "")
         self.query_one("#stephead", TextLine).update(head)
         self._status()
-        self._bring_forward(pane_for(step))
+        self._bring_forward(self._chosen or pane_for(step))
         self._render_active()
 
     def _view(self) -> View:
@@ -358,8 +362,23 @@ class StepScreen(Screen):
         self.action_show_pane(PANES[(PANES.index(self._active) + delta) % len(PANES)])
 
     def action_show_pane(self, pid: str) -> None:
+        """The learner picks a pane: it stays in front on the following steps too."""
+        self._chosen = pid
         self._bring_forward(pid)
         self._render_active()
+
+    def action_auto_pane(self) -> None:
+        """Back to the automatic choice: each step brings forward the pane that matters."""
+        self._chosen = None
+        if 0 <= self.index < len(self.wapp.session.steps):
+            self._bring_forward(pane_for(self.wapp.session.steps[self.index]))
+            self._render_active()
+        self._set_note(Text(t("status_pane_auto", self.lang), "green"))
+
+    @property
+    def chosen_pane(self) -> str | None:
+        """The pane the learner pinned, or None while the step decides."""
+        return self._chosen
 
     def action_autoplay(self) -> None:
         if self._auto is not None:
@@ -459,9 +478,10 @@ class StepScreen(Screen):
         self._ladder_head()
         self.query_one(KeyBar).set_lang(lang)
         if 0 <= self.index < len(self.wapp.session.steps):
-            chosen = self._active
+            active = self._active
             self._show(self.index, keep_note=True)
-            self.action_show_pane(chosen)  # stay on the pane the learner chose
+            self._bring_forward(active)  # stay on the pane in front
+            self._render_active()
         else:
             self._refresh_ladder()
             self._status()
