@@ -111,14 +111,10 @@ def live_settings(name: str, tls: str | None):
 
 
 def live_session(name: str = "seed-example", tls: str | None = None) -> Session:
-    """A live session of scenario ``name``, titled ``NAME: Title (live, …)`` for the interface."""
+    """A live session of scenario ``name``."""
     from wssviz.live.pair import LiveSession
 
-    settings = live_settings(name, tls)
-    session = LiveSession(settings)
-    if settings.title and session.title.startswith(settings.name):
-        session.title = f"{settings.name}: {settings.title}{session.title[len(settings.name):]}"
-    return session
+    return LiveSession(live_settings(name, tls))
 
 
 CAPTURE_MAGIC = {b"\x0a\x0d\x0d\x0a",  # pcapng section header block
@@ -222,6 +218,7 @@ def text_view(args: argparse.Namespace, session: Session, scheme: str) -> int:
     if args.json:
         stream(session, sys.stdout, plain.write_json)
     else:
+        sys.stdout.write(plain.header(session.title, session.goal))
         stream(session, sys.stdout, lambda s, o: plain.write_plain(s, o, args.lang, scheme))
     return 0
 
@@ -281,6 +278,7 @@ def tui(args: argparse.Namespace, opener: Callable[[], Session],
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    settings = live_settings(args.name, args.tls)  # a bad scenario is a one-line error, before any screen
     if not (args.plain or args.json):
         def opener() -> Session:
             return live_session(args.name, args.tls)
@@ -288,7 +286,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         return tui(args, opener, opener)
     from wssviz.live.pair import LiveSession
 
-    settings = live_settings(args.name, args.tls)
     session = LiveSession(settings)
     code = text_view(args, session, settings.scheme)
     if args.record:

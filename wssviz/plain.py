@@ -62,6 +62,10 @@ def wrap(text: str, width: int, first: str, rest: str) -> list[str]:
     return lines
 
 
+def _bytes(n: int) -> str:
+    return f"{n} byte" + ("" if n == 1 else "s")
+
+
 def format_step(step: Step, lang: str = "en", scheme: str = "wss", explain: bool = True) -> str:
     lines = [f"[{step.index}] {ARROWS[step.direction]}  {step.title}"
              + ("" if step.status == "ok" else f"  ({step.status.upper()})"),
@@ -73,8 +77,11 @@ def format_step(step: Step, lang: str = "en", scheme: str = "wss", explain: bool
     if len(kf) > MAX_FIELDS:
         lines.append(f"      … {len(kf) - MAX_FIELDS} more fields (see --json)")
     if step.wire:
-        lines.append(f"    on the wire: {len(step.wire)} bytes"
-                     + ("" if step.wire == step.data else f", {len(step.data)} bytes in the clear"))
+        if step.wire == step.data:
+            lines.append(f"    on the wire: {_bytes(len(step.wire))}, readable as they are")
+        else:
+            lines.append(f"    on the wire: {_bytes(len(step.wire))} of TLS records; "
+                         f"the message inside: {_bytes(len(step.data))}")
     if explain:
         from wssviz.explain import explain as explain_step
         from wssviz.explain import ui_text
@@ -86,6 +93,12 @@ def format_step(step: Step, lang: str = "en", scheme: str = "wss", explain: bool
         if e.rfc:
             lines.append(f"    {ui_text('rfc', lang)}: {e.rfc}")
     return "\n".join(lines)
+
+
+def header(title: str, goal: str) -> str:
+    """What the walkthrough is about, above its first step."""
+    lines = [f"== {title} =="] + wrap(goal, 100, "", "") if goal else [f"== {title} =="]
+    return "\n".join(lines) + "\n\n"
 
 
 def write_json(step: Step, out: TextIO) -> None:

@@ -56,6 +56,17 @@ class Dissector:
         steps += self.app.finish(self.time)
         return steps
 
+    def _what_ended(self) -> str:
+        """What led to the TCP close: a WebSocket closing handshake, a fatal TLS
+        alert, a refused upgrade, or nothing orderly (an abort)."""
+        if self.app.closes:
+            return "websocket close"
+        if self.tls is not None and self.tls.fatal_alert:
+            return "tls alert"
+        if self.app.refused:
+            return "http refusal"
+        return "abort"
+
     # -- local facts -----------------------------------------------------------
 
     def _fact(self, fact: Fact) -> list[Step]:
@@ -93,7 +104,8 @@ class Dissector:
             summary = (f"the {by} closes the TCP connection first (FIN), then the other side"
                        if how == "fin" else f"the {by} drops the connection ({how})")
             steps.append(make("tcp.close", direction, "TCP connection closed", summary,
-                              fields=[computed("closed first by", by), computed("how", how)],
+                              fields=[computed("closed first by", by), computed("how", how),
+                                      computed("after", self._what_ended())],
                               status="ok" if how == "fin" else "warning", time=fact.time))
             return steps
         if fact.name == "tls.verdict":

@@ -75,7 +75,8 @@ class AppLayer:
         self.offered_extensions: str | None = None
         self.assemblers = {"c2s": wf.MessageAssembler(), "s2c": wf.MessageAssembler()}
         self.deflate: dict[str, object] = {}
-        self.closes: set[str] = set()
+        self.closes: set[str] = set()  # directions that sent a close frame
+        self.refused = False  # the upgrade was refused or its Accept check failed
         self.plain_http = False  # the request was a plain HTTP request (no Upgrade): a page fetch
 
     # -- input -------------------------------------------------------------------
@@ -161,12 +162,9 @@ class AppLayer:
             fields.append(computed("problem", f"{p.detail} ({p.rfc})"))
             status = "error"
         summary = f"{req.method} {req.target}, asking to switch to WebSocket ({via})"
-        steps = [self.maker.make("http.upgrade_request", "c2s", f"Upgrade request: {req.method} {req.target}",
-                                 summary, wire=wire, data=head, fields=fields, status=status, time=time)]
-        if self.key is not None:
-            steps.append(self._accept(self.key, time))
         self.phase["c2s"] = "wait"
-        return steps
+        return [self.maker.make("http.upgrade_request", "c2s", f"Upgrade request: {req.method} {req.target}",
+                                summary, wire=wire, data=head, fields=fields, status=status, time=time)]
 
     def _accept(self, key: str, time: float) -> Step:
         d = hs.derive_accept(key)
@@ -202,8 +200,13 @@ class AppLayer:
         status = "ok" if upgraded else "error"
         summary = (f"{resp.status} {resp.reason}: the connection now speaks WebSocket" if upgraded
                    else f"{resp.status} {resp.reason}: the server refused the upgrade")
-        steps = [self.maker.make("http.upgrade_response", "s2c", f"Upgrade response: {resp.status} {resp.reason}",
-                                 summary, wire=wire, data=head, fields=fields, status=status, time=time)]
+        steps: list[Step] = []
+        if upgraded and self.key is not None:
+            # The server derived its Accept after reading the request and before this
+            # answer; shown only when an answer proves it did (a refusal computes none).
+            steps.append(self._accept(self.key, time))
+        steps.append(self.maker.make("http.upgrade_response", "s2c", f"Upgrade response: {resp.status} {resp.reason}",
+                                     summary, wire=wire, data=head, fields=fields, status=status, time=time))
         if upgraded:
             steps.append(self._accept_check(resp, time))
             ok = steps[-1].status == "ok"
@@ -216,6 +219,7 @@ class AppLayer:
                 self._setup_deflate(ext)
         else:
             self.phase = {"c2s": "body", "s2c": "body"}
+            self.refused = True
         return steps
 
     def _accept_check(self, resp: "hs.Response", time: float) -> Step:

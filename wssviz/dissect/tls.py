@@ -68,6 +68,8 @@ class TLSLayer:
         self.check_pending = False
         self.check_done = False
         self.app_keys_pending = False
+        self.retried = False  # a HelloRetryRequest was seen
+        self.fatal_alert = False  # a fatal alert ended the session
         self.verdict: dict | None = None
         self._tag = 0
         self._decrypted: dict[int, tuple[str, decrypt.Decrypted]] = {}  # tag -> (key name, result)
@@ -228,6 +230,8 @@ class TLSLayer:
             fields.append(self._decrypted_field(*how))
         fields += desc.fields
         level = desc.info.get("level")
+        if level == 2:
+            self.fatal_alert = True
         status = "ok" if desc.info.get("description") == 0 else ("error" if level == 2 else "warning")
         return self.maker.make("tls.alert", direction, f"Alert: {names.alert(desc.info.get('description', -1))}",
                                f"{ARROW[direction]}: {desc.summary}", wire=raw, data=payload,
@@ -271,9 +275,13 @@ class TLSLayer:
             if not self.client_random:
                 self.client_random = info.get("client_random", b"")
             self.transcript.append(msg)
+            if self.retried:
+                desc.fields.insert(0, computed("attempt", "2 (after HelloRetryRequest)"))
         elif mtype == 2:
             if info.get("is_hrr"):
                 kind = "tls.hello_retry_request"
+                self.tls13 = True  # HelloRetryRequest exists only in TLS 1.3 (RFC 8446 §4.1.4)
+                self.retried = True
                 first = self.transcript[0] if self.transcript else b""
                 h = self._hash_name(info.get("cipher_suite"))
                 digest = hashlib.new(h, first).digest()
@@ -483,6 +491,8 @@ class TLSLayer:
         else:
             verdict, summary = "FAILED: the client must not trust this server", f"refused: {problems}"
         fields.insert(1, computed("verdict", verdict))
+        if self.server_chain:
+            fields.insert(2, computed("issuer", x509.issuer_name(self.server_chain[0])))
         failed = [c.name for c in checks if not c.ok]
         return [self.maker.make("tls.cert_check", "client",
                                 "Certificate check" + (" failed" if failed else ""), summary,

@@ -59,7 +59,8 @@ class LiveSession(DrivenSession):
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self.title = f"{self.settings.name} (live, {self._label()})"
+        s = self.settings
+        self.title = f"{s.name}: {s.title} (live, {self._label()})" if s.title else f"{s.name} (live, {self._label()})"
         self.goal = self.settings.goal
         super().__init__()
 
