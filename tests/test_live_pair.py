@@ -200,3 +200,14 @@ def test_lazy_driving_sends_nothing_ahead():
 def test_session_ends_with_tcp_close():
     steps = LiveSession(Settings()).run_all()
     assert steps[-1].kind == "tcp.close"
+
+
+def test_step_times_leave_out_the_learners_reading_time():
+    import time
+
+    session = LiveSession(Settings())
+    for i in range(4):
+        session.ensure(i)
+        time.sleep(0.3)  # the learner reads
+    steps = session.run_all()
+    assert steps[-1].time < 0.9  # 1.2 s of reading is not protocol time

@@ -149,6 +149,7 @@ class ClientSession(DrivenSession):
 
     driver_layer = "connect"
     driver_by = "client"
+    pause_clock = False  # a real server's clock runs on while the learner reads
 
     def _new(self) -> tuple[Capture, "_ClientScript"]:
         capture = Capture(scheme=self.target.scheme, server_name=self.target.host,

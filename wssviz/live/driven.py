@@ -11,6 +11,7 @@ keeps everything already shown.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Iterator, Protocol
 
 from wssviz.capture import Capture
@@ -31,6 +32,10 @@ class DrivenSession:
     goal: str = ""
     driver_layer = "live pair"  # who to blame when the driver itself breaks
     driver_by = "wssviz"
+    #: Step times leave out the time the learner spent reading between two steps
+    #: (the script's clock, ``t0``, moves forward by each pause).  Off for a real
+    #: peer, whose own clock runs on while we wait.
+    pause_clock = True
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -45,6 +50,7 @@ class DrivenSession:
         self._steps: list[Step] = []
         self._finished = False
         self._seen = 0
+        self._paused_at: float | None = None
         self._gen = self._script.run()
 
     # Session protocol
@@ -58,15 +64,24 @@ class DrivenSession:
 
     def ensure(self, index: int) -> int:
         with self._lock:
+            self._resume()
             while len(self._steps) <= index and not self._finished:
                 self._advance()
+            self._paused_at = time.perf_counter()
             return len(self._steps)
 
     def run_all(self) -> list[Step]:
         with self._lock:
+            self._resume()
             while not self._finished:
                 self._advance()
+            self._paused_at = time.perf_counter()
         return self._steps
+
+    def _resume(self) -> None:
+        if self.pause_clock and self._paused_at is not None and hasattr(self._script, "t0"):
+            self._script.t0 += time.perf_counter() - self._paused_at
+        self._paused_at = None
 
     def restart(self) -> None:
         with self._lock:

@@ -331,8 +331,12 @@ class _Script:
                             self.fact("tls.verdict", ok=False,
                                       code=getattr(exc, "verify_code", 0) or 0,
                                       message=getattr(exc, "verify_message", None) or exc.reason or str(exc))
-                        self.fact("error", layer="tls", rule=exc.reason or str(exc),
-                                  by=side, detail=str(exc), action="sent an alert and gave up")
+                        verify = getattr(exc, "verify_message", None)
+                        rule = (f"certificate verification failed: {verify}" if verify
+                                else exc.reason or str(exc))
+                        rfc = "RFC 8446 §4.4.2.4, §6.2" if verify else "RFC 8446 §6.2"
+                        self.fact("error", layer="tls", rule=rule, rfc=rfc, by=side, detail=str(exc),
+                                  action="sent a fatal alert and closed the connection")
                         yield from self.flush(side)
                         # the peer reads the alert
                         peer = self.server if side == "client" else self.client
