@@ -261,3 +261,19 @@ def test_headless_chromium_loads_the_page_and_exchanges_a_message(server, tmp_pa
     echo = next(s for s in steps if s.kind == "ws.frame" and s.direction == "s2c")
     assert echo.value("application data") == f'"{MESSAGE}"'
     assert all(s.status == "ok" for s in steps), [s.summary for s in steps if s.status != "ok"]
+
+
+def test_the_listen_ca_is_the_same_on_every_run(tmp_path):
+    from wssviz.live.listen import ListenServer
+
+    first = ListenServer(port=0, ca_dir=str(tmp_path))
+    first.listener.close()
+    again = ListenServer(port=0, ca_dir=str(tmp_path))
+    again.listener.close()
+    assert again.fingerprint == first.fingerprint
+    key = tmp_path / "listen-ca.key"
+    assert key.exists() and (key.stat().st_mode & 0o777) == 0o600
+    (tmp_path / "listen-ca.key").write_text("not a key")
+    fresh = ListenServer(port=0, ca_dir=str(tmp_path))
+    fresh.listener.close()
+    assert fresh.fingerprint != first.fingerprint  # an unusable key makes a new CA

@@ -73,7 +73,39 @@ class CA:
         return _cert_pem(self.cert)
 
     @classmethod
-    def create(cls, name: str = "wssviz Demo CA", *, now: dt.datetime | None = None) -> "CA":
+    def load_or_create(cls, folder: str, stem: str, name: str, *, days: int = 365) -> "CA":
+        """A CA kept in ``folder`` (``stem.pem`` and a 0600 ``stem.key``), so that a
+        browser told to trust it once keeps trusting it (as mkcert does); made anew
+        when missing, unreadable, not a CA, or within a day of expiring."""
+        cert_path, key_path = os.path.join(folder, f"{stem}.pem"), os.path.join(folder, f"{stem}.key")
+        now = dt.datetime.now(dt.timezone.utc)
+        try:
+            with open(cert_path, "rb") as f:
+                cert = x509.load_pem_x509_certificate(f.read())
+            with open(key_path, "rb") as f:
+                key = serialization.load_pem_private_key(f.read(), password=None)
+            usable = (isinstance(key, ec.EllipticCurvePrivateKey)
+                      and key.public_key() == cert.public_key()
+                      and cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+                      and cert.not_valid_after_utc > now + DAY)
+            if usable:
+                return cls(name, key, cert)
+        except (OSError, ValueError, TypeError, x509.ExtensionNotFound):
+            pass
+        ca = cls.create(name, now=now, days=days)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd = os.open(f"{key_path}.{os.getpid()}.tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(_key_pem(ca.key))
+        os.replace(f"{key_path}.{os.getpid()}.tmp", key_path)
+        with open(f"{cert_path}.{os.getpid()}.tmp", "w", encoding="ascii") as f:
+            f.write(ca.cert_pem)
+        os.replace(f"{cert_path}.{os.getpid()}.tmp", cert_path)
+        return ca
+
+    @classmethod
+    def create(cls, name: str = "wssviz Demo CA", *, now: dt.datetime | None = None,
+               days: int = 30) -> "CA":
         now = now or dt.datetime.now(dt.timezone.utc)
         key = ec.generate_private_key(ec.SECP256R1())
         subject = _name(name)
@@ -82,7 +114,7 @@ class CA:
             .subject_name(subject).issuer_name(subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - DAY).not_valid_after(now + 30 * DAY)
+            .not_valid_before(now - DAY).not_valid_after(now + days * DAY)
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
                                          content_commitment=False, key_encipherment=False,

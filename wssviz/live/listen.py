@@ -71,13 +71,14 @@ class ListenServer:
         self.handshake_timeout = handshake_timeout
         self.idle_timeout = idle_timeout
         now = dt.datetime.now(dt.timezone.utc)
-        self.ca = CA.create("wssviz listen CA", now=now)
+        ca_folder = ca_dir or default_ca_dir()
+        self.ca = CA.load_or_create(ca_folder, "listen-ca", "wssviz listen CA")
         names = list(dict.fromkeys(["localhost", "127.0.0.1", host]))
         names = [n for n in names if n not in ("0.0.0.0", "::", "")]
         self.identity: Identity = self.ca.issue(names, now=now)
         self.listener = socket.create_server((host, port))
         self.port = self.listener.getsockname()[1]
-        self.ca_path = self._write_ca(ca_dir or default_ca_dir())
+        self.ca_path = os.path.join(ca_folder, "listen-ca.pem")
         self.fingerprint = fingerprint(self.ca.cert_pem)
         self.origins = {self._origin(h) for h in names}
         self.origins |= {o.rstrip("/") for o in allow_origins}
@@ -103,15 +104,6 @@ class ListenServer:
     def ws_url(self) -> str:
         return self.url.replace("https://", "wss://", 1).rstrip("/") + WS_PATH
 
-    def _write_ca(self, folder: str) -> str:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        path = os.path.join(folder, "listen-ca.pem")
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="ascii") as f:
-            f.write(self.ca.cert_pem)
-        os.replace(tmp, path)
-        return path
-
     def banner(self) -> str:
         """What to tell the user: the URL and how to trust the CA."""
         return "\n".join([
@@ -119,6 +111,7 @@ class ListenServer:
             f"  bound to {self.host}:{self.port}",
             f"  CA certificate: {self.ca_path}",
             f"  CA SHA-256 fingerprint: {self.fingerprint}",
+            "  (the same CA every run, its key beside it, 0600: delete both files to make a new one)",
             "  to trust it: a WebSocket client: give it that file (wssviz connect --cafile FILE,",
             "    Python ssl.create_default_context(cafile=FILE), curl --cacert FILE);",
             "    a browser: import it as a certificate authority (Chromium: Settings > Privacy and",
