@@ -332,3 +332,20 @@ async def test_help_and_palette_offer_the_new_keys():
         text = shown(app.screen.query_one(Static))
         for key in ("key_scenarios_long", "key_export_long", "key_lang_long"):
             assert t(key, "zh") in text
+
+
+@pytest.mark.parametrize("cols", [80, 120, 200])
+async def test_key_bar_shows_move_help_and_quit_first_at_any_width(cols):
+    from wssviz.ui.widgets.keybar import KeyBar
+
+    app = wired(replay())
+    async with app.run_test(size=(cols, 30)) as pilot:
+        await pilot.pause()
+        bar = app.screen.query_one(KeyBar)
+        line = bar.render_line(0).text
+        assert line.startswith(" ← Back  → Next  ? Help  q Quit ")
+        assert len(line.rstrip()) <= cols
+        assert not line.rstrip().endswith("▏")  # nothing cut in the middle of an item
+        if cols >= 120:
+            assert " l 中文 " in line and " s Scenarios " in line and " e Export " in line
+        assert ("^p command palette" in line) == (cols >= 200)
