@@ -590,3 +590,85 @@ def test_live_session_steps_explain_and_visibility(scheme, version):
     assert cert == ("encrypted" if version == "1.3" else "clear")
     if version == "1.2":
         assert dict(seen)["tls.server_key_exchange"] == "clear"
+
+
+# --- variants chosen from fields the dissector adds ---------------------------
+
+
+def _tcp_close(after: str | None, by: str = "client") -> Step:
+    fields = {"closed first by": by, "how": "fin"}
+    if after is not None:
+        fields["after"] = after
+    return step("tcp.close", "c2s" if by == "client" else "s2c", fields=fields)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_tcp_close_follows_what_ended_the_connection(lang):
+    plain = explain(_tcp_close(None), lang)
+    texts = {after: explain(_tcp_close(after), lang)
+             for after in ("websocket close", "tls alert", "http refusal", "abort")}
+    whys = {e.why for e in texts.values()} | {plain.why}
+    assert len(whys) == 5  # each case its own reason
+    if lang == "en":
+        # only after a WebSocket closing handshake is the server-first rule the point
+        assert "TIME_WAIT" in texts["websocket close"].why
+        assert "TIME_WAIT" not in texts["tls alert"].why
+        assert "fatal alert" in texts["tls alert"].why and "never reached" in texts["tls alert"].what
+        assert "1006" in texts["abort"].why and "RFC 8446 §6.2" in texts["tls alert"].rfc
+        assert "refused certificate" in plain.why  # the generic text covers both cases
+        assert texts["websocket close"].what.endswith("The client closed TCP first.")
+    else:
+        assert "TIME_WAIT" in texts["websocket close"].why and "致命告警" in texts["tls alert"].why
+        assert "由 client 先关闭 TCP。" in texts["websocket close"].what
+    unknown = explain(_tcp_close("something new {x}"), lang)
+    assert unknown == plain  # an unknown value falls back to the kind
+
+
+def _error(**fields: str) -> Step:
+    return step("error", "client", fields=fields, status="error")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_error_text_is_true_when_fields_are_empty(lang):
+    refused = _error(layer="tls", rule="CERTIFICATE_VERIFY_FAILED", rfc="", offset="none",
+                     by="client", action="sent an alert and gave up")
+    e = explain(refused, lang)
+    assert "CERTIFICATE_VERIFY_FAILED" in e.what and "sent an alert and gave up" in e.what
+    assert "offset" not in e.what and "偏移" not in e.what  # offset: none says nothing
+    assert "RFC" not in e.what  # an empty rfc field cites nothing
+    assert "7.1.7" not in e.rfc and e.rfc.startswith("RFC 8446 §6.2")
+    full = explain(_error(layer="ws", rule="a masked server frame", rfc="RFC 6455 §5.1",
+                          offset="1234", by="client", action="failed the connection"), lang)
+    assert "RFC 6455 §5.1" in full.what and "1234" in full.what
+    bare = explain(step("error", "client"), lang)
+    assert bare.what in ("Something failed here.", "这里出现了失败。")
+
+
+def test_error_variants_by_layer():
+    def e(layer, **kw):
+        return explain(_error(layer=layer, rule="r", **kw))
+
+    tcp = e("tcp", rfc="RFC 9293 §3.5")
+    assert "connection refused" in tcp.why and tcp.rfc.startswith("RFC 9293")
+    assert "7.1.7" not in e("tls").rfc and "fatal alert" in e("tls").why
+    assert "7.1.7" in e("ws").rfc and "1002" in e("ws").why
+    assert "400" in e("http").why and e("http").rfc.startswith("RFC 6455 §4.1")
+    # a sub-layer has its own text, or borrows its first word's
+    assert e("tls record").why != e("tls").why and "5-byte header" in e("tls record").why
+    assert e("tls alert").why == e("tls").why
+    # wssviz's own drivers
+    for layer in ("live pair", "connect", "listen"):
+        tool = e(layer, detail="RuntimeError: boom")
+        assert tool.title == "Session stopped" and "not a rule broken by a peer" in tool.why
+        assert "(RuntimeError: boom)" in tool.what
+    assert e("quic").why == explain(_error(rule="r")).why  # unknown layer: the generic text
+    assert e("[/bold] {0.__class__}").what.startswith("Something failed here at the [/bold] {0.__class__} layer")
+
+
+def test_refused_connection_reads_right():
+    s = _error(layer="tcp", rule="cannot connect to 127.0.0.1:9: Connection refused", rfc="RFC 9293 §3.5",
+               offset="none", by="client", action="gave up")
+    e = explain(s)
+    assert e.what == ("The TCP connection failed: cannot connect to 127.0.0.1:9: Connection refused. "
+                      "The rule comes from RFC 9293 §3.5. What the client did: gave up.")
+    assert "SYN" in e.eavesdropper and visibility(s) == "local"

@@ -27,8 +27,20 @@ For a step, the *chain* lists candidate keys, most specific first:
    (``"48 unknown_ca"``); ``tls.keys``: ``tls.keys.handshake`` / ``.application`` /
    ``.tls12`` from field ``phase``; ``http.upgrade_response``: ``.<code>`` from field
    ``status code`` (``"403 Forbidden"`` → ``.403``);
-2. ``<kind>.error`` when the step's status is ``error`` (and for an upgrade response
-   whose status code is not 101);
+   ``tls.alert.tls13_clear`` for a TLS 1.3 alert that went out in a plaintext alert
+   record (outer type 21); ``tls.client_hello.retry`` when field ``attempt`` is 2 or
+   more (a ClientHello after a HelloRetryRequest); ``tls.client_hello.resumption`` /
+   ``tls.server_hello.resumption`` when a field ``pre_shared_key`` (the extension)
+   is present; ``ws.frame.<op>.compressed`` (text, binary) when field ``RSV1`` says
+   ``1 (compressed)``; ``http.upgrade_request.extensions`` /
+   ``http.upgrade_response.extensions`` (101 only) when a header field
+   ``Sec-WebSocket-Extensions`` is present (any case); ``tcp.close.<after>`` from field
+   ``after`` (``websocket close`` → ``tcp.close.websocket_close``, ``tls alert``,
+   ``http refusal``, ``abort``); ``error.<layer>`` from field ``layer`` (``tls record``
+   → ``error.tls_record`` then ``error.tls``; ``live pair``, ``connect`` and ``listen``,
+   wssviz's own drivers, → ``error.tool``);
+2. ``<kind>.tls12.error`` then ``<kind>.error`` when the step's status is ``error``
+   (and for an upgrade response whose status code is not 101); the first only for TLS 1.2;
 3. ``<kind>.tls12`` when field ``tls version`` says TLS 1.2;
 4. ``<kind>`` itself, then ``_generic``.
 
@@ -42,7 +54,8 @@ Placeholders
 ------------
 Catalog text may contain ``{name}``, filled with the value of the step's field
 ``name`` (first match, depth first) or the computed names ``wire bytes`` / ``data
-bytes`` (lengths).  Put placeholders inside an optional segment ``[[ ... ]]``: the
+bytes`` (lengths).  A value that is empty or the word ``none`` (an error step's
+``offset: none``) counts as absent.  Put placeholders inside an optional segment ``[[ ... ]]``: the
 segment is dropped when any placeholder in it has no value; a bare placeholder with
 no value becomes empty.  Values are inserted literally in one pass (never formatted,
 never rescanned), control characters become spaces, and long values are cut, so a
@@ -132,6 +145,16 @@ def _is_tls12(step: Any) -> bool:
     return (_value(step, "tls version") or "").strip().upper().startswith("TLS 1.2")
 
 
+def _is_tls13(step: Any) -> bool:
+    return (_value(step, "tls version") or "").strip().upper().startswith("TLS 1.3")
+
+
+def _plaintext_alert_record(step: Any) -> bool:
+    """The step's wire is one alert record (type 21) carrying a bare 2-byte alert."""
+    wire = bytes(getattr(step, "wire", b"") or b"")
+    return len(wire) >= 7 and wire[0] == 0x15 and int.from_bytes(wire[3:5], "big") == 2
+
+
 def visibility(step: Any, scheme: str = "wss") -> str:
     """What crossing the wire means for this step: ``clear``, ``encrypted`` or ``local``.
 
@@ -163,9 +186,7 @@ def visibility(step: Any, scheme: str = "wss") -> str:
         return "encrypted"
     if kind == "tls.alert":
         if wire:
-            plain = (len(wire) >= 7 and wire[0] == 0x15
-                     and int.from_bytes(wire[3:5], "big") == 2)
-            return "clear" if plain else "encrypted"
+            return "clear" if _plaintext_alert_record(step) else "encrypted"
         if (_word(_value(step, "description")) or "") == "close_notify":
             return "encrypted"
         return "clear" if _is_tls12(step) else "encrypted"
@@ -201,6 +222,37 @@ def _word(value: str | None) -> str | None:
     return words[-1] if words else None
 
 
+def _slug(value: str | None) -> str:
+    """A catalog key suffix from a field value: ``"tls record"`` → ``tls_record``."""
+    return "_".join(re.findall(r"[a-z0-9]+", (value or "").lower()))
+
+
+def _leading_int(value: str | None) -> int | None:
+    m = re.match(r"\s*(\d+)", value or "")
+    return int(m.group(1)) if m else None
+
+
+def _has_field(step: Any, name: str) -> bool:
+    """Whether any field (at any depth) is called ``name``, ignoring case."""
+    name = name.lower()
+    for top in getattr(step, "fields", None) or []:
+        walk = getattr(top, "walk", None)
+        if walk is None:
+            continue
+        if any(str(getattr(f, "name", "")).lower() == name for f in walk()):
+            return True
+    return False
+
+
+def _compressed(step: Any) -> bool:
+    rsv1 = (_value(step, "RSV1") or "").strip().lower()
+    return rsv1.startswith("1") and "compressed" in rsv1
+
+
+#: Error layers that are wssviz's own drivers rather than a protocol.
+_TOOL_LAYERS = frozenset({"live_pair", "connect", "listen"})
+
+
 def _chain(step: Any) -> list[str]:
     kind = str(getattr(step, "kind", ""))
     direction = getattr(step, "direction", "")
@@ -209,6 +261,8 @@ def _chain(step: Any) -> list[str]:
     if kind == "ws.frame":
         op = _word(_value(step, "opcode"))
         if op:
+            if op in ("text", "binary") and _compressed(step):
+                keys.append(f"ws.frame.{op}.compressed")
             if direction in ("c2s", "s2c"):
                 keys.append(f"ws.frame.{op}.{direction}")
             keys.append(f"ws.frame.{op}")
@@ -216,20 +270,46 @@ def _chain(step: Any) -> list[str]:
         name = _word(_value(step, "description"))
         if name:
             keys.append(f"tls.alert.{name}")
+        if _is_tls13(step) and _plaintext_alert_record(step):
+            keys.append("tls.alert.tls13_clear")
     elif kind == "tls.keys":
         phase = (_value(step, "phase") or "").strip().lower()
         suffix = {"handshake": "handshake", "application": "application",
                   "master secret": "tls12"}.get(phase)
         if suffix:
             keys.append(f"tls.keys.{suffix}")
+    elif kind in ("tls.client_hello", "tls.server_hello"):
+        if kind == "tls.client_hello" and (_leading_int(_value(step, "attempt")) or 1) >= 2:
+            keys.append("tls.client_hello.retry")
+        if _has_field(step, "pre_shared_key"):
+            keys.append(f"{kind}.resumption")
+    elif kind == "http.upgrade_request":
+        if _has_field(step, "Sec-WebSocket-Extensions"):
+            keys.append(f"{kind}.extensions")
     elif kind == "http.upgrade_response":
         m = re.match(r"\s*(\d{3})\b", _value(step, "status code") or "")
         if m:
             keys.append(f"{kind}.{m.group(1)}")
             error = error or m.group(1) != "101"
+        if not error and _has_field(step, "Sec-WebSocket-Extensions"):
+            keys.append(f"{kind}.extensions")
+    elif kind == "tcp.close":
+        after = _slug(_value(step, "after"))
+        if after:
+            keys.append(f"tcp.close.{after}")
+    elif kind == "error":
+        layer = _slug(_value(step, "layer"))
+        if layer in _TOOL_LAYERS:
+            keys.append("error.tool")
+        elif layer:
+            keys.append(f"error.{layer}")
+            keys.append(f"error.{layer.split('_', 1)[0]}")
+    tls12 = kind.startswith("tls.") and _is_tls12(step)
     if error:
+        if tls12:
+            keys.append(f"{kind}.tls12.error")
         keys.append(f"{kind}.error")
-    if kind.startswith("tls.") and _is_tls12(step):
+    if tls12:
         keys.append(f"{kind}.tls12")
     keys += [kind, "_generic"]
     return list(dict.fromkeys(keys))
@@ -275,7 +355,7 @@ def _fill(template: str, step: Any) -> str:
         if value is None:
             return None
         value = _clean(value)
-        return value or None
+        return value if value and value.lower() != "none" else None
 
     def segment(m: re.Match[str]) -> str:
         if m.group(2) is not None:
