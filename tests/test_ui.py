@@ -478,3 +478,21 @@ async def test_a_pane_the_learner_picks_stays_until_they_pick_again():
         console = Console(width=200, record=True, file=open(os.devnull, "w"))
         console.print(app.screen.query_one("Static").content)
         assert "it stays in front on every step" in console.export_text()
+
+
+@pytest.mark.parametrize("cols", [80, 120, 200])
+async def test_title_and_heading_end_in_an_ellipsis_when_cut(cols):
+    goal = "a wss:// connection, step by step, " * 5 + "THE END"
+    app = WssvizApp(StepList(STEPS, title="seed-example (replay)", goal=goal))
+    async with app.run_test(size=(cols, 40)) as pilot:
+        await go_to(pilot, app, KINDS.index("tls.client_hello"))
+        title = screen_rows(app.screen.query_one("#titlebar"))
+        assert all(len(row) <= cols for row in title)
+        if cols < 150:
+            assert len(title) == 1 and title[0].rstrip().endswith("…")
+        else:  # wide: the goal wraps onto a second line
+            assert len(title) == 2 and "THE END" in title[1]
+        head = screen_rows(app.screen.query_one("#stephead"))
+        assert len(head) == 2 and head[0].strip().startswith(str(KINDS.index("tls.client_hello")))
+        assert " s" in head[0] or head[0].rstrip().endswith("…")  # the time stays on the title line
+        assert head[1].rstrip().endswith("…") or len(STEPS[1].summary) < cols - 45
