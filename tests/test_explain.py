@@ -672,3 +672,73 @@ def test_refused_connection_reads_right():
     assert e.what == ("The TCP connection failed: cannot connect to 127.0.0.1:9: Connection refused. "
                       "The rule comes from RFC 9293 §3.5. What the client did: gave up.")
     assert "SYN" in e.eavesdropper and visibility(s) == "local"
+
+
+def _hello(kind: str, direction: str, *extensions: Field, **top: str) -> Step:
+    s = step(kind, direction, fields=top)
+    msg = Field("ClientHello" if kind == "tls.client_hello" else "ServerHello", "a hello",
+                children=[Field("extensions", f"{len(extensions)} extensions", children=list(extensions))])
+    s.fields.append(msg)
+    return s
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_resumed_hellos_say_why_no_certificate_follows(lang):
+    psk_c = Field("pre_shared_key", "offers 1 ticket for resumption",
+                  children=[Field("identity 1", "208-byte ticket")])
+    modes = Field("psk_key_exchange_modes", "psk_dhe_ke")
+    ch = _hello("tls.client_hello", "c2s", modes, psk_c, **{"tls version": "not negotiated yet"})
+    sh = _hello("tls.server_hello", "s2c", Field("pre_shared_key", "accepts ticket #0"),
+                **{"tls version": "TLS 1.3", "cipher suite": "0x1302 TLS_AES_256_GCM_SHA384"})
+    full_ch = explain(_hello("tls.client_hello", "c2s", modes), lang)
+    full_sh = explain(_hello("tls.server_hello", "s2c"), lang)
+    e_ch, e_sh = explain(ch, lang), explain(sh, lang)
+    assert e_ch.what != full_ch.what and e_sh.what != full_sh.what
+    assert "offers 1 ticket for resumption" in e_ch.what and "psk_dhe_ke" in e_ch.why
+    assert "accepts ticket #0" in e_sh.what
+    if lang == "en":
+        assert "no Certificate, no CertificateVerify and no certificate check" in e_sh.what
+        assert "earlier connection" in e_sh.why and "§4.2.11" in e_sh.rfc and "§2.2" in e_ch.rfc
+        assert "only once" in e_ch.eavesdropper and "linked" in e_ch.eavesdropper
+        assert e_ch.title == "ClientHello, resuming"
+    else:
+        assert "不会有 Certificate、CertificateVerify" in e_sh.what and "前向保密" in e_ch.why
+    # the name is matched exactly: a similar extension does not select the variant
+    other = _hello("tls.server_hello", "s2c", Field("pre_shared_key_x", "?"))
+    assert explain(other, lang).what == full_sh.what
+
+
+def test_second_client_hello_after_retry():
+    share = Field("key_share", "secp256r1 (65-byte key)")
+    second = _hello("tls.client_hello", "c2s", share, attempt="2 (after HelloRetryRequest)")
+    first = _hello("tls.client_hello", "c2s", share)
+    e2, e1 = explain(second), explain(first)
+    assert e2.title == "ClientHello, second attempt" and e1.title == "ClientHello"
+    assert "secp256r1 (65-byte key)" in e2.what and "round trip" in e2.why
+    assert e2.rfc.startswith("RFC 8446 §4.1.2") and "§4.1.4" in e2.rfc
+    assert "服务器指定的组（secp256r1 (65-byte key)）" in explain(second, "zh").what
+    assert explain(_hello("tls.client_hello", "c2s", share, attempt="1")).what == e1.what
+    assert explain(_hello("tls.client_hello", "c2s", share, attempt="{x}")).what == e1.what
+    # a retried ClientHello that also offers a ticket: the retry explains it, resumption fills in
+    both = _hello("tls.client_hello", "c2s", share, Field("pre_shared_key", "offers 1 ticket"),
+                  attempt="2 (after HelloRetryRequest)")
+    assert explain(both).what == explain(second).what
+
+
+def test_hello_retry_request_names_the_group():
+    hrr = step("tls.hello_retry_request", "s2c",
+               fields={"tls version": "TLS 1.3", "selected group": "0x0017 secp256r1"})
+    e = explain(hrr)
+    assert "names the group it wants (0x0017 secp256r1)" in e.what and "round trip" in e.why
+    assert "(0x0017 secp256r1)" in e.eavesdropper
+    assert "（0x0017 secp256r1）" in explain(hrr, "zh").what
+    # the ChangeCipherSpec records around a retry are TLS 1.3's dummies, not TLS 1.2's switch
+    for version in ("TLS 1.3", "not negotiated yet"):
+        ccs = explain(step("tls.change_cipher_spec", "s2c", fields={"tls version": version}))
+        assert "middlebox" in ccs.what and ccs.rfc == "RFC 8446 Appendix D.4"
+
+
+def test_session_ticket_points_to_resumption():
+    e = explain(step("tls.new_session_ticket", "s2c", fields={"tls version": "TLS 1.3"}))
+    assert "session-resumption" in e.why
+    assert "session-resumption" in explain(step("tls.new_session_ticket", "s2c"), "zh").why
