@@ -496,3 +496,20 @@ async def test_title_and_heading_end_in_an_ellipsis_when_cut(cols):
         assert len(head) == 2 and head[0].strip().startswith(str(KINDS.index("tls.client_hello")))
         assert " s" in head[0] or head[0].rstrip().endswith("…")  # the time stays on the title line
         assert head[1].rstrip().endswith("…") or len(STEPS[1].summary) < cols - 45
+
+
+@pytest.mark.parametrize("cols", [80, 120, 200])
+async def test_xor_lane_heading_is_laid_out_to_the_pane_width(cols):
+    app = WssvizApp(replay())
+    hello = next(s.index for s in STEPS if s.kind == "ws.frame" and s.direction == "c2s")
+    async with app.run_test(size=(cols, 48)) as pilot:
+        await go_to(pilot, app, hello)
+        view = detail(app)
+        rows = [row.rstrip(" │┃") for row in screen_rows(view)]
+        at = next(i for i, row in enumerate(rows) if "XOR lane:" in row)
+        heading = "XOR lane: key byte ⊕ payload byte = byte on the wire"
+        if view.inner_width >= len(heading):
+            assert heading in rows[at]
+        else:  # wrapped where the width ends, not earlier
+            assert len(rows[at].strip()) > view.inner_width - 10
+        assert "byte 0" in rows[at + (1 if view.inner_width >= len(heading) else 2)]

@@ -35,8 +35,10 @@ def frame_renderable(view: View):
 
     payload = frame.find("payload")
     header_end = payload.start if payload is not None and payload.of == "data" else None
-    table = Table(title=view.t("frames_header"), title_justify="left", show_header=False,
-                  box=None, padding=(0, 1), expand=False)
+    # headings are Text of their own, wrapped to the pane's width: a table's title
+    # would wrap at the table's (narrow) width
+    parts.append(Text(view.t("frames_header"), "italic"))
+    table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
     table.add_column(style="bold")
     table.add_column()
     if header_end is not None:
@@ -64,8 +66,8 @@ def frame_renderable(view: View):
     lane = frame.find("xor lane")
     masked = (frame.value("MASK", "") or "").strip().startswith("1")
     if lane is not None and lane.children:
-        lt = Table(title=view.t("frames_lane"), title_justify="left", show_header=False,
-                   box=None, padding=(0, 1))
+        parts.append(Text(view.t("frames_lane"), "italic"))
+        lt = Table(show_header=False, box=None, padding=(0, 1))
         lt.add_column(style="dim", justify="right")
         lt.add_column(style="cyan")
         for c in lane.children[:64]:
