@@ -742,3 +742,63 @@ def test_session_ticket_points_to_resumption():
     e = explain(step("tls.new_session_ticket", "s2c", fields={"tls version": "TLS 1.3"}))
     assert "session-resumption" in e.why
     assert "session-resumption" in explain(step("tls.new_session_ticket", "s2c"), "zh").why
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_plaintext_alert_after_tls13_was_agreed(lang):
+    clear = record(0x15, bytes([2, 45]))
+    v13 = {"tls version": "TLS 1.3", "description": "45 certificate_expired"}
+    late = step("tls.alert", "c2s", wire=clear, data=clear[5:], fields=v13, status="error")
+    early = step("tls.alert", "s2c", wire=clear, data=clear[5:], status="error",
+                 fields={"tls version": "not negotiated yet", "description": "40 handshake_failure"})
+    tls12 = step("tls.alert", "c2s", wire=clear, data=clear[5:], status="error",
+                 fields={"tls version": "TLS 1.2", "description": "48 unknown_ca"})
+    e_late, e_early, e_12 = (explain(s, lang) for s in (late, early, tls12))
+    assert visibility(late) == visibility(early) == "clear"
+    assert e_late.eavesdropper != e_early.eavesdropper == e_12.eavesdropper
+    if lang == "en":
+        assert "no keys existed" not in e_late.eavesdropper + e_early.eavesdropper
+        assert "OpenSSL 3.0" in e_late.eavesdropper and "outer type 21" in e_late.eavesdropper
+        assert "level and description are readable" in e_early.eavesdropper
+        assert "validity" in e_late.why.lower() or "Validity" in e_late.why  # the alert's own reason stays
+    else:
+        assert "OpenSSL 3.0" in e_late.eavesdropper and "外层类型 21" in e_late.eavesdropper
+    # with the name of the key the sender left unused, the text says so
+    named = step("tls.alert", "c2s", wire=clear, data=clear[5:], status="error",
+                 fields=dict(v13, **{"unused key": "client handshake traffic key (TLS_AES_256_GCM_SHA384)"}))
+    assert "client handshake traffic key (TLS_AES_256_GCM_SHA384)" in explain(named, lang).eavesdropper
+    # an unknown alert borrows the variant's why; an encrypted TLS 1.3 alert never selects it
+    odd = explain(step("tls.alert", "c2s", wire=clear, fields={"tls version": "TLS 1.3"}), lang)
+    assert "OpenSSL 3.0" in odd.why and odd.rfc == "RFC 8446 §6; RFC 8446 Appendix D.4"
+    sealed = step("tls.alert", "c2s", wire=record(0x17, bytes(19)), fields=v13)
+    assert "OpenSSL" not in explain(sealed, lang).eavesdropper
+
+
+def test_cert_check_names_the_proof_of_key_by_version():
+    checks = {"proof of key": "ok: ServerKeyExchange: signature by server.example.com: signature valid"}
+    v12 = step("tls.cert_check", fields=dict(checks, **{"tls version": "TLS 1.2"}))
+    v13 = step("tls.cert_check", fields={"tls version": "TLS 1.3"})
+    e12, e13 = explain(v12), explain(v13)
+    assert "CertificateVerify" not in e12.what and "ServerKeyExchange" in e12.what
+    assert "no CertificateVerify" in e12.why and e12.rfc == "RFC 5280 §6.1; RFC 9525 §6; RFC 5246 §7.4.3"
+    assert "CertificateVerify signature" in e13.what and "8446" in e13.rfc
+    assert "ServerKeyExchange" in explain(v12, "zh").what
+    # failed: the TLS 1.2 failure form, then the generic failure's why
+    f12 = explain(step("tls.cert_check", fields={"tls version": "TLS 1.2"}, status="error"))
+    f13 = explain(step("tls.cert_check", fields={"tls version": "TLS 1.3"}, status="error"))
+    assert f12.rfc.startswith("RFC 5246 §7.2.2") and f13.rfc.startswith("RFC 8446 §6.2")
+    assert "before the client has sent its own key share" in f12.what and f12.why == f13.why
+    assert "明文" in explain(step("tls.cert_check", fields={"tls version": "TLS 1.2"}, status="error"),
+                          "zh").what
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_passed_cert_check_says_what_a_pass_means(lang):
+    mitm = step("tls.cert_check", fields={"tls version": "TLS 1.3",
+                                           "issuer": "Interception CA (the attacker's)"})
+    e = explain(mitm, lang)
+    assert "Interception CA (the attacker's)" in e.what
+    assert ("corporate TLS proxy" in e.why) if lang == "en" else ("企业的 TLS 代理" in e.why)
+    assert "issued by" not in explain(step("tls.cert_check"), "en").what  # no issuer, no claim
+    hostile = explain(step("tls.cert_check", fields={"issuer": "[b]{issuer}[/b]"}), lang)
+    assert "[b]{issuer}[/b]" in hostile.what
