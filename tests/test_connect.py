@@ -156,7 +156,8 @@ def test_server_sends_garbage_frame(pki):
         steps, took = run(f"wss://localhost:{server.port}/", cafile=ca_file, timeout=2)
     assert took < 4
     err = errors(steps)
-    ours = [e for e in err if e.direction == "server" and e.value("layer") == "ws"]
+    ours = [e for e in err if e.direction == "client" and e.value("broken by") == "server"
+            and e.value("layer") == "ws"]
     assert ours and "opcode" in ours[-1].value("rule") and ours[-1].value("rfc").startswith("RFC 6455 §5.2")
     assert "close 1002" in ours[-1].value("action")
     # what the client did: a masked close frame with 1002

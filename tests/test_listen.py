@@ -157,7 +157,7 @@ def test_unmasked_client_frame_is_failed_with_1002(server):
     frame, _ = parsed
     assert frame.opcode == wf.Opcode.CLOSE and wf.parse_close(frame.payload)[0] == 1002
     (conn,) = finished(server, 1)
-    err = next(s for s in conn.steps if s.kind == "error" and s.direction == "client")
+    err = next(s for s in conn.steps if s.kind == "error" and s.value("broken by") == "client")
     assert "mask" in err.value("rule") and err.value("rfc").startswith("RFC 6455 §5")
     assert "1002" in err.value("action")
 

@@ -38,7 +38,8 @@ class Fact:
     - ``tls.verdict``: OpenSSL's outcome on the client: ``ok`` (bool), ``code``, ``message``
     - ``ws.abort``: a side gave up without a close frame: ``by``, ``reason``
     - ``error``: anything a side reported that has no bytes of its own:
-      ``layer``, ``rule``, ``by``, ``detail``, ``action``
+      ``layer``, ``rule``, ``rfc``, ``by`` (the side that noticed and acted),
+      ``blame`` (the side that broke the rule, when known), ``detail``, ``action``
     """
 
     time: float
@@ -71,9 +72,12 @@ class Capture:
         self.events.append(Fact(round(time, 6), name, value))
 
     def add_error(self, time: float, layer: str, rule: str, rfc: str, action: str, *, by: str,
-                  detail: str = "", offset: int | None = None) -> None:
-        """A side reported a broken rule that has no bytes of its own (an ``error`` fact)."""
+                  blame: str | None = None, detail: str = "", offset: int | None = None) -> None:
+        """A side reported a broken rule that has no bytes of its own (an ``error`` fact):
+        ``by`` noticed it and did ``action``; ``blame`` broke the rule, when known."""
         value: dict[str, Any] = {"layer": layer, "rule": rule, "rfc": rfc, "by": by, "action": action}
+        if blame:
+            value["blame"] = blame
         if detail:
             value["detail"] = detail
         if offset is not None:

@@ -115,8 +115,10 @@ class Dissector:
             layer = v.get("layer", "ws")
             rule = v.get("rule") or v.get("reason") or "unspecified"
             extra = [computed("detail", str(v["detail"]))] if v.get("detail") else []
+            blame = v.get("blame")
             return [self.maker.error(layer, str(rule), str(v.get("rfc", "")), v.get("offset", "none"), by,
                                      fact.time, action=str(v.get("action", "gave up")), extra=extra,
+                                     blame=str(blame) if blame else None,
                                      title=f"{layer}: {by} gives up", summary=f"{by}: {rule}")]
         return []
 

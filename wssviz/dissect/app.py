@@ -20,6 +20,7 @@ from wssviz.dissect.build import StepMaker, elide, text_preview
 from wssviz.steps import Field, Step, computed
 
 SIDE = {"c2s": "client", "s2c": "server"}
+OTHER = {"client": "server", "server": "client"}
 ARROW = {"c2s": "client → server", "s2c": "server → client"}
 XOR_LANE_MAX = 64  # bytes of a masked payload shown lane by lane
 PREVIEW = 64  # bytes of a payload shown in a field value
@@ -395,5 +396,7 @@ class AppLayer:
                wire: bytes = b"", data: bytes = b"", status: str = "error",
                close_code: int | None = None) -> Step:
         action = f"fail the connection with close code {close_code}" if close_code else "stop reading this stream"
-        return self.maker.error(layer, rule, rfc, offset, by, time, wire=wire, data=data, status=status,
+        # ``by`` sent the offending bytes; the side reading them notices
+        return self.maker.error(layer, rule, rfc, offset, OTHER[by], time, blame=by, wire=wire, data=data,
+                                status=status,
                                 action=action)

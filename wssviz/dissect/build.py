@@ -53,13 +53,17 @@ class StepMaker:
         return step
 
     def error(self, layer: str, rule: str, rfc: str, offset: int | str, by: str, time: float, *,
-              action: str, wire: bytes = b"", data: bytes = b"", status: str = "error",
-              title: str | None = None, summary: str | None = None,
+              action: str, blame: str | None = None, wire: bytes = b"", data: bytes = b"",
+              status: str = "error", title: str | None = None, summary: str | None = None,
               extra: list[Field] | None = None) -> Step:
-        """An ``error`` step: which layer, which rule (RFC section), where, who, and
-        what that side did about it (DESIGN.md §5)."""
+        """An ``error`` step: which layer, which rule (RFC section), where, who noticed
+        it (``by``), who broke it (``blame``, when known), and what ``by`` did about it
+        (DESIGN.md §5).  The step sits on the side that noticed."""
         fields = [computed("layer", layer), computed("rule", rule), computed("rfc", rfc),
-                  computed("offset", str(offset)), computed("by", by), computed("action", action)]
+                  computed("offset", str(offset)), computed("by", by)]
+        if blame:
+            fields.append(computed("broken by", blame))
+        fields.append(computed("action", action))
         where = f", offset {offset}" if isinstance(offset, int) else ""
         direction = by if by in ("client", "server") else "client"
         return self.make("error", direction, title or f"{layer}: rule broken",

@@ -34,6 +34,7 @@ KIND_BY_TYPE = {
     16: "tls.client_key_exchange", 20: "tls.finished",
 }
 SIDE = {"c2s": "client", "s2c": "server"}
+OTHER = {"client": "server", "server": "client"}
 ARROW = {"c2s": "client → server", "s2c": "server → client"}
 
 AppSink = Callable[[str, bytes, bytes, float], list[Step]]
@@ -502,5 +503,7 @@ class TLSLayer:
 
     def _error(self, layer: str, rule: str, rfc: str, offset: int, by: str, time: float, *,
                wire: bytes = b"", data: bytes = b"", status: str = "error") -> Step:
-        return self.maker.error(layer, rule, rfc, offset, by, time, wire=wire, data=data, status=status,
+        # ``by`` sent the offending bytes; the side reading them notices
+        return self.maker.error(layer, rule, rfc, offset, OTHER[by], time, blame=by, wire=wire, data=data,
+                                status=status,
                                 action="shown; the rest of the stream is skipped")

@@ -195,9 +195,10 @@ class _ClientScript:
             self.keylog.close()
             self.keylog = None
 
-    def error(self, layer: str, rule: str, rfc: str, action: str, *, by: str = "server",
+    def error(self, layer: str, rule: str, rfc: str, action: str, *, blame: str | None = "server",
               detail: str = "", offset: int | None = None) -> None:
-        self.capture.add_error(self.now(), layer, rule, rfc, action, by=by, detail=detail, offset=offset)
+        """Our client noticed a broken rule (by default the server's) and did ``action``."""
+        self.capture.add_error(self.now(), layer, rule, rfc, action, by="client", blame=blame, detail=detail, offset=offset)
 
     # -- the script ---------------------------------------------------------------------
 
@@ -215,7 +216,7 @@ class _ClientScript:
             sock = socket.create_connection((t.host, t.port), timeout=self.s.timeout)
         except OSError as exc:
             self.error("tcp", f"cannot connect to {t.host}:{t.port}: {exc.strerror or exc}",
-                       "RFC 9293 §3.5", "gave up before any byte was sent", by="client")
+                       "RFC 9293 §3.5", "gave up before any byte was sent", blame=None)
             yield
             return
         self.capture.add_fact(self.now(), "tcp.connect", client=list(sock.getsockname()[:2]),
@@ -311,7 +312,7 @@ class _ClientScript:
         if isinstance(exc, ssl.SSLCertVerificationError):
             self.end.fact("tls.verdict", ok=False, code=code, message=message)
             self.error("tls", f"certificate rejected: {message}", "RFC 8446 §4.4.2, RFC 5280 §6",
-                       "sent a fatal alert and closed the connection", by="client", detail=str(exc))
+                       "sent a fatal alert and closed the connection", detail=str(exc))
         else:
             self.error("tls", exc.reason or str(exc), "RFC 8446 §6",
                        "sent a fatal alert and closed the connection", detail=str(exc))

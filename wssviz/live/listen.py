@@ -252,10 +252,11 @@ class ServerConnection:
             self.steps += steps
             self.server.emit(self.number, steps)
 
-    def error(self, layer: str, rule: str, rfc: str, action: str, *, by: str = "client",
+    def error(self, layer: str, rule: str, rfc: str, action: str, *, blame: str | None = "client",
               detail: str = "", offset: int | None = None) -> None:
+        """Our server noticed a broken rule (by default the client's) and did ``action``."""
         self.end.sync_keylog()
-        self.capture.add_error(self.end.now(), layer, rule, rfc, action, by=by, detail=detail, offset=offset)
+        self.capture.add_error(self.end.now(), layer, rule, rfc, action, by="server", blame=blame, detail=detail, offset=offset)
 
     def abort(self) -> None:
         """Unblock a waiting connection (server shutdown)."""
@@ -301,7 +302,7 @@ class ServerConnection:
         if left <= 0 or self.server.stopping:
             if self.server.stopping:
                 self.error("listen", "the server is stopping", "RFC 6455 §7.4.1", "closed the connection",
-                           by="server")
+                           blame=None)
             else:
                 self.error("tcp", f"the client sent nothing for {what}", "RFC 6455 §4.2.1",
                            "gave up and closed the connection")

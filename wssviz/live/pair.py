@@ -335,7 +335,8 @@ class _Script:
                         rule = (f"certificate verification failed: {verify}" if verify
                                 else exc.reason or str(exc))
                         rfc = "RFC 8446 §4.4.2.4, §6.2" if verify else "RFC 8446 §6.2"
-                        self.fact("error", layer="tls", rule=rule, rfc=rfc, by=side, detail=str(exc),
+                        self.fact("error", layer="tls", rule=rule, rfc=rfc, by=side,
+                                  blame="server" if side == "client" else "client", detail=str(exc),
                                   action="sent a fatal alert and closed the connection")
                         yield from self.flush(side)
                         # the peer reads the alert
@@ -436,7 +437,7 @@ class _Script:
                 params = wsdeflate.accept_response(wsdeflate.parse_offer(s.extensions or "")
                                                    or wsdeflate.DeflateParams(), ext)
             except hs.HandshakeError as exc:
-                self.fact("error", layer="ws", rule=exc.rule, rfc=exc.rfc, by="client",
+                self.fact("error", layer="ws", rule=exc.rule, rfc=exc.rfc, by="client", blame="server",
                           action="fail the connection (no frames)")
                 return "failed", "client"
             self.cpeer.compress = wsdeflate.Compressor(params, "client")
@@ -444,6 +445,7 @@ class _Script:
         if s.require_protocol and s.protocols and resp.get("Sec-WebSocket-Protocol") is None:
             self.fact("error", layer="ws", rule="the server chose none of the offered subprotocols, "
                       "and this client requires one", rfc="RFC 6455 §4.1 (step 6), §1.9", by="client",
+                      blame="server",
                       action="fail the connection before any frame (a strict client's policy)")
             return "failed", "client"
         self.speer.assembler = wsframes.MessageAssembler(
@@ -478,7 +480,7 @@ class _Script:
 
     def _server_fail(self, code: int, rule: str, rfc: str) -> Iterator[None]:
         """The server fails the WebSocket connection (RFC 6455 §7.1.7)."""
-        self.fact("error", layer="ws", rule=rule, rfc=rfc, by="server",
+        self.fact("error", layer="ws", rule=rule, rfc=rfc, by="server", blame="client",
                   action=f"fail the connection with close code {wsframes.close_code_name(code)}")
         yield from self._close("server", code, rule)
 
