@@ -802,3 +802,55 @@ def test_passed_cert_check_says_what_a_pass_means(lang):
     assert "issued by" not in explain(step("tls.cert_check"), "en").what  # no issuer, no claim
     hostile = explain(step("tls.cert_check", fields={"issuer": "[b]{issuer}[/b]"}), lang)
     assert "[b]{issuer}[/b]" in hostile.what
+
+
+def _frame(op: str, direction: str, rsv1: str, **extra: str) -> Step:
+    return step("ws.frame", direction, fields=dict({"RSV1": rsv1, "opcode": op}, **extra),
+                wire=record(0x17, bytes(30)))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("op", ["0x1 text", "0x2 binary"])
+def test_compressed_frames(op, lang):
+    first = _frame(op, "c2s", "1 (compressed)", **{"inflated payload": "44 → 73 bytes"})
+    again = _frame(op, "c2s", "1 (compressed)", **{"inflated payload": "6 → 73 bytes"})
+    plain = _frame(op, "c2s", "0")
+    e1, e2, e0 = explain(first, lang), explain(again, lang), explain(plain, lang)
+    assert "44 → 73 bytes" in e1.what and "6 → 73 bytes" in e2.what
+    assert e1.title != e0.title and e1.why != e0.why
+    assert "00 00 ff ff" in e1.why and "no_context_takeover" in e1.why
+    assert "CRIME" in e1.eavesdropper and "BREACH" in e1.eavesdropper
+    assert e1.rfc.startswith("RFC 7692 §6") and "§7.2.3" in e1.rfc and "§8" in e1.rfc
+    ws = explain(first, lang, scheme="ws").eavesdropper
+    assert "CRIME" not in ws and ("inflate" in ws or "解压" in ws)
+    # a set RSV1 that no extension explains (a protocol error) is not called compressed
+    bare = explain(_frame(op, "c2s", "1"), lang)
+    assert bare.title == e0.title
+    # the direction-specific masking text is still there for uncompressed frames
+    assert "§10.3" in e0.why
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_upgrade_mentions_the_extension_negotiation(lang):
+    offer = "permessage-deflate; server_no_context_takeover; client_max_window_bits"
+    req = step("http.upgrade_request", "c2s")
+    req.fields = [Field("headers", "8 header lines",
+                        children=[Field("Sec-WebSocket-Extensions", offer)])]
+    e = explain(req, lang)
+    assert offer in e.what and "server_no_context_takeover" in e.why and "RFC 7692" in e.rfc
+    resp = step("http.upgrade_response", "s2c")
+    resp.fields = [Field("status code", "101 Switching Protocols"),
+                   Field("headers", "5", children=[Field("Sec-WebSocket-Extensions",
+                                                         "permessage-deflate; server_no_context_takeover")])]
+    r = explain(resp, lang)
+    assert "permessage-deflate; server_no_context_takeover" in r.what and "RFC 7692" in r.rfc
+    assert r.what != explain(step("http.upgrade_response", "s2c",
+                                  fields={"status code": "101 Switching Protocols"}), lang).what
+    # a header name in another case still selects the variant (its value is then not quoted)
+    lower = step("http.upgrade_request", "c2s", fields={"sec-websocket-extensions": offer})
+    assert explain(lower, lang).why == e.why
+    # a refusal is explained as a refusal even if it carries the header
+    refused = step("http.upgrade_response", "s2c", status="error")
+    refused.fields = list(resp.fields)
+    refused.fields[0] = Field("status code", "403 Forbidden")
+    assert "Origin" in explain(refused).what
