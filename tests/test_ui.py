@@ -513,3 +513,29 @@ async def test_xor_lane_heading_is_laid_out_to_the_pane_width(cols):
         else:  # wrapped where the width ends, not earlier
             assert len(rows[at].strip()) > view.inner_width - 10
         assert "byte 0" in rows[at + (1 if view.inner_width >= len(heading) else 2)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_help_fits_80x24_and_scrolls_when_it_cannot(lang):
+    from textual.containers import VerticalScroll
+
+    from wssviz.ui.texts import t
+
+    app = WssvizApp(replay(), lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        box = app.screen.query_one("#help-box", VerticalScroll)
+        assert box.max_scroll_y == 0  # every key on screen
+        shot = app.export_screenshot()
+        for key in ("key_lang_long", "key_help", "key_quit"):
+            assert t(key, lang).split("：")[0].split(":")[0].replace(" ", "&#160;") in shot
+    app = WssvizApp(replay(), lang=lang)
+    async with app.run_test(size=(80, 16)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        box = app.screen.query_one("#help-box", VerticalScroll)
+        assert box.max_scroll_y > 0 and box.has_focus
+        await pilot.press("end")
+        await pilot.pause()
+        assert box.scroll_y == box.max_scroll_y  # the keyboard reaches the last line

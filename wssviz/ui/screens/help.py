@@ -36,7 +36,10 @@ KEYS = (
 
 
 class HelpScreen(ModalScreen[None]):
+    """Every key, in a box that fits an 80×24 terminal and scrolls (↑ ↓ PgUp PgDn) when it cannot."""
+
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", show=False)]
+    AUTO_FOCUS = "#help-box"
 
     def __init__(self, lang: str = "en") -> None:
         super().__init__()
