@@ -325,7 +325,7 @@ async def test_help_and_palette_offer_the_new_keys():
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        for key in ("key_scenarios", "key_export", "key_lang"):
+        for key in ("key_scenarios", "key_export", "key_lang_long"):
             assert t(key, "zh") in titles
         await pilot.press("question_mark")
         await pilot.pause()
@@ -349,3 +349,18 @@ async def test_key_bar_shows_move_help_and_quit_first_at_any_width(cols):
         if cols >= 120:
             assert " l 中文 " in line and " s Scenarios " in line and " e Export " in line
         assert ("^p command palette" in line) == (cols >= 200)
+
+
+async def test_palette_finds_the_language_and_lists_one_theme_command():
+    app = wired(replay())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert titles.count(t("key_theme")) == 1
+        assert len(titles) == len(set(titles))
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"lang")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.lang == "zh", 5)

@@ -123,7 +123,9 @@ class WssvizApp(App[int]):
         return self.main_screen
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.callback != self.action_change_theme:  # ours (t) switches light/dark
+                yield command
         s, lang = self.main_screen, self.lang
         yield SystemCommand(t("key_next", lang), "→ Space n", s.action_next)
         yield SystemCommand(t("key_previous", lang), "← p", s.action_previous)
@@ -140,7 +142,8 @@ class WssvizApp(App[int]):
         yield SystemCommand(t("key_scenarios", lang), f"s · {t('key_scenarios_long', lang)}",
                             self.action_scenarios)
         yield SystemCommand(t("key_export", lang), f"e · {t('key_export_long', lang)}", self.action_export)
-        yield SystemCommand(t("key_lang", lang), f"l · {t('key_lang_long', lang)}", self.action_language)
+        # the short label names the other language ("中文"): search finds the long one
+        yield SystemCommand(t("key_lang_long", lang), f"l · {t('key_lang', lang)}", self.action_language)
         for i, p in enumerate(PANES):
             yield SystemCommand(f"{t('key_pane', lang)}: {t('pane_' + p, lang)}",
                                 f"{i + 1} · {t('key_pane_long', lang)}", lambda p=p: s.action_show_pane(p))
