@@ -51,6 +51,7 @@ class _Direction:
         self.records: dict[int, tuple[bytes, bool]] = {}  # tag -> (raw record, encrypted)
         self.undecryptable = 0
         self.warned = False
+        self.wanted: tuple[str, str, bool] | None = None  # a secret not yet in the key log
 
 
 class TLSLayer:
@@ -161,6 +162,8 @@ class TLSLayer:
             # server's certificate before it has written anything encrypted).
             d.records[tag] = (raw, False)
             return [self._alert(direction, raw, rec.fragment, time, encrypted=False)]
+        if d.decryptor is None and d.wanted is not None and rec.content_type == tr.ContentType.application_data:
+            self._late_key(d)
         if d.decryptor is None:
             if rec.content_type == tr.ContentType.handshake:
                 d.records[tag] = (raw, False)
@@ -373,15 +376,24 @@ class TLSLayer:
             fields.append(computed(f"{name} iv", keys.iv.hex()))
         if missing:
             fields.append(computed("missing", ", ".join(missing)))
+        # OpenSSL derives the client's handshake *sending* key only when the client next
+        # sends: a client-side key log may not hold it yet.  Not a fault; it is picked
+        # up when the client's first encrypted record arrives.
+        late_client = missing == ["CLIENT_HANDSHAKE_TRAFFIC_SECRET"]
         what = {"handshake": "handshake traffic keys now exist on both sides",
                 "application": "application traffic keys now exist: the WebSocket bytes will use them",
                 "master secret": "the master secret and the four traffic keys now exist"}[phase]
-        summary = what if not missing else f"{what}; the key log lacks {', '.join(missing)}"
+        if late_client:
+            summary = f"{what}; the client's own sending key is not in its key log yet (OpenSSL " \
+                      "derives it when the client next sends)"
+        else:
+            summary = what if not missing else f"{what}; the key log lacks {', '.join(missing)}"
         title = {"handshake": "Handshake keys", "application": "Application keys",
                  "master secret": "Session keys"}[phase]
         return self.maker.make("tls.keys", "client", title, summary,
                                data="\n".join(lines).encode() + (b"\n" if lines else b""),
-                               fields=fields, status="warning" if missing else "ok", time=time)
+                               fields=fields, status="warning" if missing and not late_client else "ok",
+                               time=time)
 
     def _tls13_handshake_keys(self, time: float) -> list[Step]:
         return self._tls13_keys("handshake", "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
@@ -390,6 +402,15 @@ class TLSLayer:
     def _tls13_application_keys(self, time: float) -> list[Step]:
         return self._tls13_keys("application", "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0",
                                 time, activate_client=False)
+
+    def _late_key(self, d: "_Direction") -> None:
+        """A secret that was missing when its keys came to exist may be in the key log now."""
+        label, name, _now = d.wanted
+        secret = self._secrets().get(label)
+        if secret is not None and self.suite is not None:
+            d.decryptor = decrypt.RecordDecryptor(self.suite, decrypt.tls13_traffic_keys(self.suite, secret))
+            d.key_name = name
+            d.wanted = None
 
     def _server_application_keys(self) -> None:
         """After its Finished the server may send at once: switch s2c quietly."""
@@ -408,6 +429,9 @@ class TLSLayer:
             secret = secrets.get(label)
             if secret is None or self.suite is None:
                 missing.append(label)
+                if self.suite is not None:
+                    self.dirs[direction].wanted = (label, f"{side} {phase} traffic key ({self.suite.name})",
+                                                   direction == "s2c" or activate_client)
                 continue
             keys = decrypt.tls13_traffic_keys(self.suite, secret)
             found.append((label, secret))
@@ -455,7 +479,9 @@ class TLSLayer:
                 what = "ServerKeyExchange"
             sig = x509.verify_signature(self.server_chain[0], self.cv["scheme"], self.cv["signature"], content)
             checks.append(x509.Check("proof of key", sig.ok, f"{what}: {sig.detail}"))
-        unanchored = not self.capture.trust  # e.g. an imported capture: the client's store is unknown
+        # An imported capture does not say what its client trusted; a live client does
+        # (its ``trust_source``), even when none of its anchors matched.
+        unanchored = not self.capture.trust and not self.capture.settings.get("trust_source")
         if unanchored:
             checks = [c for c in checks if c.name != "chain"]
         ours_ok = all(c.ok for c in checks)

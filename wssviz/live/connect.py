@@ -145,7 +145,8 @@ class ClientSession(DrivenSession):
     def _settings(self) -> dict:
         return {"name": "connect", "title": self.title, "goal": self.goal, "url": self.target.url,
                 "cafile": bool(self.cafile), "insecure": self.insecure, "protocols": self.protocols,
-                "origin": self.origin, "send": self.send, "timeout": self.timeout}
+                "origin": self.origin, "send": self.send, "timeout": self.timeout,
+                "trust_source": "cafile" if self.cafile else "system store"}
 
     driver_layer = "connect"
     driver_by = "client"
