@@ -345,3 +345,24 @@ def test_cli_connect_json(pki, capsys):
 def test_cli_connect_bad_url(capsys):
     assert main(["connect", "http://example.com/", "--json"]) == 2
     assert "ws:// or wss://" in capsys.readouterr().err
+
+
+def test_system_store_without_the_servers_ca_is_judged_and_refused(pki, monkeypatch, tmp_path):
+    """A live client says what it trusted: an empty match in the system store is a
+    refusal, not the 'not judged' of an imported capture; and the client's late
+    handshake key (OpenSSL derives it when it next sends) is not a warning."""
+    identity, _ = pki
+    empty = tmp_path / "empty.pem"
+    empty.write_text("")
+    monkeypatch.setenv("SSL_CERT_FILE", str(empty))
+
+    def script(conn):
+        time.sleep(0.5)
+
+    with ScriptedServer(script, identity) as server:
+        steps = ClientSession(f"wss://localhost:{server.port}/", timeout=2).run_all()
+    check = next(s for s in steps if s.kind == "tls.cert_check")
+    assert check.status == "error" and check.value("chain").startswith("FAILED")
+    assert check.find("disagreement") is None
+    keys = next(s for s in steps if s.kind == "tls.keys")
+    assert keys.status == "ok"
