@@ -182,6 +182,7 @@ class _ClientScript:
         self.got_close = False
         self.got_pong = False
         self.messages_in = 0
+        self.upgrading = False  # between sending the Upgrade request and reading its answer
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
@@ -228,7 +229,9 @@ class _ClientScript:
         try:
             if tls is not None:
                 yield from self._tls_handshake()
+            self.upgrading = True
             upgraded = yield from self._upgrade()
+            self.upgrading = False
             if upgraded:
                 yield from self._exchange()
             yield from self._teardown()
@@ -482,6 +485,12 @@ class _ClientScript:
         """The server's FIN or reset arrived while we still expected something."""
         if self.sent_close and self.got_close:
             return  # the normal order: the server closes TCP after the closing handshake
+        if getattr(self, "upgrading", False):
+            hint = (" (if this port speaks TLS it drops a plain request like this one: try wss://)"
+                    if self.s.target.scheme == "ws" else "")
+            self.error("http", f"the server closed the TCP connection before answering the upgrade{hint}",
+                       "RFC 6455 §4.1", "failed the WebSocket connection", detail=f"TCP {how}")
+            return
         if self.end is not None and self.end.handshaken and self.end.app:
             rule = f"the server closed the TCP connection inside a frame ({len(self.end.app)} bytes left)"
         else:
