@@ -539,3 +539,43 @@ async def test_help_fits_80x24_and_scrolls_when_it_cannot(lang):
         await pilot.press("end")
         await pilot.pause()
         assert box.scroll_y == box.max_scroll_y  # the keyboard reaches the last line
+
+
+async def test_r_in_a_replay_goes_back_and_notices_clear_on_the_next_move():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("right", "right", "r")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.main_screen.index == 0 and not app.main_screen._busy:
+                break
+        status = plain(app, "#status")
+        assert "Back to the first step" in status and "new connection" not in status
+        await pilot.press("right")
+        await pilot.pause()
+        assert "Back to the first step" not in plain(app, "#status")
+
+
+async def test_a_live_restart_notice_stays_while_step_0_comes_and_clears_after():
+    made = []
+
+    def factory():
+        made.append(SlowLive(recorded_steps()))
+        return made[-1]
+
+    app = WssvizApp(SlowLive(recorded_steps()), session_factory=factory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("right", "r")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if made and app.session is made[0] and app.main_screen.index == 0:
+                break
+        assert "Started over" in plain(app, "#status")
+        for i in (1, 2):  # steps made on demand (a worker each): the notice goes with the first
+            await pilot.press("right")
+            for _ in range(40):
+                await pilot.pause(0.05)
+                if app.main_screen.index == i:
+                    break
+            assert "Started over" not in plain(app, "#status")

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingsMap
@@ -170,8 +171,10 @@ class WssvizApp(App[int]):
         opener = self.open_scenario
         self.scenario = name
         self.session_factory = lambda: opener(name)  # r restarts this scenario from now on
-        self.notify(t("picker_starting", self.lang).format(name=name), markup=False, timeout=3)
-        self.main_screen.action_restart()
+        screen = self.main_screen
+        screen.action_restart()
+        screen._set_note(Text(t("picker_starting", self.lang).format(name=name), "green"))
+        screen.restart_note = t("picker_started", self.lang).format(name=name)
 
     # -- export (e) -----------------------------------------------------------
 

@@ -102,7 +102,10 @@ class StepScreen(Screen):
         self._lock = threading.Lock()  # one call into the session at a time
         self._auto: Timer | None = None
         self._speed = 2
-        self._note: Text | None = None
+        self._note: Text | None = None  # a notice on the status line, until the step changes
+        self._note_at = -1  # the step it belongs to
+        #: What the status line says once the next restart is done (None: the default words).
+        self.restart_note: str | None = None
         self._active = "explain"  # the pane in front
         #: The pane the learner picked (digits, Tab, a click): it stays in front on every
         #: step until they pick another, or press 0 to let each step bring its own pane.
@@ -235,7 +238,7 @@ class StepScreen(Screen):
             self._refresh_ladder()
             self._status()
             return
-        self._show(min(self._want, len(steps) - 1), keep_note=True)
+        self._show(min(self._want, len(steps) - 1))
 
     def _failed(self, gen: int, exc: BaseException) -> None:
         if gen != self._gen:
@@ -251,11 +254,11 @@ class StepScreen(Screen):
         session = self.wapp.session
         self.query_one(Timeline).show(session.steps, self.index, not session.finished, self._busy)
 
-    def _show(self, index: int, keep_note: bool = False) -> None:
+    def _show(self, index: int) -> None:
         steps = self.wapp.session.steps
         self.index = index
-        if not keep_note:
-            self._note = None
+        if index != self._note_at:
+            self._note = None  # a notice belongs to the step it was given on
         step = steps[index]
         self._refresh_ladder()
         head = Text(no_wrap=True, overflow="ellipsis")  # two fixed lines: title, summary
@@ -310,8 +313,10 @@ class StepScreen(Screen):
 
     # -- status --------------------------------------------------------------
 
-    def _set_note(self, note: Text | None) -> None:
+    def _set_note(self, note: Text | None, at: int | None = None) -> None:
+        """Show ``note`` on the status line until the learner moves off step ``at`` (this one)."""
         self._note = note
+        self._note_at = self.index if at is None else at
         self._status()
 
     def _status(self) -> None:
@@ -454,8 +459,14 @@ class StepScreen(Screen):
         self.show_title()
         self._busy = False
         self.index = -1
+        if self.restart_note is not None:
+            note, self.restart_note = self.restart_note, None
+        elif session.finished and session.steps:
+            note = t("status_rewound", self.lang)  # a replay: nothing new to connect
+        else:
+            note = t("status_restarted", self.lang)
+        self._set_note(Text(note, "green"), at=0)
         self.go(0)
-        self._set_note(Text(t("status_restarted", self.lang), "green"))
 
     # -- hooks for the app: the session's title, a language switch ------------
 
@@ -479,7 +490,7 @@ class StepScreen(Screen):
         self.query_one(KeyBar).set_lang(lang)
         if 0 <= self.index < len(self.wapp.session.steps):
             active = self._active
-            self._show(self.index, keep_note=True)
+            self._show(self.index)
             self._bring_forward(active)  # stay on the pane in front
             self._render_active()
         else:
