@@ -161,7 +161,9 @@ class TLSLayer:
             # outer type alert is in the clear (OpenSSL sends one when it refuses the
             # server's certificate before it has written anything encrypted).
             d.records[tag] = (raw, False)
-            return [self._alert(direction, raw, rec.fragment, time, encrypted=False)]
+            step = self._alert(direction, raw, rec.fragment, time, encrypted=False)
+            step.fields.insert(1, computed("unused key", d.key_name))
+            return [step]
         if d.decryptor is None and d.wanted is not None and rec.content_type == tr.ContentType.application_data:
             self._late_key(d)
         if d.decryptor is None:
@@ -510,7 +512,8 @@ class TLSLayer:
                                 "host name, dates and key proof check out; the chain is not judged "
                                 "(no trust anchors in this capture)")
         elif ours_ok:
-            verdict, summary = ("ok: the server is who it claims to be",
+            verdict, summary = ("ok: chains to a CA this client trusts, the name and dates match, "
+                                "the key is proven",
                                 "chain, host name, dates and key proof all check out")
         elif unchecked:
             verdict, summary = ("FAILED, but the client went on without checking (--insecure)",
