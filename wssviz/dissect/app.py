@@ -382,7 +382,7 @@ class AppLayer:
         ps, pe = layout.payload_span
         key = frame.mask_key
         n = min(XOR_LANE_MAX, pe - ps)
-        lane = computed("xor lane", f"payload byte ⊕ key byte = masked byte (first {n} of {pe - ps})")
+        lane = computed("xor lane", f"key byte ⊕ payload byte = masked byte (first {n} of {pe - ps})")
         for i in range(n):
             p = frame.payload[i]
             ch = chr(p) if 32 <= p < 127 else "·"
