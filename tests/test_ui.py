@@ -579,3 +579,18 @@ async def test_a_live_restart_notice_stays_while_step_0_comes_and_clears_after()
                 if app.main_screen.index == i:
                     break
             assert "Started over" not in plain(app, "#status")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_certificate_step_opens_the_first_certificate(size):
+    app = WssvizApp(replay())
+    async with app.run_test(size=size) as pilot:
+        await go_to(pilot, app, KINDS.index("tls.certificate"))
+        view = detail(app)
+        tree = view.section("tree").tree
+        shown = [n.label.plain for n in tree.visible]
+        for name in ("subject:", "issuer:", "subject alt names: DNS: server.example.com",
+                     "not before:", "not after:", "public key:"):
+            assert any(line.startswith(name) for line in shown), name
+        rows = "\n".join(screen_rows(view))
+        assert "▼ certificate 1" in rows and "server.example.com" in rows

@@ -185,6 +185,20 @@ class FieldTree:
             self.cursor = line
         return True
 
+    def expand(self, f: Field) -> bool:
+        """Open ``f``'s node and its parents (the cursor stays where it is); False if absent."""
+        node = self._by_field.get(id(f))
+        if node is None:
+            return False
+        at = self.cursor_node
+        while node is not None:
+            node.expanded = True
+            node = node.parent
+        self._changed()
+        if at is not None:
+            self.cursor = self.visible.index(at)
+        return True
+
     def select_field(self, f: Field) -> None:
         """Move the cursor to ``f`` without telling ``on_cursor`` (the hex view chose it)."""
         self.move_to(f, notify=False)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from wssviz.steps import Field
+
 from wssviz.ui.model import clip, is_encrypted, keys_phase, latest, status_mark
 from wssviz.ui.widgets.base import Pane, View
 from wssviz.ui.widgets.detail import Band
@@ -66,5 +68,27 @@ class TlsPane(Pane):
         text = TextSection(head, view.key(self.pane_id), name="head")
         if step is None or step.kind == "tls.cert_check":
             return [Band(text)]  # a certificate check is all in the heading, line by line
+        tree = FieldTree(step.fields, step.title)
+        section = TreeSection(tree)
+        first = first_certificate(step)
+        if first is not None:
+            # subject, issuer, SAN, dates, key in sight without a key press: the
+            # certificate opened, the tree scrolled to the message that carries it
+            tree.expand(first)
+            node = tree.node_for(first)
+            while node is not None and node.parent is not None:
+                node = node.parent
+            section.top = tree.visible.index(node) if node is not None else 0
         # the heading is as tall as its text (at most half the pane; it scrolls)
-        return [Band(text, ("fit", 0.5)), Band(TreeSection(FieldTree(step.fields, step.title)))]
+        return [Band(text, ("fit", 0.5)), Band(section)]
+
+
+def first_certificate(step) -> "Field | None":
+    """The first certificate of a Certificate message (the server's own), if any."""
+    if step.kind != "tls.certificate":
+        return None
+    for top in step.fields:
+        for f in top.walk():
+            if f.name.startswith("certificate ") and any(c.name == "subject" for c in f.children):
+                return f
+    return None
