@@ -6,12 +6,10 @@ one Step per line.
 
 from __future__ import annotations
 
-import re
-import textwrap
-import unicodedata
 from typing import TextIO
 
 from wssviz.steps import Step
+from wssviz.textwrap_cjk import NO_LINE_START, cells, wrap  # noqa: F401 - re-exported
 
 ARROWS = {"c2s": "client ──► server", "s2c": "client ◄── server",
           "client": "client (local)", "server": "server (local)"}
@@ -36,30 +34,9 @@ def _key_fields(step: Step) -> list[tuple[str, str]]:
     return out
 
 
-NO_LINE_START = set("，。：；、！？）」』》”’")  # punctuation that never starts a line
-
-
-def _cells(ch: str) -> int:
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
-def wrap(text: str, width: int, first: str, rest: str) -> list[str]:
-    """Wrap to ``width`` terminal columns: at spaces for Latin text, anywhere
-    between CJK characters (which take two columns each)."""
-    if all(_cells(ch) == 1 for ch in text):
-        return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest)
-    lines, line, used = [], first, len(first)
-    for word in re.findall(r"[^\s\u3000-\u9fff\uff00-\uffef]+\s*|[\u3000-\u9fff\uff00-\uffef]|\s+", text):
-        w = sum(_cells(ch) for ch in word.rstrip())
-        if used + w > width and line.strip() and word[:1] not in NO_LINE_START:
-            lines.append(line.rstrip())
-            line, used = rest, len(rest)
-            word = word.lstrip()
-        line += word
-        used += sum(_cells(ch) for ch in word)
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines
+# Chinese is wrapped by display cells, never with closing punctuation at a line
+# start: the rule lives in wssviz.textwrap_cjk, shared with the interface.
+_cells = cells  # (tests measure lines with it)
 
 
 def _bytes(n: int) -> str:

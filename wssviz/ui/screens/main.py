@@ -141,6 +141,7 @@ class StepScreen(Screen):
         timeline = self.query_one(Timeline)
         timeline.next_label = t("timeline_next", self.lang)
         timeline.busy_label = t("timeline_busy", self.lang)
+        timeline.lang = self.lang
         if self.wapp.present:
             self.action_present()
         if self.wapp.opener is not None:
@@ -485,6 +486,7 @@ class StepScreen(Screen):
         timeline = self.query_one(Timeline)
         timeline.next_label = t("timeline_next", lang)
         timeline.busy_label = t("timeline_busy", lang)
+        timeline.lang = lang
         timeline.clear_cache()
         self._ladder_head()
         self.query_one(KeyBar).set_lang(lang)

@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.text import Text
 
 from wssviz.explain import explain
 from wssviz.ui.widgets.base import TextPane, View
+from wssviz.ui.widgets.wrapped import Wrapped
 
 
-def explanation_text(view: View) -> Text:
-    """The explanation of the current step as plain Text (catalog text is not markup)."""
+def explanation_text(view: View, brief: bool = False):
+    """The explanation of the current step (catalog text is plain text, never markup).
+
+    ``brief`` leaves out the title and summary (shown by the step heading above)."""
     step = view.step
     e = explain(step, view.lang, scheme=view.scheme)
-    out = Text()
-    out.append(e.title or step.title, "bold")
-    out.append("\n")
-    out.append(step.summary, "italic")
-    out.append("\n")
+    parts: list = []
+    if not brief:
+        head = Text()
+        head.append(e.title or step.title, "bold")
+        head.append("\n")
+        head.append(step.summary, "italic")
+        parts += [head, Text("")]
     for key, body in (("explain_what", e.what), ("explain_why", e.why),
                       ("explain_eavesdropper", e.eavesdropper), ("explain_rfc", e.rfc)):
         if body:
-            out.append("\n")
-            out.append(view.t(key), "bold underline")
-            out.append("\n")
-            out.append(body)
-            out.append("\n")
-    return out
+            parts += [Text(view.t(key), "bold underline"), Wrapped(body), Text("")]
+    return Group(*parts[:-1]) if parts else Text("")
 
 
 class ExplainPane(TextPane):

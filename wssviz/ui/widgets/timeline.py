@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.text import Text
 from textual import events
@@ -19,29 +20,52 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from wssviz.explain import explain, kind_title
 from wssviz.steps import Step
 
 NUMBER_WIDTH = 4  # "123 "
 
 
-def ladder_text(step: Step, width: int) -> Text:
+def _fit(text: str, room: int) -> str:
+    """``text`` cut to ``room`` terminal cells, with an ellipsis when cut."""
+    if cell_len(text) <= room:
+        return text
+    return set_cell_size(text, max(room - 1, 1)).rstrip() + "…"
+
+
+def _pad(text: str, width: int, align: str) -> str:
+    """``text`` padded with spaces to ``width`` cells (CJK characters take two)."""
+    gap = max(width - cell_len(text), 0)
+    if align == "left":
+        return text + " " * gap
+    if align == "right":
+        return " " * gap + text
+    return " " * (gap // 2) + text + " " * (gap - gap // 2)
+
+
+def ladder_label(step: Step, lang: str = "en") -> str:
+    """The rung's words: the step's own title in English, the catalog's name otherwise."""
+    title = step.title
+    if lang != "en":
+        title = explain(step, lang).title or kind_title(step.kind, lang) or title
+    return title.replace("\n", " ")
+
+
+def ladder_text(step: Step, width: int, lang: str = "en") -> Text:
     """One rung for ``step`` in ``width`` cells: number, rails and arrow or mark."""
     inner = max(width - NUMBER_WIDTH - 2, 6)
-    title = step.title.replace("\n", " ")
-    room = inner - 4
-    if len(title) > room:
-        title = title[: max(room - 1, 1)] + "…"
+    title = _fit(ladder_label(step, lang), inner - 4)
     d = step.direction
     if d == "c2s":
         body = f"─ {title} "
-        body = body + "─" * (inner - len(body) - 1) + "▶"
+        body = body + "─" * (inner - cell_len(body) - 1) + "▶"
     elif d == "s2c":
         body = f" {title} ─"
-        body = "◀" + "─" * (inner - len(body) - 1) + body
+        body = "◀" + "─" * (inner - cell_len(body) - 1) + body
     elif d == "client":
-        body = f"◆ {title}".ljust(inner)
+        body = _pad(f"◆ {title}", inner, "left")
     else:
-        body = f"{title} ◆".rjust(inner)
+        body = _pad(f"{title} ◆", inner, "right")
     text = Text(no_wrap=True, overflow="crop")
     text.append(f"{step.index:>3} ", "dim")
     text.append("│")
@@ -52,10 +76,10 @@ def ladder_text(step: Step, width: int) -> Text:
 
 def frontier_text(width: int, label: str) -> Text:
     inner = max(width - NUMBER_WIDTH - 2, 6)
-    label = f"· · · {label} · · ·"[:inner]
+    label = _fit(f"· · · {label} · · ·", inner)
     text = Text(no_wrap=True, overflow="crop")
     text.append(" " * NUMBER_WIDTH)
-    text.append("│" + label.center(inner) + "│")
+    text.append("│" + _pad(label, inner, "center") + "│")
     return text
 
 
@@ -96,6 +120,7 @@ class Timeline(ScrollView, can_focus=True):
         self._cache: dict[tuple[int, str, int], Strip] = {}
         self._count = 0
         self.next_label = "not yet taken"  # set from the catalogs by the screen
+        self.lang = "en"  # the language of the rungs' names (the screen sets it)
         self.busy_label = "working…"
 
     # -- state ---------------------------------------------------------------
@@ -167,7 +192,7 @@ class Timeline(ScrollView, can_focus=True):
             key = (row, state + step.status, width)
             strip = self._cache.get(key)
             if strip is None:
-                text = ladder_text(step, width)
+                text = ladder_text(step, width, self.lang)
                 style = base
                 if state != "past":
                     cls = "timeline--" + state if state != "future" or step.status == "ok" else "timeline--future"
