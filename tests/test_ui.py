@@ -594,3 +594,63 @@ async def test_the_certificate_step_opens_the_first_certificate(size):
             assert any(line.startswith(name) for line in shown), name
         rows = "\n".join(screen_rows(view))
         assert "▼ certificate 1" in rows and "server.example.com" in rows
+
+
+@pytest.mark.parametrize("cols", [80, 120, 200])
+async def test_wide_screens_show_the_explanation_beside_or_under_the_pane(cols):
+    app = WssvizApp(replay())
+    async with app.run_test(size=(cols, 48)) as pilot:
+        await go_to(pilot, app, KINDS.index("tls.certificate"))
+        view = detail(app)
+        assert view.band("tree") is not None
+        has_explanation = "What happened" in view.text() and "Eavesdropper sees" in view.text()
+        if cols < 120:
+            assert not has_explanation and not view.aside
+        elif cols < 150:  # under the tree
+            assert has_explanation and not view.aside
+            assert view.band("explain-label").y > view.band("tree").y
+        else:  # beside it, with a fair share of the width
+            assert has_explanation and view.aside
+            assert view.aside_width >= 0.35 * view.size.width
+        if cols >= 120:
+            rows = "\n".join(screen_rows(view))
+            assert "What happened" in rows and "Why" in rows
+
+
+@pytest.mark.parametrize("size", [(120, 36), (200, 60)])
+async def test_presenter_mode_puts_the_explanation_first_then_the_pane(size):
+    app = WssvizApp(replay(), present=True)
+    async with app.run_test(size=size) as pilot:
+        await go_to(pilot, app, KINDS.index("tls.client_hello"))
+        view = detail(app)
+        names = [b.section.name for b in view.bands]
+        assert names[0] == "aside" and names[1] == "pane-label" and "tree" in names
+        rows = [row.strip(" │┃") for row in screen_rows(view)]
+        for label in ("What happened", "Why", "Eavesdropper sees"):
+            assert label in rows
+        assert any(row.startswith("1 TLS handshake") for row in rows)  # the minimal pane indicator
+        assert any("server_name" in row or "ClientHello" in row for row in rows)  # the pane's detail
+        stephead = app.screen.query_one("#stephead")
+        head = screen_rows(stephead)
+        assert len(head) == 2 and all(r.strip() for r in head)  # title, summary
+        assert stephead.region.height == 3  # one line of margin above, no blank lines under
+        # heading and explanation start at the same column
+        assert stephead.content_region.x == view.content_region.x
+        assert not head[0].startswith(" ") and not screen_rows(view)[0].startswith(" ")
+        await pilot.press("6")
+        await pilot.pause()
+        assert [b.section.name for b in detail(app).bands] == ["aside"]
+
+
+async def test_leaving_presenter_mode_realigns_the_ladder_head():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        before = screen_rows(app.screen.query_one("#ladder-head"))
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.pause()
+        assert screen_rows(app.screen.query_one("#ladder-head")) == before
+        assert before[0].rstrip().endswith("server")

@@ -40,8 +40,8 @@ from wssviz.ui.texts import t
 from wssviz.ui.widgets.accept import AcceptPane
 from wssviz.ui.widgets.base import Pane, View
 from wssviz.ui.widgets.detail import Band
-from wssviz.ui.widgets.sections import TextSection, forget_rendered
-from wssviz.ui.widgets.explain import ExplainPane
+from wssviz.ui.widgets.sections import LabelSection, TextSection, forget_rendered
+from wssviz.ui.widgets.explain import BriefExplainPane, ExplainPane
 from wssviz.ui.widgets.frames import FramesPane
 from wssviz.ui.widgets.hexpane import HexPane
 from wssviz.ui.widgets.detail import DetailView
@@ -60,7 +60,10 @@ PANE_CLASSES: dict[str, type[Pane]] = {
     "frames": FramesPane, "hex": HexPane, "explain": ExplainPane,
 }
 SPEEDS = (0.5, 1.0, 2.0, 3.0, 5.0)  # seconds per step in auto-play
-WIDE = 150  # columns from which the explanation also sits beside the panes
+MEDIUM = 120  # columns from which the explanation also sits under the pane in front
+WIDE = 150  # columns from which it sits beside the pane instead
+#: Panes the explanation joins from MEDIUM columns on (the hex pane needs its height).
+WITH_EXPLANATION = ("tls", "upgrade", "accept", "frames")
 
 
 def make_bindings(lang: str) -> list[Binding]:
@@ -90,7 +93,7 @@ def make_bindings(lang: str) -> list[Binding]:
 
 
 class StepScreen(Screen):
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MEDIUM, "-medium"), (WIDE, "-wide")]
 
     def __init__(self, lang: str = "en") -> None:
         super().__init__()
@@ -111,7 +114,9 @@ class StepScreen(Screen):
         #: step until they pick another, or press 0 to let each step bring its own pane.
         self._chosen: str | None = None
         self._panes: dict[str, Pane] = {}  # made so far
-        self._aside = ExplainPane("aside")  # the explanation beside the panes on wide screens
+        #: What / Why / Eavesdropper beside or under a pane (wide screens, presenter mode).
+        self._aside = BriefExplainPane("aside")
+        self._stacked: dict[tuple, list[Band]] = {}  # band lists made of two, kept (same identity)
 
     @property
     def wapp(self) -> "WssvizApp":
@@ -288,13 +293,43 @@ class StepScreen(Screen):
             return
         pid = self._active
         view = self._view()
-        bands = self._bands(self._pane(pid), view)
-        aside = []
-        if self.has_class("-wide") and pid != "explain" and not self.has_class("-present"):
-            aside = self._bands(self._aside, view)
+        aside: list[Band] = []
+        if self.has_class("-present"):
+            bands = self._present_bands(pid, view)
+        else:
+            bands = self._bands(self._pane(pid), view)
+            if pid in WITH_EXPLANATION and self.has_class("-wide"):
+                aside = self._bands(self._aside, view)
+            elif pid in WITH_EXPLANATION and self.has_class("-medium"):
+                below = self._bands(self._aside, view)
+                bands = self._stack(bands, [Band(LabelSection(f"── {t('pane_explain', self.lang)} ──", "explain-label"),
+                                                 ("rows", 1)), Band(below[0].section, ("frac", 0.45))],
+                                    ("under", id(below[0].section)))
         detail = self.query_one("#pane", DetailView)
         if bands is not detail.bands or aside is not detail.aside:
             detail.show(bands, aside)
+
+    def _stack(self, first: list[Band], then: list[Band], key: tuple) -> list[Band]:
+        """``first`` and ``then`` as one column; the same list object each time (no new arrange)."""
+        k = (key, tuple(id(b) for b in first))
+        bands = self._stacked.get(k)
+        if bands is None:
+            if len(self._stacked) > 256:
+                self._stacked.clear()
+            bands = self._stacked[k] = first + then
+        return bands
+
+    def _present_bands(self, pid: str, view: View) -> list[Band]:
+        """Presenter mode: the explanation first, then a one-line pane name, then the pane."""
+        brief = self._bands(self._aside, view)
+        if pid == "explain":
+            return brief
+        n = PANES.index(pid) + 1
+        label = f"{n} {t('pane_' + pid, self.lang)}  ·  Tab 1-6"
+        return self._stack([Band(brief[0].section, ("fit", 0.55))],
+                           [Band(LabelSection(label, "pane-label"), ("rows", 1)),
+                            *self._bands(self._pane(pid), view)],
+                           ("present", id(brief[0].section), pid, self.lang))
 
     def _bands(self, pane: Pane, view: View) -> list[Band]:
         try:
@@ -505,6 +540,7 @@ class StepScreen(Screen):
         self.query_one(Timeline).clear_cache()
         forget_rendered()  # the old theme's lines
         self._render_active()
+        self.call_after_refresh(self._ladder_head)  # the ladder has its width again
 
     def action_theme(self) -> None:
         self.wapp.dark = not self.wapp.dark

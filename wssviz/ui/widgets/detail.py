@@ -72,7 +72,7 @@ class DetailView(Widget, can_focus=True):
         self.bands: list[Band] = []
         #: The second column (the explanation on wide screens), or empty.
         self.aside: list[Band] = []
-        self.aside_share = 0.3
+        self.aside_share = 0.4  # a fair share of the width for the explanation beside a pane
         self._aside_width = 0
         self._arranged_for: tuple | None = None
         self._palette: Palette | None = None

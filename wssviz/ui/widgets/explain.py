@@ -35,3 +35,13 @@ class ExplainPane(TextPane):
 
     def content(self, view: View):
         return explanation_text(view)
+
+
+class BriefExplainPane(ExplainPane):
+    """What / Why / Eavesdropper / RFC only: shown beside or under another pane, or in
+    presenter mode, where the step heading already gives the title and summary."""
+
+    pane_id = "explain-brief"
+
+    def content(self, view: View):
+        return explanation_text(view, brief=True)
