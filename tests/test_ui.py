@@ -507,7 +507,9 @@ async def test_xor_lane_heading_is_laid_out_to_the_pane_width(cols):
         view = detail(app)
         rows = [row.rstrip(" │┃") for row in screen_rows(view)]
         at = next(i for i, row in enumerate(rows) if "XOR lane:" in row)
-        heading = "XOR lane: key byte ⊕ payload byte = byte on the wire"
+        from wssviz.ui.texts import t
+
+        heading = t("frames_lane")
         if view.inner_width >= len(heading):
             assert heading in rows[at]
         else:  # wrapped where the width ends, not earlier
