@@ -117,6 +117,8 @@ class StepScreen(Screen):
         #: What / Why / Eavesdropper beside or under a pane (wide screens, presenter mode).
         self._aside = BriefExplainPane("aside")
         self._stacked: dict[tuple, list[Band]] = {}  # band lists made of two, kept (same identity)
+        self._head_text: tuple | None = None  # the ladder head on show (text, style, spans)
+        self._title_text: tuple | None = None  # the title bar on show (text, style, spans)
 
     @property
     def wapp(self) -> "WssvizApp":
@@ -125,6 +127,12 @@ class StepScreen(Screen):
     # -- layout --------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The width classes Textual would only add on the first Resize, after a first
+        # layout without them: set now, the first layout is the right one.
+        width = self.app.size.width
+        self.set_class(width < MEDIUM, "-narrow")
+        self.set_class(MEDIUM <= width < WIDE, "-medium")
+        self.set_class(width >= WIDE, "-wide")
         yield Static(id="titlebar")
         with Horizontal(id="body"):
             with Vertical(id="ladder"):
@@ -165,7 +173,10 @@ class StepScreen(Screen):
         text = Text("    " + left, "bold")
         gap = max(width - 4 - cell_len(left) - cell_len(right) - 1, 1)  # cells: CJK is 2 wide
         text.append(" " * gap + right)
-        head.update(text)
+        key = (text.plain, str(text.style), tuple(text.spans))
+        if key != self._head_text:  # one line, fixed height: a repaint, never a layout
+            self._head_text = key
+            head.update(text, layout=False)
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size != self.app.size and not self.app.is_inline:
@@ -512,7 +523,10 @@ class StepScreen(Screen):
         title = Text(session.title or "wssviz", "bold")
         if session.goal:
             title.append("  ·  " + session.goal, "not bold")
-        self.query_one("#titlebar", Static).update(title)
+        key = (title.plain, str(title.style), tuple(title.spans))
+        if key != self._title_text:  # its height may follow the text (wide screens)
+            self._title_text = key
+            self.query_one("#titlebar", Static).update(title)
 
     def set_lang(self, lang: str) -> None:
         """Show every label and explanation in ``lang`` from now on, on the same step."""

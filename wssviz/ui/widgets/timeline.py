@@ -135,7 +135,7 @@ class Timeline(ScrollView, can_focus=True):
         self._steps, self._current, self._open, self._busy = steps, current, open_, busy
         self._count = len(steps)
         if self.virtual_size.height != self._rows:
-            self.virtual_size = Size(self.scrollable_content_region.width, self._rows)
+            self.virtual_size = Size(0, self._rows)
             # the new height (and maybe a scroll bar) counts only after the next layout
             self.call_after_refresh(self.keep_current_visible)
         if same:
@@ -170,7 +170,9 @@ class Timeline(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
-        self.virtual_size = Size(self.scrollable_content_region.width, self._rows)
+        # Only the height is virtual (overflow-x is hidden, rows are cropped to the
+        # width): a width of 0 means a resize changes nothing here that needs a layout.
+        self.virtual_size = Size(0, self._rows)
         self.call_after_refresh(self.keep_current_visible)
 
     # -- drawing -------------------------------------------------------------
