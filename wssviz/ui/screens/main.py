@@ -162,7 +162,9 @@ class StepScreen(Screen):
             self._busy = True
             self._refresh_ladder()
             self._status()
-            self._restart(self._gen, first=True)
+            # Started once the first screen is on the terminal: the opener (dissection,
+            # a live pair's crypto) would otherwise take the GIL from the first layout.
+            self.call_after_refresh(self._restart, self._gen, True)
         else:
             self.go(0)
 
@@ -524,9 +526,14 @@ class StepScreen(Screen):
         if session.goal:
             title.append("  ·  " + session.goal, "not bold")
         key = (title.plain, str(title.style), tuple(title.spans))
-        if key != self._title_text:  # its height may follow the text (wide screens)
+        if key != self._title_text:
             self._title_text = key
-            self.query_one("#titlebar", Static).update(title)
+            bar = self.query_one("#titlebar", Static)
+            # Wide screens wrap it onto at most two lines (app.tcss): a layout only when
+            # the number of lines changes, else a repaint.
+            width = bar.content_size.width
+            lines = 2 if self.has_class("-wide") and cell_len(title.plain) > width else 1
+            bar.update(title, layout=not width or bar.size.height != lines)
 
     def set_lang(self, lang: str) -> None:
         """Show every label and explanation in ``lang`` from now on, on the same step."""
