@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from rich.text import Text
 from textual import work
@@ -37,10 +37,12 @@ from textual.theme import Theme
 
 from wssviz.session import Session, StepList
 from wssviz.ui.model import PANES
-from wssviz.ui.screens.export import Exporter, ExportScreen, default_name, describe
 from wssviz.ui.screens.main import StepScreen, make_bindings
-from wssviz.ui.screens.picker import PickerScreen, ScenarioChoice
 from wssviz.ui.texts import next_language, t
+
+if TYPE_CHECKING:  # the picker and export screens load on their first use (first screen sooner)
+    from wssviz.ui.screens.export import Exporter
+    from wssviz.ui.screens.picker import ScenarioChoice
 
 #: Presenter themes: the most contrast a terminal can give.
 CONTRAST_DARK = Theme(
@@ -153,6 +155,9 @@ class WssvizApp(App[int]):
     # -- scenario picker (s) ---------------------------------------------------
 
     def action_scenarios(self) -> None:
+        from wssviz.ui.screens.export import describe
+        from wssviz.ui.screens.picker import PickerScreen, ScenarioChoice
+
         if self.scenarios is None or self.open_scenario is None:
             self.notify(t("picker_unavailable", self.lang), severity="warning", markup=False)
             return
@@ -179,6 +184,8 @@ class WssvizApp(App[int]):
     # -- export (e) -----------------------------------------------------------
 
     def action_export(self) -> None:
+        from wssviz.ui.screens.export import ExportScreen, default_name
+
         if self.exporter is None:
             self.notify(t("export_unavailable", self.lang), severity="warning", markup=False)
             return
@@ -192,6 +199,8 @@ class WssvizApp(App[int]):
     @work(thread=True, group="export", exit_on_error=False)
     def _export(self, session: Session, path: str, steps: int, finished: bool) -> None:
         """Write off the UI thread (the first export imports scapy); failures are notices."""
+        from wssviz.ui.screens.export import describe
+
         lang = self.lang
         assert self.exporter is not None
         try:

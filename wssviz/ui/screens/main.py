@@ -34,8 +34,6 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from wssviz.ui.model import PANES, pane_for, scheme_of
-from wssviz.ui.screens.goto import GotoScreen
-from wssviz.ui.screens.help import HelpScreen
 from wssviz.ui.texts import t
 from wssviz.ui.widgets.accept import AcceptPane
 from wssviz.ui.widgets.base import Pane, View
@@ -410,6 +408,8 @@ class StepScreen(Screen):
                 self.go(value)
 
         last = len(self.wapp.session.steps) - 1
+        from wssviz.ui.screens.goto import GotoScreen  # loaded on first use
+
         self.app.push_screen(GotoScreen(self.lang, max(last, 0)), done)
 
     def action_pane(self, delta: int) -> None:
@@ -569,6 +569,8 @@ class StepScreen(Screen):
         self.query_one(Timeline).clear_cache()
 
     def action_help(self) -> None:
+        from wssviz.ui.screens.help import HelpScreen  # loaded on first use
+
         self.app.push_screen(HelpScreen(self.lang))
 
     def action_quit(self) -> None:
