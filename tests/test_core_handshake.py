@@ -18,21 +18,13 @@ from wssviz.core.handshake import (GUID, MAX_HEAD, MAX_HEADERS, MAX_LINE, Handsh
                                    build_error_response, build_request, build_response,
                                    check_request, check_response, derive_accept, head_length,
                                    new_key, parse_extensions, parse_request, parse_response)
+from helpers_capture import UPGRADE_REQUEST
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 RFC_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 
 # RFC 6455 §1.2, the client's and the server's handshake, with CRLF line ends.
-TEXTBOOK_REQUEST = (
-    b"GET /chat HTTP/1.1\r\n"
-    b"Host: server.example.com\r\n"
-    b"Upgrade: websocket\r\n"
-    b"Connection: Upgrade\r\n"
-    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    b"Origin: http://example.com\r\n"
-    b"Sec-WebSocket-Protocol: chat, superchat\r\n"
-    b"Sec-WebSocket-Version: 13\r\n"
-    b"\r\n")
+TEXTBOOK_REQUEST = UPGRADE_REQUEST  # RFC 6455 §1.2 (kept once, in helpers_capture)
 TEXTBOOK_RESPONSE = (
     b"HTTP/1.1 101 Switching Protocols\r\n"
     b"Upgrade: websocket\r\n"
