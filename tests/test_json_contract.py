@@ -76,7 +76,7 @@ def test_plain_walkthrough_reads_like_a_walkthrough():
 
 
 def test_plain_walkthrough_in_chinese_wraps_by_display_width():
-    from wssviz.plain import _cells
+    from wssviz.textwrap_cjk import cells as _cells
 
     out = subprocess.run([sys.executable, "-m", "wssviz", "run", "--plain", "--lang", "zh"],
                          capture_output=True, text=True, timeout=120)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from wssviz.steps import Step
-from wssviz.textwrap_cjk import NO_LINE_START, cells, wrap  # noqa: F401 - re-exported
+from wssviz.textwrap_cjk import wrap
 
 ARROWS = {"c2s": "client ──► server", "s2c": "client ◄── server",
           "client": "client (local)", "server": "server (local)"}
@@ -36,7 +36,6 @@ def _key_fields(step: Step) -> list[tuple[str, str]]:
 
 # Chinese is wrapped by display cells, never with closing punctuation at a line
 # start: the rule lives in wssviz.textwrap_cjk, shared with the interface.
-_cells = cells  # (tests measure lines with it)
 
 
 def _bytes(n: int) -> str:
