@@ -60,7 +60,8 @@ class LiveSession(DrivenSession):
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         s = self.settings
-        self.title = f"{s.name}: {s.title} (live, {self._label()})" if s.title else f"{s.name} (live, {self._label()})"
+        named = s.title if s.title.lower().startswith(s.name.lower()) else f"{s.name}: {s.title}" if s.title else s.name
+        self.title = f"{named} (live, {self._label()})"
         self.goal = self.settings.goal
         super().__init__()
 
