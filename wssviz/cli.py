@@ -18,7 +18,7 @@ import argparse
 import sys
 from typing import Callable, TextIO
 
-from wssviz.session import Session, StepList
+from wssviz.session import Session
 
 
 class UserError(Exception):
@@ -173,27 +173,19 @@ def _read_capture(path: str, keylog: str | None, connection: int):
     return conns[connection].capture
 
 
-class CaptureReplay(StepList):
-    """A replayed recording or capture that keeps its Capture, so it can be exported again."""
-
-    def __init__(self, capture, steps, title: str, goal: str) -> None:
-        super().__init__(steps, title=title, goal=goal)
-        self.capture = capture
-
-
 def replay_session(path: str, keylog: str | None = None, connection: int = 0,
                    cafile: str | None = None) -> Session:
     return replay_of(load_capture(path, keylog, connection, cafile), path)
 
 
 def replay_of(capture, path: str) -> Session:
-    """The steps of a loaded Capture, rebuilt through Dissect."""
-    from wssviz.dissect import dissect
+    """The steps of a loaded Capture, rebuilt through Dissect as they are asked for."""
+    from wssviz.replay import CaptureReplay
 
     settings = capture.settings or {}
     name = settings.get("name", path)
     title = f"{name}: {settings['title']} (replay)" if settings.get("title") else f"{name} (replay)"
-    return CaptureReplay(capture, dissect(capture), title=title, goal=settings.get("goal", ""))
+    return CaptureReplay(capture, title=title, goal=settings.get("goal", ""))
 
 
 # --- views ---------------------------------------------------------------------
@@ -318,9 +310,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     capture = load_capture(args.file, args.keylog, args.connection, args.cafile)
     if not (args.plain or args.json):
         return tui(args, lambda: replay_of(capture, args.file), None)
-    session = replay_of(capture, args.file)
-    scheme = "wss" if any(s.layer == "tls" for s in session.steps) else "ws"
-    return text_view(args, session, scheme)
+    return text_view(args, replay_of(capture, args.file), capture.scheme)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -32,15 +32,15 @@ class Dissector:
         from wssviz.dissect.app import AppLayer
 
         self.app = AppLayer(self.capture.scheme, self.maker)
-        self.tls = None
-        if self.capture.scheme == "wss":
-            from wssviz.dissect.tls import TLSLayer
-
-            self.tls = TLSLayer(self.capture, self.maker, self.app.feed)
+        self.tls = None  # made at the first bytes of a wss:// connection (TLS code loads then)
 
     def feed(self, event: Event) -> list[Step]:
         self.time = event.time
         if isinstance(event, Chunk):
+            if self.tls is None and self.capture.scheme == "wss":
+                from wssviz.dissect.tls import TLSLayer
+
+                self.tls = TLSLayer(self.capture, self.maker, self.app.feed)
             if self.tls is not None:
                 return self.tls.feed(event.direction, event.data, event.time)
             return self.app.feed(event.direction, event.data, event.data, event.time)

@@ -1,0 +1,66 @@
+"""A recording or capture replayed as a Session, rebuilt through Dissect as it is read.
+
+The first steps are ready as soon as their events are dissected (step 0, the TCP
+connection, needs no TLS code at all), so a view shows them at once; the rest is
+dissected in a background thread straight after, so stepping on never waits for
+the first use of the TLS and certificate code.  The Capture is kept, so a replay
+can be exported again.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from wssviz.capture import Capture
+from wssviz.steps import Step
+
+
+class CaptureReplay:
+    def __init__(self, capture: Capture, title: str = "recording", goal: str = "") -> None:
+        self.capture = capture
+        self.title = title
+        self.goal = goal
+        self._lock = threading.Lock()
+        self._steps: list[Step] = []
+        self._next = 0  # the next event to dissect
+        self._finished = False
+        self._dissector = None
+        self._rest: threading.Thread | None = None
+
+    @property
+    def steps(self) -> list[Step]:
+        return self._steps
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def ensure(self, index: int) -> int:
+        with self._lock:
+            while len(self._steps) <= index and not self._finished:
+                self._feed_one()
+        if self._rest is None and not self._finished:
+            self._rest = threading.Thread(target=self.ensure, args=(1 << 62,), daemon=True,
+                                          name="wssviz-replay")
+            self._rest.start()
+        return len(self._steps)
+
+    def run_all(self) -> list[Step]:
+        self.ensure(1 << 62)
+        return self._steps
+
+    def restart(self) -> None:
+        """A replay has nothing to redo: its steps stay as they are."""
+
+    def _feed_one(self) -> None:
+        if self._dissector is None:
+            from wssviz.dissect import Dissector
+
+            self._dissector = Dissector(self.capture)
+        events = self.capture.events
+        if self._next < len(events):
+            self._steps.extend(self._dissector.feed(events[self._next]))
+            self._next += 1
+        else:
+            self._steps.extend(self._dissector.finish())
+            self._finished = True
