@@ -15,6 +15,9 @@ from wssviz.capture import Capture
 from wssviz.steps import Step
 
 
+REST_AFTER = 0.25  # seconds between the first steps asked for and dissecting the rest
+
+
 class CaptureReplay:
     def __init__(self, capture: Capture, title: str = "recording", goal: str = "") -> None:
         self.capture = capture
@@ -25,7 +28,7 @@ class CaptureReplay:
         self._next = 0  # the next event to dissect
         self._finished = False
         self._dissector = None
-        self._rest: threading.Thread | None = None
+        self._rest: threading.Timer | None = None
 
     @property
     def steps(self) -> list[Step]:
@@ -40,8 +43,10 @@ class CaptureReplay:
             while len(self._steps) <= index and not self._finished:
                 self._feed_one()
         if self._rest is None and not self._finished:
-            self._rest = threading.Thread(target=self.ensure, args=(1 << 62,), daemon=True,
-                                          name="wssviz-replay")
+            # A moment later, so that a view paints what it asked for before the TLS
+            # and certificate code loads (which holds the interpreter for ~0.1 s).
+            self._rest = threading.Timer(REST_AFTER, self.ensure, args=(1 << 62,))
+            self._rest.daemon = True
             self._rest.start()
         return len(self._steps)
 
