@@ -236,6 +236,10 @@ def export_session(session: Session, path: str) -> tuple[str, str | None]:
     capture = getattr(session, "capture", None)
     if capture is None:
         raise UserError("this session keeps no capture to export")
+    from wssviz.replay import CaptureReplay
+
+    if isinstance(session, CaptureReplay):
+        session.run_all()  # its Capture is whole already: finish reading its steps too
     # A live session may be moving on in a worker: export a snapshot of what exists now.
     snapshot = dataclasses.replace(capture, events=list(capture.events), keylog=list(capture.keylog))
     path = os.path.expanduser(path)

@@ -194,10 +194,10 @@ class WssvizApp(App[int]):
     def _export_to(self, path: str | None) -> None:
         if path:
             session = self.session
-            self._export(session, path, len(session.steps), session.finished)
+            self._export(session, path, len(session.steps))
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, session: Session, path: str, steps: int, finished: bool) -> None:
+    def _export(self, session: Session, path: str, steps: int) -> None:
         """Write off the UI thread (the first export imports scapy); failures are notices."""
         from wssviz.ui.screens.export import describe
 
@@ -211,7 +211,7 @@ class WssvizApp(App[int]):
             return
         lines = [t("export_done", lang).format(path=pcapng),
                  t("export_keylog", lang).format(path=keylog) if keylog else t("export_no_keylog", lang)]
-        if not finished:
+        if not session.finished:  # asked after writing: a replay may finish reading meanwhile
             lines.append(t("export_partial", lang).format(n=steps))
         self.call_from_thread(self.notify, "\n".join(lines), markup=False, timeout=10)
 
