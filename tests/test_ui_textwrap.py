@@ -43,6 +43,7 @@ def test_cjk_lines_fit_keep_words_and_punctuation_rules(width):
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="中文字，。（）「」abc xyz", min_size=1, max_size=80), st.integers(8, 40))
 @example("aaaaa。。", 8)  # a Latin word that cannot split, then closers: one must start a line
+@example("a。 。。。", 8)  # carrying the whole run of closers down would overflow the next line
 def test_cjk_wrap_never_overflows_or_loses_text(text, width):
     lines = wrap(text, width, "", "")
     assert "".join("".join(lines).split()) == "".join(text.split())

@@ -7,7 +7,8 @@ One rule for every view that wraps teaching text (``--plain`` and the interface)
   characters, and a Latin word inside CJK text stays whole;
 - no line starts with closing punctuation (``NO_LINE_START``: ，。）… ) and no line
   ends with opening punctuation (``NO_LINE_END``: （「… ): the character before the
-  break moves down with it, so a line never runs past the width.
+  break moves down with it, unless that would make the next line run past the
+  width: a line never does.
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ def wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
                     carry.insert(0, line.pop())
                 else:
                     break
+            if carry and cells(rest) + cells("".join(carry) + tok.rstrip()) > width:
+                line += carry  # moving that much down would overflow the next line: don't
+                carry = []
             emit()
             line = carry
             while line and not line[0].strip():
