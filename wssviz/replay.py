@@ -12,52 +12,34 @@ from __future__ import annotations
 import threading
 
 from wssviz.capture import Capture
-from wssviz.steps import Step
+from wssviz.session import ALL, GrowingSession
 
 
 REST_AFTER = 0.25  # seconds between the first steps asked for and dissecting the rest
 
 
-class CaptureReplay:
+class CaptureReplay(GrowingSession):
     def __init__(self, capture: Capture, title: str = "recording", goal: str = "") -> None:
+        super().__init__()
         self.capture = capture
         self.title = title
         self.goal = goal
-        self._lock = threading.Lock()
-        self._steps: list[Step] = []
         self._next = 0  # the next event to dissect
-        self._finished = False
         self._dissector = None
         self._rest: threading.Timer | None = None
 
-    @property
-    def steps(self) -> list[Step]:
-        return self._steps
-
-    @property
-    def finished(self) -> bool:
-        return self._finished
-
-    def ensure(self, index: int) -> int:
-        with self._lock:
-            while len(self._steps) <= index and not self._finished:
-                self._feed_one()
+    def _after_ensure(self) -> None:
         if self._rest is None and not self._finished:
             # A moment later, so that a view paints what it asked for before the TLS
             # and certificate code loads (which holds the interpreter for ~0.1 s).
-            self._rest = threading.Timer(REST_AFTER, self.ensure, args=(1 << 62,))
+            self._rest = threading.Timer(REST_AFTER, self.ensure, args=(ALL,))
             self._rest.daemon = True
             self._rest.start()
-        return len(self._steps)
-
-    def run_all(self) -> list[Step]:
-        self.ensure(1 << 62)
-        return self._steps
 
     def restart(self) -> None:
         """A replay has nothing to redo: its steps stay as they are."""
 
-    def _feed_one(self) -> None:
+    def _advance(self) -> None:
         if self._dissector is None:
             from wssviz.dissect import Dissector
 

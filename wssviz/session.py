@@ -8,6 +8,7 @@ bytes being parsed: they get Steps.
 
 from __future__ import annotations
 
+import threading
 from typing import Protocol, runtime_checkable
 
 from wssviz.steps import Step
@@ -58,4 +59,55 @@ class StepList:
         return len(self._steps)
 
     def restart(self) -> None:
+        pass
+
+
+ALL = 1 << 62  # "every step": an index no session reaches
+
+
+class GrowingSession:
+    """A session whose steps appear as its source is read or driven, never ahead of
+    what a view asks for.  Subclasses say how to ``_advance`` by one move; hooks run
+    around each ``ensure`` (``_resume``/``_pause`` under the lock, ``_after_ensure``
+    outside it)."""
+
+    title: str = ""
+    goal: str = ""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._steps: list[Step] = []
+        self._finished = False
+
+    @property
+    def steps(self) -> list[Step]:
+        return self._steps
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def ensure(self, index: int) -> int:
+        with self._lock:
+            self._resume()
+            while len(self._steps) <= index and not self._finished:
+                self._advance()
+            self._pause()
+        self._after_ensure()
+        return len(self._steps)
+
+    def run_all(self) -> list[Step]:
+        self.ensure(ALL)
+        return self._steps
+
+    def _advance(self) -> None:
+        raise NotImplementedError
+
+    def _resume(self) -> None:
+        pass
+
+    def _pause(self) -> None:
+        pass
+
+    def _after_ensure(self) -> None:
         pass

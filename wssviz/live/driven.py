@@ -10,13 +10,12 @@ keeps everything already shown.
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Iterator, Protocol
 
 from wssviz.capture import Capture
 from wssviz.dissect import Dissector
-from wssviz.steps import Step
+from wssviz.session import GrowingSession
 
 
 class Script(Protocol):
@@ -25,11 +24,9 @@ class Script(Protocol):
     def cleanup(self) -> None: ...
 
 
-class DrivenSession:
+class DrivenSession(GrowingSession):
     """Subclasses set ``title``, ``goal`` and implement ``_new(capture) -> (Capture, Script)``."""
 
-    title: str = ""
-    goal: str = ""
     driver_layer = "live pair"  # who to blame when the driver itself breaks
     driver_by = "wssviz"
     #: Step times leave out the time the learner spent reading between two steps
@@ -38,7 +35,7 @@ class DrivenSession:
     pause_clock = True
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        super().__init__()
         self._start()
 
     def _new(self) -> tuple[Capture, Script]:
@@ -47,41 +44,19 @@ class DrivenSession:
     def _start(self) -> None:
         self.capture, self._script = self._new()
         self.dissector = Dissector(self.capture)
-        self._steps: list[Step] = []
+        self._steps = []
         self._finished = False
         self._seen = 0
         self._paused_at: float | None = None
         self._gen = self._script.run()
 
-    # Session protocol
-    @property
-    def steps(self) -> list[Step]:
-        return self._steps
-
-    @property
-    def finished(self) -> bool:
-        return self._finished
-
-    def ensure(self, index: int) -> int:
-        with self._lock:
-            self._resume()
-            while len(self._steps) <= index and not self._finished:
-                self._advance()
-            self._paused_at = time.perf_counter()
-            return len(self._steps)
-
-    def run_all(self) -> list[Step]:
-        with self._lock:
-            self._resume()
-            while not self._finished:
-                self._advance()
-            self._paused_at = time.perf_counter()
-        return self._steps
-
     def _resume(self) -> None:
         if self.pause_clock and self._paused_at is not None and hasattr(self._script, "t0"):
             self._script.t0 += time.perf_counter() - self._paused_at
         self._paused_at = None
+
+    def _pause(self) -> None:
+        self._paused_at = time.perf_counter()
 
     def restart(self) -> None:
         with self._lock:
