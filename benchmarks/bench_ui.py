@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import json
 import os
 import statistics
@@ -48,33 +49,22 @@ sys.path[:0] = [str(ROOT), str(TESTS)]
 QUIET = 0.15  # seconds without a screen update that mean "the screen is settled"
 
 #: The child: patch App.run (headless, 160x48) and App._display (write the update
-#: out), then run the real entry point with runpy.
+#: out) as soon as ``textual.app`` is imported, then run the real entry point with
+#: runpy.  Textual is imported by the program itself, as it is when a person runs it
+#: (wssviz holds the cyclic collector off during its start-up; importing Textual
+#: here first would hide that).
 CHILD = r"""
-import os, runpy, sys, threading, time
-from textual.app import App
-from textual._compositor import CompositorUpdate
+import importlib.machinery, os, runpy, sys, threading, time
 
 kind, argv, quiet = sys.argv[1], sys.argv[2:], {quiet!r}
 sink = open(os.devnull, "w")
 state = {{"last": None, "step": None, "painted": None}}
-_display, _run = App._display, App.run
 
 def ready(app):
     if kind == "minimal":
         return True
     screen = getattr(app, "main_screen", None)
     return screen is not None and screen.index >= 0
-
-def display(self, screen, renderable):
-    _display(self, screen, renderable)
-    if isinstance(renderable, CompositorUpdate) and not self._batch_count:
-        sink.write(renderable.render_segments(self.console))
-        sink.flush()
-        now = time.perf_counter()
-        if state["painted"] is None:
-            state["last"] = now
-        if state["step"] is None and ready(self):
-            state["step"] = now
 
 def watch(app):
     deadline = time.perf_counter() + 30
@@ -89,13 +79,44 @@ def watch(app):
             break
     app.call_from_thread(app.exit)
 
-def run(self, *args, **kw):
-    kw.update(headless=True, size=(160, 48))
-    threading.Thread(target=watch, args=(self,), daemon=True).start()
-    return _run(self, *args, **kw)
+def patch(App):
+    from textual._compositor import CompositorUpdate
+    _display, _run = App._display, App.run
 
-App._display, App.run = display, run
+    def display(self, screen, renderable):
+        _display(self, screen, renderable)
+        if isinstance(renderable, CompositorUpdate) and not self._batch_count:
+            sink.write(renderable.render_segments(self.console))
+            sink.flush()
+            now = time.perf_counter()
+            if state["painted"] is None:
+                state["last"] = now
+            if state["step"] is None and ready(self):
+                state["step"] = now
+
+    def run(self, *args, **kw):
+        kw.update(headless=True, size=(160, 48))
+        threading.Thread(target=watch, args=(self,), daemon=True).start()
+        return _run(self, *args, **kw)
+
+    App._display, App.run = display, run
+
+class Hook:  # patches textual.app's App the moment that module has run
+    def find_spec(self, name, path, target=None):
+        if name != "textual.app":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run_module = spec.loader.exec_module
+        def exec_module(module):
+            run_module(module)
+            patch(module.App)
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, Hook())
 if kind == "minimal":
+    from textual.app import App
     from textual.widgets import Static
     class Minimal(App):
         def compose(self):
@@ -210,6 +231,10 @@ def main() -> int:
     result: dict[str, object] = {}
 
     if args.only != "keys":
+        # An installed package has its bytecode compiled; a checkout gets it on its first
+        # run unless PYTHONDONTWRITEBYTECODE is set (it is on some machines): compile it
+        # once, so each run measures start-up and not the compiler.
+        compileall.compile_dir(str(ROOT / "wssviz"), quiet=1)
         with tempfile.TemporaryDirectory() as tmp:
             kinds = {
                 "minimal": [],

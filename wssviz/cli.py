@@ -15,6 +15,7 @@ Without ``--plain`` or ``--json`` a command opens the interface.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from typing import Callable, TextIO
 
@@ -261,9 +262,10 @@ def ui_wiring() -> dict[str, Callable]:
 
 def tui(args: argparse.Namespace, opener: Callable[[], Session],
         factory: Callable[[], Session] | None) -> int:
-    """Open the interface; it calls ``opener`` in a worker after its first paint (so the
-    live pair, cryptography or a dissection never delay it) and ``factory`` on restart.
-    A ``UserError`` from ``opener`` ends the interface and is reported like any other."""
+    """Open the interface; it calls ``opener`` on a thread of its own while Textual starts
+    (the first screen shows the first step when it is quick, "working…" when it is not)
+    and ``factory`` on restart.  A ``UserError`` from ``opener`` ends the interface and
+    is reported like any other."""
     from wssviz.ui.app import run_app
 
     return run_app(None, opener=opener, present=getattr(args, "present", False),
@@ -413,9 +415,29 @@ def cmd_listen(args: argparse.Namespace) -> int:
     return 0
 
 
+def opens_interface(args: argparse.Namespace) -> bool:
+    """Whether this command line ends in the Textual interface."""
+    if args.command is None:
+        return True
+    return args.command in ("run", "replay", "connect") and not (args.plain or args.json)
+
+
 def main(argv: list[str] | None = None) -> int:
+    # Start-up (Textual's import, the first screen) makes many objects and almost no
+    # garbage: the cyclic collector waits until the interface has frozen what start-up
+    # made (ui.app.run_app), or until a command without the interface is under way.
+    gc.disable()
+    try:
+        return _main(argv)
+    finally:
+        gc.enable()
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not opens_interface(args):
+        gc.enable()
     try:
         if args.command is None:
             return tui(args, live_session, live_session)

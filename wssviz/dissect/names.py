@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import json
-import os
 import threading
-from pathlib import Path
 from typing import Callable
+
+from wssviz import memo
 
 __all__ = ["cipher_suite", "extension", "group", "signature_scheme", "alert",
            "handshake_type", "version", "content_type", "alert_level", "label",
@@ -95,14 +94,13 @@ def _table(kind: str) -> dict[int, str]:
 _scapy: dict[str, dict[int, str]] | None = None
 
 
-def _memo_path() -> Path | None:
-    """Where scapy's tables are memoised, per scapy version (None: no scapy)."""
+def _memo_name() -> str | None:
+    """The memo of scapy's tables, per scapy version (None: no scapy)."""
     try:
         version = importlib.metadata.version("scapy")
     except importlib.metadata.PackageNotFoundError:
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "wssviz" / f"scapy-{version}-tls-names.json"
+    return f"scapy-{version}-tls-names.json"
 
 
 def _scapy_tables() -> dict[str, dict[int, str]]:
@@ -116,14 +114,14 @@ def _scapy_tables() -> dict[str, dict[int, str]]:
     global _scapy
     if _scapy is not None:
         return _scapy
-    path = _memo_path()
-    if path is not None:
+    name = _memo_name()
+    raw = memo.read(name) if name is not None else None
+    if isinstance(raw, dict):
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
             _scapy = {k: {int(c): str(n) for c, n in v.items()} for k, v in raw.items()}
             if set(_scapy) == set(_SOURCES):
                 return _scapy
-        except (OSError, ValueError, AttributeError):
+        except (ValueError, AttributeError):
             pass
     tables: dict[str, dict[int, str]] = {}
     complete = True
@@ -134,14 +132,8 @@ def _scapy_tables() -> dict[str, dict[int, str]]:
             tables[kind] = {}
             complete = False
     _scapy = tables
-    if path is not None and complete:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(tables), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only home: the tables still work, just not memoised
+    if name is not None and complete:
+        memo.write(name, tables, replaces="scapy-*-tls-names.json")
     return tables
 
 

@@ -26,11 +26,11 @@ import hashlib
 import os
 import socket
 import ssl
-import tempfile
 import threading
 import time
 from typing import Callable
 
+from wssviz import memo
 from wssviz.capture import Capture
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
@@ -50,10 +50,7 @@ OnStep = Callable[[int, Step], None]
 
 def default_ca_dir() -> str:
     """Where the CA certificate is written: the user's cache folder for wssviz."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not os.access(os.path.dirname(base) or ".", os.W_OK) and not os.path.isdir(base):
-        base = tempfile.gettempdir()
-    return os.path.join(base, "wssviz")
+    return str(memo.cache_dir(writable=True))
 
 
 class ListenServer:

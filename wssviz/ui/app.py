@@ -10,12 +10,12 @@ interface stays free of scenario files, live sockets and scapy: ``scenarios()``
 session) and ``exporter(session, path)`` (pcapng + key log).  Their keys live at
 the app level: ``s`` scenario picker, ``e`` export, ``l`` language.
 
-The session itself may come late: ``run_app(None, opener=...)`` paints the
-first screen at once ("working…") and calls ``opener()`` in a thread worker
-(starting a live pair imports cryptography and makes certificates; a replay
-dissects its file).  If the opener fails before any session exists, the app
-ends and ``run_app`` raises that exception, so the command line reports it
-as it would have before the interface started.
+The session itself may come late: ``run_app(None, opener=...)`` calls
+``opener()`` on a thread of its own from the moment the app is made
+(``ui.opening``), and the first screen shows the first step if it is ready in a
+moment, or "working…" until it is.  If the opener fails before any session
+exists, the app ends and ``run_app`` raises that exception, so the command line
+reports it as it would have before the interface started.
 
 For trying it by hand: ``python -m wssviz.ui.app STEPS.jsonl`` opens a file of
 ``wssviz run --json`` lines as a replay.
@@ -23,6 +23,7 @@ For trying it by hand: ``python -m wssviz.ui.app STEPS.jsonl`` opens a file of
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
@@ -37,6 +38,7 @@ from textual.theme import Theme
 
 from wssviz.session import Session, StepList
 from wssviz.ui.model import PANES
+from wssviz.ui.opening import Opening
 from wssviz.ui.screens.main import StepScreen, make_bindings
 from wssviz.ui.texts import next_language, t
 
@@ -99,8 +101,8 @@ class WssvizApp(App[int]):
         super().__init__()
         if session is None and opener is None:
             raise ValueError("WssvizApp needs a session or an opener")
-        #: Opens the first session off the UI thread after the first paint (None: already open).
-        self.opener = opener if session is None else None
+        #: The first session, opening off the UI thread (None: it was given, or has arrived).
+        self.opening: Opening | None = Opening(opener) if session is None and opener is not None else None
         self.session: Session = session if session is not None else StepList([], title="wssviz")
         #: Why the first session could not be opened (the app then ends with status 2).
         self.open_error: BaseException | None = None
@@ -237,6 +239,11 @@ def run_app(session: Session | None, *, present: bool = False, lang: str = "en",
             open_scenario: Callable[[str], Session] | None = None,
             exporter: Exporter | None = None) -> int:
     """Run the interface on ``session`` until the learner quits; the exit status."""
+    # What start-up made (Textual, the catalogs) lives as long as the process: out of
+    # the cyclic collector's reach, its collections stay short (the command line
+    # holds the collector off until here).
+    gc.freeze()
+    gc.enable()
     app = WssvizApp(session, present=present, lang=lang, session_factory=session_factory, opener=opener,
                     scenarios=scenarios, open_scenario=open_scenario, exporter=exporter)
     result = app.run()

@@ -44,6 +44,7 @@ from wssviz.ui.widgets.frames import FramesPane
 from wssviz.ui.widgets.hexpane import HexPane
 from wssviz.ui.widgets.detail import DetailView
 from wssviz.ui.widgets.keybar import KeyBar
+from wssviz.ui.widgets.ladderhead import LadderHead
 from wssviz.ui.widgets.panetabs import PaneTabs
 from wssviz.ui.widgets.textline import TextLine
 from wssviz.ui.widgets.timeline import Timeline
@@ -115,8 +116,8 @@ class StepScreen(Screen):
         #: What / Why / Eavesdropper beside or under a pane (wide screens, presenter mode).
         self._aside = BriefExplainPane("aside")
         self._stacked: dict[tuple, list[Band]] = {}  # band lists made of two, kept (same identity)
-        self._head_text: tuple | None = None  # the ladder head on show (text, style, spans)
         self._title_text: tuple | None = None  # the title bar on show (text, style, spans)
+        self._resized_to: object = None  # the last terminal size the layout followed
 
     @property
     def wapp(self) -> "WssvizApp":
@@ -134,7 +135,7 @@ class StepScreen(Screen):
         yield Static(id="titlebar")
         with Horizontal(id="body"):
             with Vertical(id="ladder"):
-                yield Static(id="ladder-head")
+                yield LadderHead(self.lang, id="ladder-head")
                 yield Timeline(id="timeline")
             with Vertical(id="detail"):
                 yield TextLine(id="stephead")
@@ -147,36 +148,30 @@ class StepScreen(Screen):
         yield KeyBar(self.lang, id="keybar")
 
     def on_mount(self) -> None:
+        # Textual hides the notification rack when the screen first resumes, which is a
+        # second layout of the whole screen just after the first: hidden now, that is a no-op.
+        for rack in self.query("#textual-toastrack"):
+            rack.display = False
         self.show_title()
-        self._ladder_head()
         timeline = self.query_one(Timeline)
         timeline.next_label = t("timeline_next", self.lang)
         timeline.busy_label = t("timeline_busy", self.lang)
         timeline.lang = self.lang
         if self.wapp.present:
             self.action_present()
-        if self.wapp.opener is not None:
-            # first paint now; the session opens in a worker and arrives like a restart
+        opening = self.wapp.opening
+        if opening is None:
+            self.go(0)
+            return
+        # Nothing is on the terminal yet: a moment's wait lets a quick opener's first
+        # step be the first screen, with no "working…" paint before it.
+        opening.wait()
+        if opening.done_or_notify(self._opened_elsewhere):
+            self._opened()
+        else:
             self._busy = True
             self._refresh_ladder()
             self._status()
-            # Started once the first screen is on the terminal: the opener (dissection,
-            # a live pair's crypto) would otherwise take the GIL from the first layout.
-            self.call_after_refresh(self._restart, self._gen, True)
-        else:
-            self.go(0)
-
-    def _ladder_head(self) -> None:
-        head = self.query_one("#ladder-head", Static)
-        width = max(self.query_one("#ladder").size.width, 20)
-        left, right = t("timeline_client", self.lang), t("timeline_server", self.lang)
-        text = Text("    " + left, "bold")
-        gap = max(width - 4 - cell_len(left) - cell_len(right) - 1, 1)  # cells: CJK is 2 wide
-        text.append(" " * gap + right)
-        key = (text.plain, str(text.style), tuple(text.spans))
-        if key != self._head_text:  # one line, fixed height: a repaint, never a layout
-            self._head_text = key
-            head.update(text, layout=False)
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size != self.app.size and not self.app.is_inline:
@@ -187,7 +182,9 @@ class StepScreen(Screen):
             # current size is a real resize.
             event.prevent_default()
             return
-        self.call_after_refresh(self._ladder_head)
+        if event.size == self._resized_to:
+            return  # an echo of a size already handled (Textual posts one after layouts)
+        self._resized_to = event.size
         self.call_after_refresh(self._render_active)
 
     # -- panes ---------------------------------------------------------------
@@ -211,11 +208,12 @@ class StepScreen(Screen):
 
     def go(self, index: int) -> None:
         """Show step ``index``, asking the session for it if it is not there yet."""
+        if self.wapp.opening is not None:
+            return  # the first session is still opening: its first step comes by itself
         session = self.wapp.session
         steps = session.steps
         index = max(index, 0)
         if index < len(steps):
-            self._busy = False if not self._busy else self._busy
             self._show(index)
             return
         if session.finished:
@@ -317,7 +315,8 @@ class StepScreen(Screen):
                                                  ("rows", 1)), Band(below[0].section, ("frac", 0.45))],
                                     ("under", id(below[0].section)))
         detail = self.query_one("#pane", DetailView)
-        if bands is not detail.bands or aside is not detail.aside:
+        same_aside = aside is detail.aside or not (aside or detail.aside)
+        if bands is not detail.bands or not same_aside:
             detail.show(bands, aside)
 
     def _stack(self, first: list[Band], then: list[Band], key: tuple) -> list[Band]:
@@ -464,45 +463,53 @@ class StepScreen(Screen):
         self._status()
 
     def action_restart(self) -> None:
+        if self.wapp.opening is not None:
+            return  # still opening the first session
         self._stop_auto()
         self._gen += 1
         self._busy = True
         self._status()
         self._restart(self._gen)
 
+    def _opened_elsewhere(self) -> None:
+        """On the opening thread, once the first session is open (or failed)."""
+        try:
+            self.app.call_from_thread(self._opened)
+        except RuntimeError:
+            pass  # the app has already ended (the learner quit while it was opening)
+
+    def _opened(self) -> None:
+        """The first session is open: show its first step; or end, if it could not open."""
+        opening = self.wapp.opening
+        if opening is None:
+            return
+        self.wapp.opening = None
+        if opening.session is None:
+            # No session at all: end, and let the caller report why.
+            self.wapp.open_error = opening.error
+            self.app.exit(2)
+            return
+        self.wapp.session = opening.session
+        self.show_title()
+        self._busy = False
+        self.go(0)
+
     @work(thread=True, group="restart", exit_on_error=False)
-    def _restart(self, gen: int, first: bool = False) -> None:
+    def _restart(self, gen: int) -> None:
         app = self.wapp
         try:
             with self._lock:
-                if first and app.opener is not None:
-                    session = app.opener()
-                elif app.session_factory is not None:
+                if app.session_factory is not None:
                     session = app.session_factory()
                 else:
                     session = app.session
                     session.restart()
-            self.app.call_from_thread(self._restarted, gen, session, first)
+            self.app.call_from_thread(self._restarted, gen, session)
         except Exception as exc:  # noqa: BLE001
-            if first:
-                self.app.call_from_thread(self._open_failed, exc)
-            else:
-                self.app.call_from_thread(self._failed, gen, exc)
+            self.app.call_from_thread(self._failed, gen, exc)
 
-    def _open_failed(self, exc: BaseException) -> None:
-        """No session could be opened at all: end, and let the caller report why."""
-        self.wapp.open_error = exc
-        self.app.exit(2)
-
-    def _restarted(self, gen: int, session, first: bool = False) -> None:
+    def _restarted(self, gen: int, session) -> None:
         if gen != self._gen:
-            return
-        if first:
-            self.wapp.opener = None
-            self.wapp.session = session
-            self.show_title()
-            self._busy = False
-            self.go(0)
             return
         self.wapp.session = session
         self.show_title()
@@ -530,10 +537,11 @@ class StepScreen(Screen):
             self._title_text = key
             bar = self.query_one("#titlebar", Static)
             # Wide screens wrap it onto at most two lines (app.tcss): a layout only when
-            # the number of lines changes, else a repaint.
+            # the number of lines changes, else a repaint.  Before the first layout
+            # (no width yet) that layout will size it.
             width = bar.content_size.width
             lines = 2 if self.has_class("-wide") and cell_len(title.plain) > width else 1
-            bar.update(title, layout=not width or bar.size.height != lines)
+            bar.update(title, layout=bool(width) and bar.size.height != lines)
 
     def set_lang(self, lang: str) -> None:
         """Show every label and explanation in ``lang`` from now on, on the same step."""
@@ -544,7 +552,7 @@ class StepScreen(Screen):
         timeline.busy_label = t("timeline_busy", lang)
         timeline.lang = lang
         timeline.clear_cache()
-        self._ladder_head()
+        self.query_one(LadderHead).set_lang(lang)
         self.query_one(KeyBar).set_lang(lang)
         if 0 <= self.index < len(self.wapp.session.steps):
             active = self._active
@@ -561,7 +569,6 @@ class StepScreen(Screen):
         self.query_one(Timeline).clear_cache()
         forget_rendered()  # the old theme's lines
         self._render_active()
-        self.call_after_refresh(self._ladder_head)  # the ladder has its width again
 
     def action_theme(self) -> None:
         self.wapp.dark = not self.wapp.dark

@@ -1,0 +1,133 @@
+"""ui.opening: the first session opens on its own thread from the moment the app is made.
+
+A quick opener's first step is the first screen; a slow one leaves the screen
+saying it is working until the session arrives; a failing one ends the app and
+``run_app`` raises what went wrong; quitting while it opens is clean.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import pytest
+from textual.app import App
+
+from test_ui import STEPS, plain
+from wssviz import cli
+from wssviz.session import StepList
+from wssviz.ui.app import WssvizApp, run_app
+from wssviz.ui.opening import Opening
+from wssviz.ui.texts import t
+
+
+def replay() -> StepList:
+    return StepList(list(STEPS), title="opened")
+
+
+async def test_a_quick_opener_shows_its_first_step_in_the_first_screen():
+    app = WssvizApp(None, opener=replay)
+    async with app.run_test(size=(120, 36)):  # no pause: the first screen as mounted
+        screen = app.main_screen
+        assert app.opening is None and screen.index == 0
+        assert app.session.title == "opened"
+        assert "Step 0 of" in plain(app, "#status")
+
+
+async def test_a_slow_opener_leaves_the_screen_working_until_the_session_arrives():
+    gate = threading.Event()
+
+    def slow() -> StepList:
+        gate.wait(10)
+        return replay()
+
+    app = WssvizApp(None, opener=slow)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.main_screen
+        assert screen.index == -1 and app.opening is not None
+        await pilot.press("right", "r")  # keys while opening: nothing happens, nothing breaks
+        assert screen.index == -1 and t("status_working", "en") in plain(app, "#status")
+        gate.set()
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if screen.index == 0:
+                break
+        assert screen.index == 0 and app.opening is None
+        await pilot.press("right")
+        await pilot.pause()
+        assert screen.index == 1
+
+
+async def test_a_failing_opener_ends_the_app_with_its_error():
+    def broken() -> StepList:
+        raise ValueError("no such recording")
+
+    app = WssvizApp(None, opener=broken)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert isinstance(app.open_error, ValueError) and app.return_value == 2
+
+
+def test_run_app_raises_what_the_opener_raised(monkeypatch):
+    run = App.run
+    monkeypatch.setattr(WssvizApp, "run", lambda self: run(self, headless=True, size=(80, 24)))
+
+    def broken() -> StepList:
+        raise cli.UserError("bad.json: not a recording")
+
+    with pytest.raises(cli.UserError, match="not a recording"):
+        run_app(None, opener=broken)
+    assert gc.isenabled()
+
+
+def test_quitting_while_it_opens_is_clean():
+    gate = threading.Event()
+    told = []
+
+    def slow() -> StepList:
+        gate.wait(10)
+        return replay()
+
+    opening = Opening(slow)
+    assert not opening.wait(0.01)
+    assert opening.done_or_notify(lambda: told.append(True)) is False
+    gate.set()
+    assert opening.wait(5)
+    opening._thread.join(5)
+    assert told == [True] and opening.session is not None and opening.error is None
+    # once done, a later question is answered at once and nobody is notified twice
+    assert opening.done_or_notify(lambda: told.append(False)) is True and told == [True]
+
+
+async def test_the_answer_after_the_app_ended_is_dropped():
+    gate = threading.Event()
+
+    def slow() -> StepList:
+        gate.wait(10)
+        return replay()
+
+    app = WssvizApp(None, opener=slow)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+    gate.set()
+    opening = app.opening
+    assert opening is not None
+    opening._thread.join(5)
+    assert not opening._thread.is_alive()  # call_from_thread after the end did not raise out
+
+
+def test_main_holds_the_collector_off_only_while_it_runs():
+    assert gc.isenabled()
+    assert cli.main(["scenarios", "--json"]) == 0
+    assert gc.isenabled()
+
+
+def test_commands_that_print_let_the_collector_run(monkeypatch, capsys):
+    seen = []
+    monkeypatch.setattr(cli, "cmd_scenarios", lambda args: seen.append(gc.isenabled()) or 0)
+    assert cli.main(["scenarios"]) == 0
+    assert seen == [True]
+    args = cli.build_parser().parse_args(["run", "--json"])
+    assert not cli.opens_interface(args)
+    assert cli.opens_interface(cli.build_parser().parse_args([]))
+    assert cli.opens_interface(cli.build_parser().parse_args(["replay", "x.json"]))
