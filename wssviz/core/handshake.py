@@ -16,7 +16,6 @@ counted).
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -352,6 +351,8 @@ class AcceptDerivation:
 
 
 def derive_accept(key: str) -> AcceptDerivation:
+    import hashlib  # here, not at import: the first screen never needs it (~2.5 ms)
+
     joined = _wire_bytes(key) + GUID.encode("ascii")
     digest = hashlib.sha1(joined).digest()
     return AcceptDerivation(key, decode_key(key), joined, digest,

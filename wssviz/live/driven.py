@@ -6,16 +6,26 @@ move of bytes and records what crossed in a Capture — and a Dissector.
 sent before the learner gets there; every event the script records is fed to
 the dissector at once, and a script that breaks becomes an ``error`` step that
 keeps everything already shown.
+
+While the learner reads the first step (the TCP connection), the code the next
+steps need (TLS dissection, certificates: about 70 ms of imports) loads on a
+background thread, so the first step taken after it costs only its own
+protocol work.  Nothing is sent or recorded ahead of the learner.
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
 import time
 from typing import Iterator, Protocol
 
 from wssviz.capture import Capture
 from wssviz.dissect import Dissector
 from wssviz.session import GrowingSession
+
+
+WARM_AFTER = 0.25  # seconds between the first step asked for and loading the next steps' code
 
 
 class Script(Protocol):
@@ -33,10 +43,27 @@ class DrivenSession(GrowingSession):
     #: (the script's clock, ``t0``, moves forward by each pause).  Off for a real
     #: peer, whose own clock runs on while we wait.
     pause_clock = True
+    #: Modules the steps after the first will load (imported ahead, in the background).
+    warm_modules: tuple[str, ...] = ("wssviz.dissect.tls", "wssviz.dissect.x509")
 
     def __init__(self) -> None:
         super().__init__()
+        self._warm: threading.Timer | None = None
         self._start()
+
+    def _after_ensure(self) -> None:
+        if self._warm is None and not self._finished and self.capture.scheme == "wss":
+            # A moment later, so that a view paints the step it asked for first.
+            self._warm = threading.Timer(WARM_AFTER, self._warm_up)
+            self._warm.daemon = True
+            self._warm.start()
+
+    def _warm_up(self) -> None:
+        for name in self.warm_modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the step that needs it will say what is wrong
+                pass
 
     def _new(self) -> tuple[Capture, Script]:
         raise NotImplementedError

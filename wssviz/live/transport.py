@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import select
 import socket
-import ssl
 import time
 
+from wssviz import lazy
 from wssviz.capture import Capture
+
+ssl = lazy.module("ssl")  # a plain TCP connection needs none of it (--json never loads it for ws://)
 
 RECV_SIZE = 1 << 16  # bytes read from a socket at a time
 HANDSHAKE_TIMEOUT = 10.0  # seconds a single transfer may take before the session gives up
@@ -33,7 +35,15 @@ class Wire:
 
     def __init__(self) -> None:
         listener = socket.create_server(("127.0.0.1", 0))
-        self.client = socket.create_connection(listener.getsockname())
+        # a numeric address: connect() takes it as it is (create_connection would resolve
+        # it through getaddrinfo and load the IDNA codec for nothing)
+        self.client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self.client.connect(listener.getsockname())
+        except OSError:
+            self.client.close()
+            listener.close()
+            raise
         self.server, _ = listener.accept()
         listener.close()
         for s in (self.client, self.server):

@@ -139,11 +139,9 @@ class StepScreen(Screen):
                 yield Timeline(id="timeline")
             with Vertical(id="detail"):
                 yield TextLine(id="stephead")
-                with Horizontal(id="panes-row"):
-                    with Vertical(id="panes"):
-                        yield PaneTabs({p: t(f"pane_{p}", self.lang) for p in PANES}, self._active,
-                                       id="pane-tabs")
-                        yield DetailView(id="pane")
+                yield PaneTabs({p: t(f"pane_{p}", self.lang) for p in PANES}, self._active,
+                               id="pane-tabs")
+                yield DetailView(id="pane")
         yield TextLine(id="status")
         yield KeyBar(self.lang, id="keybar")
 
