@@ -58,3 +58,16 @@ def test_catalogs_are_memoised_and_an_edited_catalog_is_read_anew(monkeypatch, t
     stale.write_text(json.dumps({"ui": {"key_next": "stale"}}), encoding="utf-8")
     assert load("en") == truth
     assert [p.name for p in (tmp_path / "wssviz").glob("explain-en-*.json")] == [memos[0].name]
+
+
+def test_invalid_toml_raises_and_leaves_no_memo(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    try:
+        memo.toml(b"[client\nkey = 1", "scenario-broken")
+    except ValueError as exc:  # tomllib.TOMLDecodeError
+        assert "line" in str(exc)
+    else:
+        raise AssertionError("invalid TOML must raise")
+    assert not list(tmp_path.glob("**/scenario-broken-*"))
+    assert memo.toml(b"[client]\nkey = 1\n", "scenario-fixed") == {"client": {"key": 1}}
+    assert len(list(tmp_path.glob("**/scenario-fixed-*.json"))) == 1

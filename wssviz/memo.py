@@ -8,7 +8,8 @@ version, the catalog's checksum), so the source stays the authority: a changed
 source gets a new memo, and a missing, unreadable or read-only cache only means
 reading the source again.
 
-Standard library only; nothing here knows what is memoised.
+Standard library only; nothing here knows what is memoised.  ``toml`` is the one
+place TOML (the explanation catalogs, the scenario files) is read.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cache_dir", "read", "write"]
+__all__ = ["cache_dir", "read", "toml", "write"]
 
 
 def cache_dir(writable: bool = False) -> Path:
@@ -55,3 +57,21 @@ def write(name: str, data: Any, replaces: str | None = None) -> None:
         os.replace(tmp, folder / name)
     except (OSError, TypeError, ValueError):
         pass  # a read-only home, or data JSON cannot hold: the knowledge still works, just not memoised
+
+
+def toml(raw: bytes, stem: str) -> dict[str, Any]:
+    """The TOML document ``raw`` (UTF-8), from its memo when it has been read before.
+
+    The memo is named after ``stem`` and the document's length and checksum, and
+    replaces the memos of earlier versions of the same stem.  Invalid TOML raises
+    ``tomllib.TOMLDecodeError`` (a ``ValueError``), invalid UTF-8 ``UnicodeDecodeError``.
+    """
+    name = f"{stem}-{len(raw)}-{zlib.crc32(raw):08x}.json"
+    data = read(name)
+    if isinstance(data, dict):
+        return data
+    import tomllib  # only when there is no memo (the import and a parse cost ~3-15 ms)
+
+    data = tomllib.loads(raw.decode("utf-8"))
+    write(name, data, replaces=f"{stem}-*.json")
+    return data

@@ -13,11 +13,11 @@ one of 1.2, 1.3``.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from wssviz import memo
 from wssviz.live.settings import (CERT_ISSUERS, CONNECTION_FAULTS, FRAME_FAULTS, KINDS, Message,
                                   Settings)
 from wssviz.steps import ALL_KINDS, Step
@@ -254,12 +254,13 @@ def read(path: Path | str) -> tuple[Settings, ScenarioInfo]:
     """Parse one scenario file into Settings and its catalog entry."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"scenario {path.name}: cannot read: {exc}") from None
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        doc = memo.toml(raw, f"scenario-{path.stem}")
+    except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ScenarioError(f"scenario {path.name}: not valid TOML: {exc}") from None
 
     values: dict[str, Any] = {}

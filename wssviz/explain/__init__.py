@@ -66,7 +66,6 @@ are plain text, never markup: views show them as ``rich.text.Text``.
 from __future__ import annotations
 
 import re
-import zlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -97,21 +96,12 @@ class Explanation:
 
 @cache
 def _load(lang: str) -> dict[str, Any]:
-    """The catalog for ``lang``: its TOML, or the memo of it made when it was last read
-    (named after the file's length and checksum, so an edited catalog is read anew)."""
+    """The catalog for ``lang``: its TOML, read through a memo (``wssviz.memo``)."""
     try:
         raw = resources.files(__package__).joinpath(f"{lang}.toml").read_bytes()
     except (FileNotFoundError, OSError):
         return {}
-    name = f"explain-{lang}-{len(raw)}-{zlib.crc32(raw):08x}.json"
-    data = memo.read(name)
-    if isinstance(data, dict):
-        return data
-    import tomllib  # only when the memo is missing (its import and the parse cost ~15 ms)
-
-    data = tomllib.loads(raw.decode("utf-8"))
-    memo.write(name, data, replaces=f"explain-{lang}-*.json")
-    return data
+    return memo.toml(raw, f"explain-{lang}")
 
 
 def _catalog(lang: str) -> dict[str, Any]:
