@@ -656,3 +656,43 @@ async def test_leaving_presenter_mode_realigns_the_ladder_head():
         await pilot.pause()
         assert screen_rows(app.screen.query_one("#ladder-head")) == before
         assert before[0].rstrip().endswith("server")
+
+
+async def test_while_the_learner_reads_the_next_steps_pane_is_made_and_the_collector_runs(monkeypatch):
+    import gc
+
+    from wssviz.ui.screens import main as main_screen
+
+    collected = []
+    monkeypatch.setattr(main_screen.gc, "collect", lambda *a: collected.append(a) or 0)
+    steps = recorded_steps() + [big_frame_step(len(STEPS))]
+    app = WssvizApp(replay(steps))
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.main_screen
+        await go_to(pilot, app, len(steps) - 2)
+        frames = screen._pane("frames")
+        big = screen._view(len(steps) - 1)
+        assert big.key("frames") not in frames._kept  # not made yet: the learner just arrived
+        await pilot.pause(main_screen.IDLE_AFTER + 12 * main_screen.IDLE_TICK)
+        assert big.key("frames") in frames._kept  # the 16 MiB frame's pane, made while reading
+        assert collected  # and the collector ran then
+        assert screen.index == len(steps) - 2  # nothing moved on screen
+        await pilot.press("right")
+        await pilot.pause()
+        assert screen.index == len(steps) - 1 and active_pane(app) == "frames"
+        assert detail(app).bands is frames._kept[big.key("frames")]
+    assert gc.isenabled()
+
+
+async def test_a_key_press_starts_the_getting_ready_over():
+    from wssviz.ui.screens import main as main_screen
+
+    app = WssvizApp(replay())
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.main_screen
+        await pilot.pause(main_screen.IDLE_AFTER + 2 * main_screen.IDLE_TICK)
+        assert screen._ready_queue is not None  # work for step 0 had begun
+        await pilot.press("right")
+        # counting again from the press: nothing is got ready until the learner pauses
+        assert screen.index == 1 and screen._ready_queue is None
+        assert screen._idle_ticks * main_screen.IDLE_TICK < main_screen.IDLE_AFTER

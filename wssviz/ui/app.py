@@ -57,6 +57,10 @@ CONTRAST_LIGHT = Theme(
     warning="#805000", error="#c00000", success="#006000", foreground="#000000",
     background="#ffffff", surface="#ffffff", panel="#e0e0e0", dark=False,
 )
+#: Allocations between two automatic collections while the interface runs (Python's
+#: default is 700): with collections done while the learner reads, one seldom lands
+#: in a key press.
+GC_THRESHOLD = 50_000
 THEMES = {(False, True): "textual-dark", (False, False): "textual-light",
           (True, True): CONTRAST_DARK.name, (True, False): CONTRAST_LIGHT.name}
 
@@ -241,12 +245,20 @@ def run_app(session: Session | None, *, present: bool = False, lang: str = "en",
     """Run the interface on ``session`` until the learner quits; the exit status."""
     # What start-up made (Textual, the catalogs) lives as long as the process: out of
     # the cyclic collector's reach, its collections stay short (the command line
-    # holds the collector off until here).
+    # holds the collector off until here).  From then on the stepping screen collects
+    # while the learner reads (StepScreen._on_idle_timer); the collector's own first
+    # threshold is raised so that it seldom runs inside a key press, yet still runs
+    # when nobody stops to read (auto-play at full speed).
     gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *thresholds[1:])
     gc.enable()
     app = WssvizApp(session, present=present, lang=lang, session_factory=session_factory, opener=opener,
                     scenarios=scenarios, open_scenario=open_scenario, exporter=exporter)
-    result = app.run()
+    try:
+        result = app.run()
+    finally:
+        gc.set_threshold(*thresholds)
     if app.open_error is not None:
         raise app.open_error
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)

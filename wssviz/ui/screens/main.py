@@ -19,6 +19,7 @@ frame and no layout.
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,8 @@ PANE_CLASSES: dict[str, type[Pane]] = {
     "frames": FramesPane, "hex": HexPane, "explain": ExplainPane,
 }
 SPEEDS = (0.5, 1.0, 2.0, 3.0, 5.0)  # seconds per step in auto-play
+IDLE_AFTER = 0.2  # seconds without a move before what may come next is got ready
+IDLE_TICK = 0.04  # seconds between two pieces of that work (a key press waits for one at most)
 MEDIUM = 120  # columns from which the explanation also sits under the pane in front
 WIDE = 150  # columns from which it sits beside the pane instead
 #: Panes the explanation joins from MEDIUM columns on (the hex pane needs its height).
@@ -146,6 +149,9 @@ class StepScreen(Screen):
         yield KeyBar(self.lang, id="keybar")
 
     def on_mount(self) -> None:
+        self._idle = self.set_interval(IDLE_TICK, self._on_idle_tick, pause=True)
+        self._idle_ticks = 0
+        self._ready_queue: list[tuple[int, str]] | None = None
         # Textual hides the notification rack when the screen first resumes, which is a
         # second layout of the whole screen just after the first: hidden now, that is a no-op.
         for rack in self.query("#textual-toastrack"):
@@ -290,32 +296,68 @@ class StepScreen(Screen):
         self._bring_forward(self._chosen or pane_for(step))
         self._render_active()
 
-    def _view(self) -> View:
+    def _view(self, index: int | None = None) -> View:
         session = self.wapp.session
         steps = session.steps
-        return View(steps, self.index, self.lang, scheme_of(session, steps), self._gen)
+        return View(steps, self.index if index is None else index, self.lang,
+                    scheme_of(session, steps), self._gen)
 
     def _render_active(self) -> None:
         if self.index < 0:
             return
-        pid = self._active
-        view = self._view()
-        aside: list[Band] = []
-        if self.has_class("-present"):
-            bands = self._present_bands(pid, view)
-        else:
-            bands = self._bands(self._pane(pid), view)
-            if pid in WITH_EXPLANATION and self.has_class("-wide"):
-                aside = self._bands(self._aside, view)
-            elif pid in WITH_EXPLANATION and self.has_class("-medium"):
-                below = self._bands(self._aside, view)
-                bands = self._stack(bands, [Band(LabelSection(f"── {t('pane_explain', self.lang)} ──", "explain-label"),
-                                                 ("rows", 1)), Band(below[0].section, ("frac", 0.45))],
-                                    ("under", id(below[0].section)))
+        bands, aside = self._layout(self._active, self._view())
         detail = self.query_one("#pane", DetailView)
         same_aside = aside is detail.aside or not (aside or detail.aside)
         if bands is not detail.bands or not same_aside:
             detail.show(bands, aside)
+        self._restart_idle()
+
+    def _layout(self, pid: str, view: View, quiet: bool = False) -> tuple[list[Band], list[Band]]:
+        """The bands of pane ``pid`` for ``view``, and those of the aside beside them."""
+        aside: list[Band] = []
+        if self.has_class("-present"):
+            bands = self._present_bands(pid, view, quiet)
+        else:
+            bands = self._bands(self._pane(pid), view, quiet)
+            if pid in WITH_EXPLANATION and self.has_class("-wide"):
+                aside = self._bands(self._aside, view, quiet)
+            elif pid in WITH_EXPLANATION and self.has_class("-medium"):
+                below = self._bands(self._aside, view, quiet)
+                bands = self._stack(bands, [Band(LabelSection(f"── {t('pane_explain', self.lang)} ──", "explain-label"),
+                                                 ("rows", 1)), Band(below[0].section, ("frac", 0.45))],
+                                    ("under", id(below[0].section)))
+        return bands, aside
+
+    def _on_idle_tick(self) -> None:
+        """While the learner reads, get ready what the next key is likely to show, one
+        piece per tick so that a key press never waits behind much: the pane the
+        steps either side bring forward (a 16 MiB frame takes tens of ms to lay out
+        the first time), a run of the cyclic collector (so that it seldom runs inside
+        a key press), then the other panes of this step."""
+        self._idle_ticks += 1
+        if self._idle_ticks * IDLE_TICK < IDLE_AFTER:
+            return
+        if self._ready_queue is None:
+            steps, i = self.wapp.session.steps, self.index
+            self._ready_queue = [(j, self._chosen or pane_for(steps[j])) for j in (i + 1, i - 1)
+                                 if 0 <= i and 0 <= j < len(steps)]
+            self._ready_queue.append((-1, "collect"))
+            self._ready_queue += [(i, p) for p in PANES if p != self._active and i >= 0]
+        if not self._ready_queue:
+            self._idle.pause()
+            return
+        j, pid = self._ready_queue.pop(0)
+        if pid == "collect":
+            gc.collect()
+        elif j < len(self.wapp.session.steps):
+            bands, aside = self._layout(pid, self._view(j), quiet=True)
+            self.query_one("#pane", DetailView).prepare(bands, aside)
+
+    def _restart_idle(self) -> None:
+        """Something moved: what was being got ready may no longer be what comes next."""
+        self._idle_ticks = 0
+        self._ready_queue = None
+        self._idle.resume()
 
     def _stack(self, first: list[Band], then: list[Band], key: tuple) -> list[Band]:
         """``first`` and ``then`` as one column; the same list object each time (no new arrange)."""
@@ -327,24 +369,25 @@ class StepScreen(Screen):
             bands = self._stacked[k] = first + then
         return bands
 
-    def _present_bands(self, pid: str, view: View) -> list[Band]:
+    def _present_bands(self, pid: str, view: View, quiet: bool = False) -> list[Band]:
         """Presenter mode: the explanation first, then a one-line pane name, then the pane."""
-        brief = self._bands(self._aside, view)
+        brief = self._bands(self._aside, view, quiet)
         if pid == "explain":
             return brief
         n = PANES.index(pid) + 1
         label = f"{n} {t('pane_' + pid, self.lang)}  ·  Tab 1-6"
         return self._stack([Band(brief[0].section, ("fit", 0.55))],
                            [Band(LabelSection(label, "pane-label"), ("rows", 1)),
-                            *self._bands(self._pane(pid), view)],
+                            *self._bands(self._pane(pid), view, quiet)],
                            ("present", id(brief[0].section), pid, self.lang))
 
-    def _bands(self, pane: Pane, view: View) -> list[Band]:
+    def _bands(self, pane: Pane, view: View, quiet: bool = False) -> list[Band]:
         try:
             return pane.bands(view)
         except Exception as exc:  # noqa: BLE001 - a bad step must not end the app
             message = Text(f"{pane.pane_id} pane: {type(exc).__name__}: {exc}", "bold red")
-            self._set_note(message)
+            if not quiet:  # getting a step ready ahead: it is reported when it is shown
+                self._set_note(message)
             return [Band(TextSection(message))]
 
     @on(PaneTabs.Chosen)

@@ -131,6 +131,21 @@ class DetailView(Widget, can_focus=True):
         """Cells for the aside's text (0 when there is none)."""
         return max(self._aside_width - BAR, 1) if self.aside else 0
 
+    def prepare(self, bands: list[Band], aside: list[Band] | None = None) -> None:
+        """Render ``bands`` (and ``aside``) at the widths they would have here, without
+        showing them: the sections keep what they render, so showing them later is quick."""
+        width = self.size.width
+        if not width:
+            return
+        main = width
+        if aside:
+            side = max(int(width * self.aside_share), 12)
+            main -= side + RULE
+            for b in aside:
+                b.section.prepare(max(side - BAR, 1), self.palette, self.app.console)
+        for b in bands:
+            b.section.prepare(max(main - BAR, 1), self.palette, self.app.console)
+
     def arrange(self) -> None:
         """Give each band its rows (once per content, size and style)."""
         width, height = self.inner_width, self.size.height
