@@ -131,3 +131,7 @@ def test_commands_that_print_let_the_collector_run(monkeypatch, capsys):
     assert not cli.opens_interface(args)
     assert cli.opens_interface(cli.build_parser().parse_args([]))
     assert cli.opens_interface(cli.build_parser().parse_args(["replay", "x.json"]))
+
+
+def test_plain_wssviz_skips_the_parser_with_the_parsers_own_defaults():
+    assert vars(cli.build_parser().parse_args([])) == cli.NO_ARGUMENTS

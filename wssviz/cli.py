@@ -433,9 +433,16 @@ def main(argv: list[str] | None = None) -> int:
         gc.enable()
 
 
+#: What ``build_parser().parse_args([])`` gives (a test holds the two together): plain
+#: ``wssviz``, the command most people type, starts without building the parser.
+NO_ARGUMENTS = {"lang": "en", "present": False, "command": None}
+
+
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    if not (sys.argv[1:] if argv is None else argv):
+        args = argparse.Namespace(**NO_ARGUMENTS)
+    else:
+        args = build_parser().parse_args(argv)
     if not opens_interface(args):
         gc.enable()
     try:

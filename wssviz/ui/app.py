@@ -246,7 +246,7 @@ def run_app(session: Session | None, *, present: bool = False, lang: str = "en",
     # What start-up made (Textual, the catalogs) lives as long as the process: out of
     # the cyclic collector's reach, its collections stay short (the command line
     # holds the collector off until here).  From then on the stepping screen collects
-    # while the learner reads (StepScreen._on_idle_timer); the collector's own first
+    # while the learner reads (StepScreen._on_idle_tick); the collector's own first
     # threshold is raised so that it seldom runs inside a key press, yet still runs
     # when nobody stops to read (auto-play at full speed).
     gc.freeze()
