@@ -696,3 +696,11 @@ async def test_a_key_press_starts_the_getting_ready_over():
         # counting again from the press: nothing is got ready until the learner pauses
         assert screen.index == 1 and screen._ready_queue is None
         assert screen._idle_ticks * main_screen.IDLE_TICK < main_screen.IDLE_AFTER
+
+
+def test_the_xor_lane_is_one_aligned_text_that_never_reads_markup():
+    from wssviz.ui.widgets.frames import lane_text
+
+    text = lane_text([("byte 0", "0x37 ⊕ 0x48 'H' = 0x7f"), ("byte 10", "[/bold][link=x]")])
+    assert text.plain.splitlines() == [" byte 0  0x37 ⊕ 0x48 'H' = 0x7f", "byte 10  [/bold][link=x]"]
+    assert lane_text([]).plain == ""
