@@ -26,6 +26,7 @@ from wssviz.ui.app import WssvizApp
 from wssviz.ui.screens.export import ExportScreen, default_name
 from wssviz.ui.screens.picker import PickerScreen, ScenarioChoice, matches
 from wssviz.ui.texts import t
+from wssviz.ui.widgets.timeline import ladder_label
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -302,6 +303,15 @@ async def test_l_switches_every_label_and_the_explanation_live():
         assert "发生了什么" in screen and "服务器选定版本和密码套件" in screen  # the explanation
         assert "第 2 步，共 28 步" in screen  # the status line
         assert "服务器 → 客户端" in screen  # the step heading
+        first = app.session.steps[0]  # TCP connection opened: the catalog has a Chinese name
+        await pilot.press("home")
+        await pilot.pause()
+        heading = app.main_screen.query_one("#stephead").content.plain
+        # the catalog's name for the step, then the step's own English title
+        assert ladder_label(first, "zh") != first.title and CJK.search(ladder_label(first, "zh"))
+        assert heading.startswith(f"0  {ladder_label(first, 'zh')}  {first.title}")
+        await pilot.press("right", "right")
+        await pilot.pause()
         assert "讲解" in screen and "握手" in screen and "协议升级" in screen  # the pane tabs
         labels = {b.binding.key: b.binding.description for b in app.screen.active_bindings.values()}
         assert labels["q"] == "退出" and labels["s"] == "场景" and labels["l"] == "English"

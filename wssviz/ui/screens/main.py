@@ -48,7 +48,7 @@ from wssviz.ui.widgets.keybar import KeyBar
 from wssviz.ui.widgets.ladderhead import LadderHead
 from wssviz.ui.widgets.panetabs import PaneTabs
 from wssviz.ui.widgets.textline import TextLine
-from wssviz.ui.widgets.timeline import Timeline
+from wssviz.ui.widgets.timeline import Timeline, ladder_label
 from wssviz.ui.widgets.tls import TlsPane
 from wssviz.ui.widgets.upgrade import UpgradePane
 
@@ -282,7 +282,10 @@ class StepScreen(Screen):
         self._refresh_ladder()
         head = Text(no_wrap=True, overflow="ellipsis")  # two fixed lines: title, summary
         head.append(f"{step.index}  ", "bold")
-        head.append(step.title, "bold")
+        label = ladder_label(step, self.lang)  # the catalog's name outside English
+        head.append(label, "bold")
+        if label != step.title:
+            head.append(f"  {step.title}", "dim")  # and the step's own (English) title
         arrow = t(f"dir_{step.direction}", self.lang)
         head.append("   ")
         head.append(arrow, "dim")
