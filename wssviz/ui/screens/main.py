@@ -15,6 +15,14 @@ same widget (``DetailView``): a pane turns a step into bands of lines once and
 keeps them, so a key press swaps what that one widget shows and repaints it.
 No key press mounts, hides, shows or resizes a widget, so each one costs one
 frame and no layout.
+
+The first session may still be opening when the screen mounts (``ui.opening``):
+the screen waits a moment for it, so a quick opener's first step is the first
+paint, and otherwise shows "working…" until it arrives.  When the learner stops
+to read (``IDLE_AFTER``), the screen uses the pause, a piece per tick: it gets
+ready the pane each neighbouring step will bring forward, runs the cyclic
+collector, then gets ready this step's other panes; the next key press finds
+them rendered and seldom meets a collection.
 """
 
 from __future__ import annotations
