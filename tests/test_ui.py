@@ -658,7 +658,7 @@ async def test_leaving_presenter_mode_realigns_the_ladder_head():
         assert before[0].rstrip().endswith("server")
 
 
-async def test_while_the_learner_reads_the_next_steps_pane_is_made_and_the_collector_runs(monkeypatch):
+async def test_the_step_ahead_is_made_at_once_and_the_rest_while_the_learner_reads(monkeypatch):
     import gc
 
     from wssviz.ui.screens import main as main_screen
@@ -669,12 +669,17 @@ async def test_while_the_learner_reads_the_next_steps_pane_is_made_and_the_colle
     app = WssvizApp(replay(steps))
     async with app.run_test(size=(160, 48)) as pilot:
         screen = app.main_screen
-        await go_to(pilot, app, len(steps) - 2)
+        await go_to(pilot, app, len(steps) - 2)  # forward, onto the step before the 16 MiB one
+        collected.clear()  # (step 0 had its pause while the app started)
         frames = screen._pane("frames")
         big = screen._view(len(steps) - 1)
-        assert big.key("frames") not in frames._kept  # not made yet: the learner just arrived
+        behind = screen._view(len(steps) - 3)
+        behind_pane = screen._pane(pane_for(steps[len(steps) - 3]))
+        # the step ahead (the 16 MiB frame) is made once the screen is painted
+        assert big.key("frames") in frames._kept
+        assert behind.key(behind_pane.pane_id) not in behind_pane._kept and not collected
         await pilot.pause(main_screen.IDLE_AFTER + 12 * main_screen.IDLE_TICK)
-        assert big.key("frames") in frames._kept  # the 16 MiB frame's pane, made while reading
+        assert behind.key(behind_pane.pane_id) in behind_pane._kept  # and the one behind, while reading
         assert collected  # and the collector ran then
         assert screen.index == len(steps) - 2  # nothing moved on screen
         await pilot.press("right")

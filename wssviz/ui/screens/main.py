@@ -160,6 +160,8 @@ class StepScreen(Screen):
         self._idle = self.set_interval(IDLE_TICK, self._on_idle_tick, pause=True)
         self._idle_ticks = 0
         self._ready_queue: list[tuple[int, str]] | None = None
+        self._heading = 1  # the direction of the last move (+1 forward, -1 back)
+        self._ahead_pending = False
         # Textual hides the notification rack when the screen first resumes, which is a
         # second layout of the whole screen just after the first: hidden now, that is a no-op.
         for rack in self.query("#textual-toastrack"):
@@ -283,6 +285,8 @@ class StepScreen(Screen):
 
     def _show(self, index: int) -> None:
         steps = self.wapp.session.steps
+        if index != self.index:
+            self._heading = 1 if index > self.index else -1
         self.index = index
         if index != self._note_at:
             self._note = None  # a notice belongs to the step it was given on
@@ -306,6 +310,9 @@ class StepScreen(Screen):
         self._status()
         self._bring_forward(self._chosen or pane_for(step))
         self._render_active()
+        if not self._ahead_pending:  # last: every widget above has asked for its repaint
+            self._ahead_pending = True
+            self.call_after_refresh(self._prepare_ahead)
 
     def _view(self, index: int | None = None) -> View:
         session = self.wapp.session
@@ -369,6 +376,17 @@ class StepScreen(Screen):
         self._idle_ticks = 0
         self._ready_queue = None
         self._idle.resume()
+
+    def _prepare_ahead(self) -> None:
+        """Once this step is on the terminal, get the next one in the direction of travel
+        ready at once (a key held down leaves no pause to do it in): the work the next
+        press would have done on arrival, done before it arrives."""
+        self._ahead_pending = False
+        steps = self.wapp.session.steps
+        j = self.index + self._heading
+        if self.index >= 0 and 0 <= j < len(steps):
+            bands, aside = self._layout(self._chosen or pane_for(steps[j]), self._view(j), quiet=True)
+            self.query_one("#pane", DetailView).prepare(bands, aside)
 
     def _stack(self, first: list[Band], then: list[Band], key: tuple) -> list[Band]:
         """``first`` and ``then`` as one column; the same list object each time (no new arrange)."""
@@ -475,10 +493,10 @@ class StepScreen(Screen):
     def action_auto_pane(self) -> None:
         """Back to the automatic choice: each step brings forward the pane that matters."""
         self._chosen = None
+        self._set_note(Text(t("status_pane_auto", self.lang), "green"))  # first: one frame for all
         if 0 <= self.index < len(self.wapp.session.steps):
             self._bring_forward(pane_for(self.wapp.session.steps[self.index]))
             self._render_active()
-        self._set_note(Text(t("status_pane_auto", self.lang), "green"))
 
     @property
     def chosen_pane(self) -> str | None:
