@@ -8,11 +8,16 @@ import sys
 from wssviz import lazy
 
 
+def fresh_python(code: str) -> list[str]:
+    """The lines ``code`` prints in a new interpreter (nothing imported yet)."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.splitlines()
+
+
 def test_a_lazy_module_is_imported_when_first_read():
     code = ("import sys; from wssviz import lazy; m = lazy.module('colorsys'); "
             "print('colorsys' in sys.modules, repr(m)[:17]); print(m.rgb_to_hsv(1, 0, 0), 'colorsys' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == ["False <module 'colorsys", "(0.0, 1.0, 1) True"]
+    assert fresh_python(code) == ["False <module 'colorsys", "(0.0, 1.0, 1) True"]
 
 
 def test_a_lazy_module_that_does_not_exist_fails_when_read():
@@ -30,8 +35,7 @@ def test_the_live_pairs_first_step_loads_no_tls_extras():
             "print(s.steps[0].kind, sorted(m for m in ('ctypes', 'wssviz.live.openssl_ext', "
             "'encodings.idna', 'hashlib', 'ssl', 'wssviz.live.certs') if m in sys.modules)); "
             "s.ensure(1); print(s.steps[1].kind, 'ssl' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == ["tcp.connect []", "tls.client_hello True"]
+    assert fresh_python(code) == ["tcp.connect []", "tls.client_hello True"]
 
 
 def test_while_the_first_step_is_read_the_next_steps_code_loads_and_nothing_is_sent():
@@ -39,11 +43,9 @@ def test_while_the_first_step_is_read_the_next_steps_code_loads_and_nothing_is_s
             "names = ('wssviz.dissect.tls', 'wssviz.dissect.x509', 'wssviz.live.certs'); "
             "print([n in sys.modules for n in names]); s._warm.join(10); "
             "print([n in sys.modules for n in names], len(s.steps), len(s.capture.events))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.splitlines() == ["[False, False, False]", "[True, True, True] 1 1"]
+    assert fresh_python(code) == ["[False, False, False]", "[True, True, True] 1 1"]
 
 
 def test_a_whole_run_loads_nothing_ahead():
     code = ("from wssviz.cli import live_session; s = live_session(); s.run_all(); print(s._warm)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "None"
+    assert fresh_python(code) == ["None"]

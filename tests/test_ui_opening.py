@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from typing import Callable
 
 import pytest
 from textual.app import App
@@ -25,6 +26,17 @@ def replay() -> StepList:
     return StepList(list(STEPS), title="opened")
 
 
+def gated() -> tuple[threading.Event, Callable[[], StepList]]:
+    """An opener that waits for its gate (a remote server taking its time)."""
+    gate = threading.Event()
+
+    def slow() -> StepList:
+        gate.wait(10)
+        return replay()
+
+    return gate, slow
+
+
 async def test_a_quick_opener_shows_its_first_step_in_the_first_screen():
     app = WssvizApp(None, opener=replay)
     async with app.run_test(size=(120, 36)):  # no pause: the first screen as mounted
@@ -35,12 +47,7 @@ async def test_a_quick_opener_shows_its_first_step_in_the_first_screen():
 
 
 async def test_a_slow_opener_leaves_the_screen_working_until_the_session_arrives():
-    gate = threading.Event()
-
-    def slow() -> StepList:
-        gate.wait(10)
-        return replay()
-
+    gate, slow = gated()
     app = WssvizApp(None, opener=slow)
     async with app.run_test(size=(120, 36)) as pilot:
         screen = app.main_screen
@@ -80,14 +87,9 @@ def test_run_app_raises_what_the_opener_raised(monkeypatch):
     assert gc.isenabled()
 
 
-def test_quitting_while_it_opens_is_clean():
-    gate = threading.Event()
+def test_an_opening_tells_its_listener_once():
+    gate, slow = gated()
     told = []
-
-    def slow() -> StepList:
-        gate.wait(10)
-        return replay()
-
     opening = Opening(slow)
     assert not opening.wait(0.01)
     assert opening.done_or_notify(lambda: told.append(True)) is False
@@ -100,12 +102,7 @@ def test_quitting_while_it_opens_is_clean():
 
 
 async def test_the_answer_after_the_app_ended_is_dropped():
-    gate = threading.Event()
-
-    def slow() -> StepList:
-        gate.wait(10)
-        return replay()
-
+    gate, slow = gated()
     app = WssvizApp(None, opener=slow)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("q")

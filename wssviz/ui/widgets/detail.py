@@ -73,7 +73,6 @@ class DetailView(Widget, can_focus=True):
         #: The second column (the explanation on wide screens), or empty.
         self.aside: list[Band] = []
         self.aside_share = 0.4  # a fair share of the width for the explanation beside a pane
-        self._aside_width = 0
         self._arranged_for: tuple | None = None
         self._palette: Palette | None = None
 
@@ -117,34 +116,35 @@ class DetailView(Widget, can_focus=True):
 
     # -- geometry ----------------------------------------------------------------
 
+    def _columns(self, with_aside: bool) -> tuple[int, int]:
+        """Cells for the main column's text and the aside's (0 without one), without
+        their scroll bars: the aside takes its share of the width, then the rule."""
+        width = self.size.width
+        if not with_aside:
+            return max(width - BAR, 1), 0
+        side = max(int(width * self.aside_share), 12)
+        return max(width - side - RULE - BAR, 1), max(side - BAR, 1)
+
     @property
     def inner_width(self) -> int:
         """Cells for the main column's text (without its scroll bar)."""
-        width = self.size.width
-        if self.aside:
-            self._aside_width = max(int(width * self.aside_share), 12)
-            width -= self._aside_width + RULE
-        return max(width - BAR, 1)
+        return self._columns(bool(self.aside))[0]
 
     @property
     def aside_width(self) -> int:
         """Cells for the aside's text (0 when there is none)."""
-        return max(self._aside_width - BAR, 1) if self.aside else 0
+        return self._columns(bool(self.aside))[1]
 
     def prepare(self, bands: list[Band], aside: list[Band] | None = None) -> None:
         """Render ``bands`` (and ``aside``) at the widths they would have here, without
         showing them: the sections keep what they render, so showing them later is quick."""
-        width = self.size.width
-        if not width:
+        if not self.size.width:
             return
-        main = width
-        if aside:
-            side = max(int(width * self.aside_share), 12)
-            main -= side + RULE
-            for b in aside:
-                b.section.prepare(max(side - BAR, 1), self.palette, self.app.console)
+        main, side = self._columns(bool(aside))
+        for b in aside or []:
+            b.section.prepare(side, self.palette, self.app.console)
         for b in bands:
-            b.section.prepare(max(main - BAR, 1), self.palette, self.app.console)
+            b.section.prepare(main, self.palette, self.app.console)
 
     def arrange(self) -> None:
         """Give each band its rows (once per content, size and style)."""
