@@ -132,3 +132,48 @@ def test_commands_that_print_let_the_collector_run(monkeypatch, capsys):
 
 def test_plain_wssviz_skips_the_parser_with_the_parsers_own_defaults():
     assert vars(cli.build_parser().parse_args([])) == cli.NO_ARGUMENTS
+
+
+class Counting(StepList):
+    """A session that counts the steps asked for (a live pair builds them on ``ensure``)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__(list(STEPS), title="counting")
+        self.asked: list[int] = []
+        self.fail = fail
+
+    def ensure(self, index: int) -> int:
+        self.asked.append(index)
+        if self.fail:
+            raise RuntimeError("the source broke")
+        return super().ensure(index)
+
+
+def test_the_opening_thread_also_makes_the_first_step():
+    session = Counting()
+    opening = Opening(lambda: session)
+    assert opening.wait(5)
+    assert session.asked == [0] and opening.session is session and opening.error is None
+
+
+def test_a_first_step_that_fails_is_left_to_the_screen_to_ask_again():
+    session = Counting(fail=True)
+    opening = Opening(lambda: session)
+    assert opening.wait(5)
+    assert opening.session is session and opening.error is None  # the screen's worker reports it
+
+
+async def test_a_live_sessions_first_step_is_the_first_paint():
+    app = WssvizApp(None, opener=cli.live_session)
+    painted: list[int] = []  # the step on screen at each screen update
+    display = app._display
+
+    def spy(screen, renderable):
+        painted.append(app.main_screen.index)
+        display(screen, renderable)
+
+    app._display = spy  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 36)):  # no pause: the first screen as mounted
+        assert app.main_screen.index == 0 and app.opening is None
+        assert "TCP connection opened" in plain(app, "#stephead")
+    assert painted and painted[0] == 0  # never a "working…" paint first

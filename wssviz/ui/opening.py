@@ -1,7 +1,7 @@
 """The first session, opened on a thread of its own from the moment the app is made.
 
-Opening a session costs imports and work (a live pair loads the ssl module and
-connects over loopback; a replay reads its file).  Started when the app object
+Opening a session costs imports and work (a live pair loads its code and makes
+its first step, the TCP connection over loopback; a replay reads its file).  Started when the app object
 is made, that work overlaps Textual's own start-up, and the stepping screen waits
 a moment for it before its first layout: a quick opener (the live pair, a
 replay) makes the first screen show the first step at once, in one paint, and a
@@ -37,6 +37,13 @@ class Opening:
             self.session = opener()
         except BaseException as exc:  # noqa: BLE001 - handed to the screen, which reports it
             self.error = exc
+        else:
+            # Its first step too (a live pair's TCP connection, a remote server's):
+            # asked for later, from the screen's worker, it would come one paint late.
+            try:
+                self.session.ensure(0)
+            except Exception:  # noqa: BLE001 - the screen asks again, and shows what fails
+                pass
         with self._lock:
             self._done.set()
             notify, self._notify = self._notify, None
