@@ -10,6 +10,7 @@ import time
 
 import pytest
 from rich.console import Console
+from textual import events
 
 from ui_fixtures import SlowLive, big_frame_step, recorded_steps, replay, with_close_reason
 from wssviz.session import StepList
@@ -119,6 +120,24 @@ async def test_right_walks_the_default_session_pane_by_pane():
         await pilot.pause()
         assert app.main_screen.index == len(STEPS) - 1
         assert "last step" in plain(app, "#status")
+
+
+async def test_only_the_first_resume_skips_restyling_what_the_mount_just_styled(monkeypatch):
+    from textual.screen import Screen
+
+    callers = []  # who asked for a restyle of the whole screen
+    update = Screen.update_node_styles
+    monkeypatch.setattr(Screen, "update_node_styles",
+                        lambda self, animate=True: callers.append(sys._getframe(1).f_code.co_name)
+                        or update(self, animate))
+    app = WssvizApp(replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        assert "_on_screen_resume" not in callers  # the mount styled it; the first resume left it so
+        later = events.ScreenResume()
+        screen.on_screen_resume(later)
+        assert later.refresh_styles  # a later resume restyles as Textual does
 
 
 async def test_left_home_end_and_goto():

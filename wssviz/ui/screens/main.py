@@ -128,6 +128,7 @@ class StepScreen(Screen):
         self._aside = BriefExplainPane("aside")
         self._stacked: dict[tuple, list[Band]] = {}  # band lists made of two, kept (same identity)
         self._title_text: tuple | None = None  # the title bar on show (text, style, spans)
+        self._resumed = False  # the first ScreenResume has been seen
         self._resized_to: object = None  # the last terminal size the layout followed
 
     @property
@@ -186,6 +187,15 @@ class StepScreen(Screen):
             self._busy = True
             self._refresh_ladder()
             self._status()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Textual's own handler.  The first resume comes right after the
+        # mount, which styled every widget: styling them all again (~9 ms at 160x48)
+        # would only delay the first screen.  Later resumes (back from help, the
+        # picker, a theme change) restyle as usual.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size != self.app.size and not self.app.is_inline:
