@@ -49,3 +49,17 @@ def test_while_the_first_step_is_read_the_next_steps_code_loads_and_nothing_is_s
 def test_a_whole_run_loads_nothing_ahead():
     code = ("from wssviz.cli import live_session; s = live_session(); s.run_all(); print(s._warm)")
     assert fresh_python(code) == ["None"]
+
+
+def test_plain_wssviz_never_loads_argparse():
+    code = ("import sys; from wssviz import cli; "
+            "cli.tui = lambda args, opener, factory: print('argparse' in sys.modules, vars(args)) or 0; "
+            "sys.argv = ['wssviz']; cli.main(); sys.argv = ['wssviz', '--lang', 'zh']; cli.main()")
+    assert fresh_python(code) == ["False " + repr(cli_defaults()),
+                                  "True " + repr({**cli_defaults(), "lang": "zh"})]
+
+
+def cli_defaults() -> dict:
+    from wssviz import cli
+
+    return cli.NO_ARGUMENTS

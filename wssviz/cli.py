@@ -14,12 +14,15 @@ Without ``--plain`` or ``--json`` a command opens the interface.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
-from typing import Callable, TextIO
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Callable, TextIO
 
 from wssviz.session import Session
+
+if TYPE_CHECKING:  # argparse (~3 ms with gettext) loads only when there are arguments to parse
+    import argparse
 
 
 class UserError(Exception):
@@ -27,6 +30,8 @@ class UserError(Exception):
 
 
 def _add_view(p: argparse.ArgumentParser) -> None:
+    import argparse
+
     g = p.add_mutually_exclusive_group()
     g.add_argument("--plain", action="store_true", help="print a numbered walkthrough as text")
     g.add_argument("--json", action="store_true", help="print one JSON object per step per line")
@@ -38,6 +43,8 @@ def _add_view(p: argparse.ArgumentParser) -> None:
 
 
 def _port(text: str) -> int:
+    import argparse
+
     try:
         port = int(text)
     except ValueError:
@@ -48,6 +55,8 @@ def _port(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="wssviz", description="See how wss:// works, one step at a time.")
     parser.add_argument("--lang", choices=["en", "zh"], default="en",
                         help="language of the explanations and the interface")
@@ -440,7 +449,7 @@ NO_ARGUMENTS = {"lang": "en", "present": False, "command": None}
 
 def _main(argv: list[str] | None) -> int:
     if not (sys.argv[1:] if argv is None else argv):
-        args = argparse.Namespace(**NO_ARGUMENTS)
+        args = SimpleNamespace(**NO_ARGUMENTS)
     else:
         args = build_parser().parse_args(argv)
     if not opens_interface(args):
