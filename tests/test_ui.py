@@ -377,6 +377,23 @@ async def test_presenter_mode_and_themes():
         assert app.theme == "textual-light"
 
 
+async def test_a_theme_switch_recolours_the_ladder():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("right")
+        await pilot.pause()
+        timeline = app.screen.query_one(Timeline)
+
+        def background(row: int) -> set:
+            return {seg.style.bgcolor for seg in timeline.render_line(row) if seg.style is not None}
+
+        dark = background(0), background(2)  # a step taken, and one ahead (the ladder's own colour)
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.theme == "textual-light"
+        assert background(0).isdisjoint(dark[0]) and background(2).isdisjoint(dark[1])
+
+
 async def test_help_screen_and_command_palette():
     app = WssvizApp(replay())
     async with app.run_test(size=(80, 24)) as pilot:

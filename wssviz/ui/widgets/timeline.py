@@ -13,6 +13,7 @@ from typing import Sequence
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.geometry import Size
@@ -122,6 +123,7 @@ class Timeline(ScrollView, can_focus=True):
         self.next_label = "not yet taken"  # set from the catalogs by the screen
         self.lang = "en"  # the language of the rungs' names (the screen sets it)
         self.busy_label = "working…"
+        self._base: Style | None = None  # the widget's own style (asked of Textual once)
 
     # -- state ---------------------------------------------------------------
 
@@ -163,6 +165,18 @@ class Timeline(ScrollView, can_focus=True):
     def _rows(self) -> int:
         return len(self._steps) + (1 if self._open else 0)
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._base = None  # colours may have changed (theme, focus, presenter mode)
+
+    @property
+    def base_style(self) -> Style:
+        """The widget's Rich style: Textual works it out from every ancestor on each
+        call, which was half of drawing a rung."""
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
+
     def clear_cache(self) -> None:
         """Forget drawn rows (after a theme change)."""
         self._cache.clear()
@@ -187,7 +201,7 @@ class Timeline(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         row = y + self.scroll_offset.y
         width = self.scrollable_content_region.width or self.size.width
-        base = self.rich_style
+        base = self.base_style
         if row < len(self._steps):
             step = self._steps[row]
             state = self._state(step)
