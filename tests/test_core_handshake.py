@@ -601,3 +601,12 @@ def test_core_imports_only_the_standard_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_the_key_module_alone_gives_the_rfc_accept_and_handshake_reexports_it():
+    from wssviz.core import handshake, key
+
+    assert key.derive_accept(RFC_KEY).accept == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    assert key.decode_key(RFC_KEY) == b"the sample nonce" and key.decode_key("x" * 24) is None
+    for name in ("GUID", "AcceptDerivation", "decode_key", "derive_accept", "new_key"):
+        assert getattr(handshake, name) is getattr(key, name)

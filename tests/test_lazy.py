@@ -30,20 +30,22 @@ def test_a_lazy_module_that_does_not_exist_fails_when_read():
         raise AssertionError("reading a missing module must fail")
 
 
-def test_the_live_pairs_first_step_loads_no_tls_extras():
+def test_the_live_pairs_first_step_loads_no_tls_http_or_websocket_code():
     code = ("import sys; from wssviz.cli import live_session; s = live_session(); s.ensure(0); "
             "print(s.steps[0].kind, sorted(m for m in ('ctypes', 'wssviz.live.openssl_ext', "
-            "'encodings.idna', 'hashlib', 'ssl', 'wssviz.live.certs') if m in sys.modules)); "
+            "'encodings.idna', 'hashlib', 'ssl', 'wssviz.live.certs', 'wssviz.core.handshake', "
+            "'wssviz.core.deflate', 'wssviz.dissect.app', 'wssviz.dissect.tls') if m in sys.modules)); "
             "s.ensure(1); print(s.steps[1].kind, 'ssl' in sys.modules)")
     assert fresh_python(code) == ["tcp.connect []", "tls.client_hello True"]
 
 
 def test_while_the_first_step_is_read_the_next_steps_code_loads_and_nothing_is_sent():
     code = ("import sys; from wssviz.cli import live_session; s = live_session(); s.ensure(0); "
-            "names = ('wssviz.dissect.tls', 'wssviz.dissect.x509', 'wssviz.live.certs'); "
+            "names = ('wssviz.dissect.tls', 'wssviz.dissect.x509', 'wssviz.live.certs', "
+            "'wssviz.dissect.app', 'wssviz.core.handshake', 'wssviz.core.deflate'); "
             "print([n in sys.modules for n in names]); s._warm.join(10); "
             "print([n in sys.modules for n in names], len(s.steps), len(s.capture.events))")
-    assert fresh_python(code) == ["[False, False, False]", "[True, True, True] 1 1"]
+    assert fresh_python(code) == [str([False] * 6), str([True] * 6) + " 1 1"]
 
 
 def test_a_whole_run_loads_nothing_ahead():

@@ -1,8 +1,8 @@
 """The WebSocket opening handshake (RFC 6455 §4), sans I/O.
 
 Strict HTTP/1.1 head parsing (RFC 9112), building and checking the Upgrade request
-and the 101 response, and the Sec-WebSocket-Accept derivation (RFC 6455 §1.3, §4.2.2)
-with every intermediate value kept, so that a view can show each one.
+and the 101 response.  The key and the Sec-WebSocket-Accept derivation (RFC 6455
+§1.3, §4.2.2) live in ``wssviz.core.key`` and are re-exported here.
 
 Every parser error is a :class:`HandshakeError` naming the rule, the RFC section, the
 byte offset into the head and the HTTP status a server should answer with.  Every
@@ -15,13 +15,12 @@ counted).
 
 from __future__ import annotations
 
-import base64
-import os
 import re
 from dataclasses import dataclass
 from typing import Callable, Collection, Sequence
 
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+# The key and its Accept, re-exported: part of the handshake's API.
+from wssviz.core.key import GUID, AcceptDerivation, decode_key, derive_accept, new_key  # noqa: F401
 
 MAX_HEAD = 16384
 MAX_HEADERS = 100
@@ -307,56 +306,6 @@ def parse_response(head: bytes) -> Response:
     headers = _parse_headers(head, spans[1:])
     return Response(version.decode("ascii"), int(code), reason.decode("latin-1"), headers,
                     head, stop + 2)
-
-
-# --- the key and its Accept ---------------------------------------------------------
-
-
-def new_key(rand: Callable[[int], bytes] = os.urandom) -> str:
-    """A fresh Sec-WebSocket-Key: 16 random bytes, base64 (RFC 6455 §4.1)."""
-    raw = rand(16)
-    if len(raw) != 16:
-        raise ValueError("rand(16) must return 16 bytes")
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _wire_bytes(s: str) -> bytes:
-    try:
-        return s.encode("latin-1")
-    except UnicodeEncodeError:
-        return s.encode("utf-8")
-
-
-def decode_key(key: str) -> bytes | None:
-    """The 16 bytes a Sec-WebSocket-Key stands for, or None if it is not the
-    canonical base64 of exactly 16 bytes (RFC 6455 §4.1, §11.3.1)."""
-    try:
-        raw = base64.b64decode(key.encode("ascii"), validate=True)
-    except (ValueError, UnicodeEncodeError):
-        return None
-    if len(raw) != 16 or base64.b64encode(raw).decode("ascii") != key:
-        return None
-    return raw
-
-
-@dataclass(frozen=True)
-class AcceptDerivation:
-    """Every intermediate of key + GUID → SHA-1 → base64 (RFC 6455 §4.2.2 item 5.4)."""
-
-    key: str
-    key_bytes: bytes | None
-    joined: bytes
-    digest: bytes
-    accept: str
-
-
-def derive_accept(key: str) -> AcceptDerivation:
-    import hashlib  # here, not at import: the first screen never needs it (~2.5 ms)
-
-    joined = _wire_bytes(key) + GUID.encode("ascii")
-    digest = hashlib.sha1(joined).digest()
-    return AcceptDerivation(key, decode_key(key), joined, digest,
-                            base64.b64encode(digest).decode("ascii"))
 
 
 # --- building --------------------------------------------------------------------------

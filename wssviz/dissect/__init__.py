@@ -12,9 +12,14 @@ Steps already returned are never changed by later events.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from wssviz.capture import Capture, Chunk, Event, Fact
 from wssviz.dissect.build import StepMaker
 from wssviz.steps import Field, Step, computed
+
+if TYPE_CHECKING:
+    from wssviz.dissect.app import AppLayer
 
 
 class Dissector:
@@ -28,11 +33,19 @@ class Dissector:
 
     def _layers(self) -> None:
         """Fresh TLS and WebSocket layers: a session may hold several connections,
-        each opened by its own ``tcp.connect`` fact."""
-        from wssviz.dissect.app import AppLayer
-
-        self.app = AppLayer(self.capture.scheme, self.maker)
+        each opened by its own ``tcp.connect`` fact.  Both are made when first needed,
+        so a first step (the TCP connection) loads neither's code."""
+        self._app: AppLayer | None = None
         self.tls = None  # made at the first bytes of a wss:// connection (TLS code loads then)
+
+    @property
+    def app(self) -> AppLayer:
+        """The HTTP and WebSocket layer of the current connection."""
+        if self._app is None:
+            from wssviz.dissect.app import AppLayer
+
+            self._app = AppLayer(self.capture.scheme, self.maker)
+        return self._app
 
     def feed(self, event: Event) -> list[Step]:
         self.time = event.time

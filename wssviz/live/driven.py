@@ -44,7 +44,7 @@ class DrivenSession(GrowingSession):
     #: peer, whose own clock runs on while we wait.
     pause_clock = True
     #: Modules the steps after the first will load (imported ahead, in the background).
-    warm_modules: tuple[str, ...] = ("wssviz.dissect.tls", "wssviz.dissect.x509")
+    warm_modules: tuple[str, ...] = ("wssviz.dissect.tls", "wssviz.dissect.x509", "wssviz.dissect.app")
 
     def __init__(self) -> None:
         super().__init__()

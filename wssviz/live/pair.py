@@ -43,17 +43,18 @@ from typing import TYPE_CHECKING, Iterator
 from wssviz import lazy
 from wssviz.capture import Capture
 from wssviz.core import frames as wsframes
-from wssviz.core import deflate as wsdeflate
-from wssviz.core import handshake as hs
 from wssviz.live.driven import DrivenSession
 from wssviz.live.settings import Settings
 from wssviz.live.transport import KeyLog, TLSEnd, Wire, peer_saw_reset, reset, split_records
 
-# The first step (the TCP connection) needs neither: ctypes (for openssl_ext) costs
-# ~2.5 ms of a first screen; ssl ~8 ms of a text run (the interface has it already,
-# through asyncio).
+# The first step (the TCP connection) needs none of these: ctypes (for openssl_ext)
+# costs ~2.5 ms of a first screen, the HTTP head code and permessage-deflate ~6 ms;
+# ssl ~8 ms of a text run (the interface has it already, through asyncio).  The
+# warm-up loads them while the first step is on screen (``warm_modules``).
 ssl = lazy.module("ssl")
 openssl_ext = lazy.module("wssviz.live.openssl_ext")
+hs = lazy.module("wssviz.core.handshake")
+wsdeflate = lazy.module("wssviz.core.deflate")
 
 if TYPE_CHECKING:
     from wssviz.live.certs import CA
@@ -64,7 +65,7 @@ if TYPE_CHECKING:
 class LiveSession(DrivenSession):
     """A live session: the pair driven lazily, its steps built as it goes."""
 
-    warm_modules = (*DrivenSession.warm_modules, "wssviz.live.certs")
+    warm_modules = (*DrivenSession.warm_modules, "wssviz.live.certs", "wssviz.core.deflate")
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
