@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 
 from wssviz import lazy
 
@@ -65,3 +67,31 @@ def cli_defaults() -> dict:
     from wssviz import cli
 
     return cli.NO_ARGUMENTS
+
+
+def test_settling_cancels_a_warm_up_not_begun_and_waits_for_one_under_way(monkeypatch):
+    from wssviz.cli import live_session
+    from wssviz.live import driven
+
+    waiting = live_session()
+    waiting.ensure(0)  # armed: it would load the next steps' code WARM_AFTER from now
+    monkeypatch.setattr(driven, "WARM_AFTER", 0.0)
+    started = threading.Event()
+    monkeypatch.setattr(driven.DrivenSession, "_warm_up", lambda self: started.set() or time.sleep(0.3))
+    running = live_session()
+    running.ensure(0)
+    assert started.wait(5)
+    driven.settle_warm_ups()
+    assert waiting._warm.finished.is_set() and not waiting._warm.is_alive()  # cancelled
+    assert not running._warm.is_alive()  # waited for, not left to the interpreter's shutdown
+
+
+def test_the_interface_settles_warm_ups_before_the_program_ends(monkeypatch):
+    from wssviz import cli
+    from wssviz.live import driven
+    import wssviz.ui.app as ui_app
+
+    calls = []
+    monkeypatch.setattr(ui_app, "run_app", lambda *a, **k: calls.append("run") or 0)
+    monkeypatch.setattr(driven, "settle_warm_ups", lambda: calls.append("settle"))
+    assert cli.main([]) == 0 and calls == ["run", "settle"]

@@ -177,3 +177,20 @@ async def test_a_live_sessions_first_step_is_the_first_paint():
         assert app.main_screen.index == 0 and app.opening is None
         assert "TCP connection opened" in plain(app, "#stephead")
     assert painted and painted[0] == 0  # never a "working…" paint first
+
+
+def test_quitting_while_the_session_opens_waits_a_moment_for_the_opener(monkeypatch):
+    gate, slow = gated()
+    run = App.run
+    openings: list[Opening] = []
+    make = Opening.__init__
+    monkeypatch.setattr(Opening, "__init__", lambda self, opener: openings.append(self) or make(self, opener))
+
+    def quit_at_once(self):
+        threading.Timer(0.5, gate.set).start()  # the opener finishes just after the quit
+        return run(self, headless=True, size=(80, 24), auto_pilot=lambda pilot: pilot.press("q"))
+
+    monkeypatch.setattr(WssvizApp, "run", quit_at_once)
+    run_app(None, opener=slow)
+    # run_app returned only once the opener was done (not left running into the exit)
+    assert len(openings) == 1 and not openings[0]._thread.is_alive()

@@ -277,8 +277,14 @@ def tui(args: argparse.Namespace, opener: Callable[[], Session],
     is reported like any other."""
     from wssviz.ui.app import run_app
 
-    return run_app(None, opener=opener, present=getattr(args, "present", False),
-                   lang=getattr(args, "lang", "en"), session_factory=factory, **ui_wiring())
+    try:
+        return run_app(None, opener=opener, present=getattr(args, "present", False),
+                       lang=getattr(args, "lang", "en"), session_factory=factory, **ui_wiring())
+    finally:
+        if "wssviz.live.driven" in sys.modules:  # a live session may be loading code ahead
+            from wssviz.live.driven import settle_warm_ups
+
+            settle_warm_ups()
 
 
 # --- commands ------------------------------------------------------------------

@@ -259,6 +259,8 @@ def run_app(session: Session | None, *, present: bool = False, lang: str = "en",
         result = app.run()
     finally:
         gc.set_threshold(*thresholds)
+        if app.opening is not None:  # the learner quit while the first session was opening
+            app.opening.settle()
     if app.open_error is not None:
         raise app.open_error
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)

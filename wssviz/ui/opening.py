@@ -18,6 +18,8 @@ from wssviz.session import Session
 
 #: How long the screen waits for the session before painting "working…" instead.
 WAIT = 0.2
+#: How long quitting waits for an opener still at work (a slow remote server is left).
+SETTLE = 1.0
 
 
 class Opening:
@@ -49,6 +51,12 @@ class Opening:
             notify, self._notify = self._notify, None
         if notify is not None:
             notify()
+
+    def settle(self, timeout: float = SETTLE) -> None:
+        """At exit: give an opener still at work a moment to finish.  A daemon thread
+        stopped by the interpreter's shutdown inside cryptography's Rust code (a
+        replay dissecting certificates) aborts the process instead of exiting."""
+        self._thread.join(timeout)
 
     def wait(self, timeout: float = WAIT) -> bool:
         """Block up to ``timeout`` seconds for the opener; whether it is done."""
