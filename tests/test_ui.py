@@ -11,6 +11,7 @@ import time
 import pytest
 from rich.console import Console
 from textual import events
+from textual.widgets import Static
 
 from ui_fixtures import SlowLive, big_frame_step, recorded_steps, replay, with_close_reason
 from wssviz.session import StepList
@@ -157,6 +158,28 @@ async def test_left_home_end_and_goto():
         assert app.main_screen.index == 0
         await go_to(pilot, app, KINDS.index("http.upgrade_request"))
         assert active_pane(app) == "upgrade"
+
+
+async def test_goto_says_a_live_session_moves_on_to_a_step_not_taken_yet():
+    app = WssvizApp(SlowLive(recorded_steps()))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("g")
+        await pilot.pause()
+        prompt = str(app.screen.query_one(Static).render())
+        assert "(0–0)" in prompt and "moves the live session on" in prompt
+        await pilot.press(*"15", "enter")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if app.main_screen.index == 15:
+                break
+        assert app.main_screen.index == 15
+    app = WssvizApp(replay())  # a recording has nothing more to come
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("g")
+        await pilot.pause()
+        prompt = str(app.screen.query_one(Static).render())
+        assert f"(0–{len(STEPS) - 1})" in prompt and "live" not in prompt
 
 
 async def test_tab_and_digits_reach_every_pane():

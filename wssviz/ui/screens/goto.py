@@ -16,14 +16,18 @@ from wssviz.ui.texts import t
 class GotoScreen(ModalScreen[int | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, lang: str = "en", last: int = 0) -> None:
+    def __init__(self, lang: str = "en", last: int = 0, more: bool = False) -> None:
         super().__init__()
         self.lang = lang
         self.last = last
+        self.more = more  # steps after ``last`` can still come (a live session)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="goto-box"):
-            yield Static(Text(f"{t('goto_prompt', self.lang)} (0–{self.last})"))
+            prompt = Text(f"{t('goto_prompt', self.lang)} (0–{self.last})")
+            if self.more:
+                prompt.append(f"\n{t('goto_more', self.lang)}", "dim")
+            yield Static(prompt)
             yield Input(type="integer", id="goto-input")
 
     @on(Input.Submitted)

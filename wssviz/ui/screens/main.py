@@ -486,10 +486,11 @@ class StepScreen(Screen):
             if value is not None:
                 self.go(value)
 
-        last = len(self.wapp.session.steps) - 1
+        session = self.wapp.session
+        last = len(session.steps) - 1
         from wssviz.ui.screens.goto import GotoScreen  # loaded on first use
 
-        self.app.push_screen(GotoScreen(self.lang, max(last, 0)), done)
+        self.app.push_screen(GotoScreen(self.lang, max(last, 0), not session.finished), done)
 
     def action_pane(self, delta: int) -> None:
         self.action_show_pane(PANES[(PANES.index(self._active) + delta) % len(PANES)])
