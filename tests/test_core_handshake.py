@@ -365,6 +365,32 @@ def test_each_request_rule(raw, rule, rfc, status, where):
     assert c.problems[0].detail
 
 
+@pytest.mark.parametrize("name", ["Host", "Upgrade", "Connection", "Sec-WebSocket-Key",
+                                  "Sec-WebSocket-Version"])
+def test_a_missing_request_header_is_named_not_shown_as_none(name):
+    c = checked(request(*without(name)))
+    [p] = c.problems
+    assert p.detail == f"{name} header missing" and p.missing == name
+    assert "None" not in p.detail
+    # the refusal a server builds from it reads the same
+    assert f"{name} header missing".encode() in build_error_response(c.status, p.detail)
+
+
+def test_origin_missing_is_named_too():
+    c = checked(request(*GOOD), allowed_origins={"https://example.com"})
+    assert [(p.detail, p.missing) for p in c.problems] == [("Origin header missing", "Origin")]
+
+
+def test_a_wrong_header_value_is_quoted_with_its_name():
+    raw = request(*(l if not l.startswith("Upgrade") else "Upgrade: h2c"
+                    for l in replace("Sec-WebSocket-Version", "8")))
+    c = checked(raw)
+    details = {p.rule: p.detail for p in c.problems}
+    assert details == {"the Upgrade header must contain the token websocket": "Upgrade: 'h2c'",
+                       "Sec-WebSocket-Version must be 13": "Sec-WebSocket-Version: '8'"}
+    assert all(p.missing is None for p in c.problems)
+
+
 def test_token_matching_is_case_insensitive_inside_lists():
     c = checked(request(*replace("Upgrade", "h2c, WebSocket"))[:-2]
                 + b"Connection: keep-alive, UPGRADE\r\n\r\n")
@@ -467,6 +493,33 @@ def test_each_response_rule(lines, first, kw, rule):
     assert probs[0].rfc == "RFC 6455 §4.1"
     if probs[0].offset >= 0:
         assert 0 <= probs[0].offset < len(resp.head)
+
+
+@pytest.mark.parametrize("lines, missing", [
+    (RGOOD[1:], "Upgrade"),
+    (RGOOD[:1] + RGOOD[2:], "Connection"),
+    (RGOOD[:2], "Sec-WebSocket-Accept"),
+])
+def test_a_missing_response_header_is_named_not_shown_as_none(lines, missing):
+    [p] = check_response(response(*lines), key=RFC_KEY)
+    assert p.detail.startswith(f"{missing} header missing") and p.missing == missing
+    assert "None" not in p.detail
+
+
+def test_no_problem_detail_ever_says_none():
+    """Every rule this file breaks, on both sides: the details read as text."""
+    requests = [request(*without(h)) for h in ("Host", "Upgrade", "Connection",
+                                               "Sec-WebSocket-Key", "Sec-WebSocket-Version")]
+    requests.append(request(first="POST x HTTP/1.0"))
+    for raw in requests:
+        for p in checked(raw, allowed_origins={"https://a"}).problems:
+            assert "None" not in p.detail and p.detail, p
+    resp = parse_response(b"HTTP/1.0 200 OK\r\nSec-WebSocket-Protocol: x\r\n\r\n")
+    problems = check_response(resp, key=RFC_KEY)
+    assert len(problems) == 6
+    assert all("None" not in p.detail for p in problems), problems
+    wrong = check_response(response(*RGOOD[:2], "Sec-WebSocket-Accept: " + RFC_KEY), key=RFC_KEY)
+    assert wrong[0].detail == f"Sec-WebSocket-Accept: {RFC_KEY!r}, expected {RFC_ACCEPT!r}"
 
 
 # --- the extension header grammar (RFC 6455 §9.1) ---------------------------------------------

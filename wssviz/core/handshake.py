@@ -344,13 +344,20 @@ def build_request(host: str, path: str, key: str, *, origin: str | None = None,
 
 @dataclass
 class Problem:
-    """One broken rule.  ``offset`` points into the head bytes (-1 if nowhere)."""
+    """One broken rule.  ``offset`` points into the head bytes (-1 if nowhere).
+
+    ``detail`` reads on its own as one line for people (it also goes into a
+    refusal's body): ``Upgrade header missing``, ``Sec-WebSocket-Version: '8'``.
+    ``missing`` names the required header whose absence broke the rule, if that
+    is what happened.
+    """
 
     rule: str
     rfc: str
     offset: int
     detail: str
     status: int = 400
+    missing: str | None = None
 
 
 @dataclass
@@ -367,6 +374,16 @@ class RequestCheck:
 def _value_offset(msg: Request | Response, name: str) -> int:
     h = msg.header(name)
     return h.value_start if h is not None else -1
+
+
+def _shown(msg: Request | Response, name: str) -> str:
+    """A header as a problem's detail: its value, or that it is missing."""
+    value = msg.get(name)
+    return f"{name} header missing" if value is None else f"{name}: {value!r}"
+
+
+def _missing(msg: Request | Response, name: str) -> str | None:
+    return name if msg.header(name) is None else None
 
 
 def _protocol_tokens_ok(tokens: list[str]) -> bool:
@@ -388,64 +405,69 @@ def check_request(req: Request, *, allowed_origins: Collection[str | None] | Non
     rfc = "RFC 6455 §4.2.1"
     problems: list[Problem] = []
 
-    def bad(rule: str, offset: int, detail: str, status: int = 400, where: str = rfc) -> None:
-        problems.append(Problem(rule, where, offset, detail, status))
+    def bad(rule: str, offset: int, detail: str, status: int = 400, where: str = rfc,
+            missing: str | None = None) -> None:
+        problems.append(Problem(rule, where, offset, detail, status, missing))
 
     if req.method != "GET":
-        bad("the method must be GET", 0, f"got {req.method!r}")
+        bad("the method must be GET", 0, f"method {req.method!r}")
     target_at = len(req.method) + 1
     t = req.target
     if not (t.startswith("/") or re.match(r"(?i)(https?|wss?)://", t)):
         bad("the request target must be a path or an absolute http(s) URI", target_at,
-            f"got {t!r}")
+            f"target {t!r}")
     m = re.match(r"HTTP/(\d)\.(\d)\Z", req.version)
     if m is None or (int(m[1]), int(m[2])) < (1, 1):
         bad("the HTTP version must be 1.1 or higher", target_at + len(t) + 1,
-            f"got {req.version!r}")
+            f"version {req.version!r}")
 
     hosts = req.all("Host")
     if not hosts:
-        bad("a Host header is required", -1, "no Host header")
+        bad("a Host header is required", -1, "Host header missing", missing="Host")
     elif len(hosts) > 1:
         bad("exactly one Host header is allowed", hosts[1].start,
             f"{len(hosts)} Host headers", where="RFC 9112 §3.2")
 
     if "websocket" not in [x.lower() for x in req.tokens("Upgrade")]:
         bad("the Upgrade header must contain the token websocket",
-            _value_offset(req, "Upgrade"), f"Upgrade: {req.get('Upgrade')!r}")
+            _value_offset(req, "Upgrade"), _shown(req, "Upgrade"), missing=_missing(req, "Upgrade"))
     if "upgrade" not in [x.lower() for x in req.tokens("Connection")]:
         bad("the Connection header must contain the token Upgrade",
-            _value_offset(req, "Connection"), f"Connection: {req.get('Connection')!r}")
+            _value_offset(req, "Connection"), _shown(req, "Connection"),
+            missing=_missing(req, "Connection"))
 
     keys = req.all("Sec-WebSocket-Key")
     key = req.get("Sec-WebSocket-Key")
     accept = None
     if not keys:
-        bad("a Sec-WebSocket-Key header is required", -1, "no Sec-WebSocket-Key header")
+        bad("a Sec-WebSocket-Key header is required", -1, "Sec-WebSocket-Key header missing",
+            missing="Sec-WebSocket-Key")
     elif len(keys) > 1:
-        bad("Sec-WebSocket-Key must appear once", keys[1].start, f"{len(keys)} headers",
+        bad("Sec-WebSocket-Key must appear once", keys[1].start,
+            f"{len(keys)} Sec-WebSocket-Key headers",
             where="RFC 6455 §11.3.1")
     else:
         accept = derive_accept(key)
         if accept.key_bytes is None:
             bad("Sec-WebSocket-Key must be the base64 of 16 bytes", keys[0].value_start,
-                f"got {key!r}")
+                _shown(req, "Sec-WebSocket-Key"))
 
     version = req.get("Sec-WebSocket-Version")
     if version is None:
         bad("a Sec-WebSocket-Version header is required", -1,
-            "no Sec-WebSocket-Version header", 426, "RFC 6455 §4.4")
+            "Sec-WebSocket-Version header missing", 426, "RFC 6455 §4.4",
+            missing="Sec-WebSocket-Version")
     elif version != "13":
         bad("Sec-WebSocket-Version must be 13", _value_offset(req, "Sec-WebSocket-Version"),
-            f"got {version!r}", 426, "RFC 6455 §4.4")
+            _shown(req, "Sec-WebSocket-Version"), 426, "RFC 6455 §4.4")
 
     if allowed_origins is not None:
         origin = req.get("Origin")
         allowed = {o.lower() if o is not None else None for o in allowed_origins}
         if origin is None:
             if None not in allowed:
-                bad("an Origin header is required by this server", -1, "no Origin header",
-                    403, "RFC 6455 §4.2.2")
+                bad("an Origin header is required by this server", -1, "Origin header missing",
+                    403, "RFC 6455 §4.2.2", missing="Origin")
         elif origin.lower() not in allowed:
             bad("the Origin is not allowed by this server", _value_offset(req, "Origin"),
                 f"Origin: {origin!r}", 403, "RFC 6455 §4.2.2")
@@ -454,7 +476,7 @@ def check_request(req: Request, *, allowed_origins: Collection[str | None] | Non
     protocol = None
     if offered and not _protocol_tokens_ok(offered):
         bad("Sec-WebSocket-Protocol must be unique tokens", _value_offset(
-            req, "Sec-WebSocket-Protocol"), f"got {req.get('Sec-WebSocket-Protocol')!r}",
+            req, "Sec-WebSocket-Protocol"), _shown(req, "Sec-WebSocket-Protocol"),
             where="RFC 6455 §4.1")
     else:
         for p in offered:
@@ -520,33 +542,36 @@ def check_response(resp: Response, *, key: str, offered_protocols: Sequence[str]
     rfc = "RFC 6455 §4.1"
     problems: list[Problem] = []
 
-    def bad(rule: str, offset: int, detail: str) -> None:
-        problems.append(Problem(rule, rfc, offset, detail, 0))
+    def bad(rule: str, offset: int, detail: str, missing: str | None = None) -> None:
+        problems.append(Problem(rule, rfc, offset, detail, 0, missing))
 
     if resp.status != 101:
         bad("the status must be 101 Switching Protocols", len(resp.version) + 1,
-            f"got {resp.status} {resp.reason}")
+            f"status {resp.status} {resp.reason}")
     if resp.version != "HTTP/1.1":
-        bad("the response must be HTTP/1.1", 0, f"got {resp.version!r}")
+        bad("the response must be HTTP/1.1", 0, f"version {resp.version!r}")
     upgrade = resp.get("Upgrade")
     if upgrade is None or upgrade.strip().lower() != "websocket":
         bad("the Upgrade header must be websocket", _value_offset(resp, "Upgrade"),
-            f"Upgrade: {upgrade!r}")
+            _shown(resp, "Upgrade"), _missing(resp, "Upgrade"))
     if "upgrade" not in [x.lower() for x in resp.tokens("Connection")]:
         bad("the Connection header must contain the token Upgrade",
-            _value_offset(resp, "Connection"), f"Connection: {resp.get('Connection')!r}")
+            _value_offset(resp, "Connection"), _shown(resp, "Connection"),
+            _missing(resp, "Connection"))
     got = resp.get("Sec-WebSocket-Accept")
     want = derive_accept(key).accept
     if got is None:
-        bad("a Sec-WebSocket-Accept header is required", -1, f"expected {want}")
+        bad("a Sec-WebSocket-Accept header is required", -1,
+            f"Sec-WebSocket-Accept header missing, expected {want!r}", "Sec-WebSocket-Accept")
     elif got != want:
         bad("Sec-WebSocket-Accept must be base64(SHA-1(key + GUID))",
-            _value_offset(resp, "Sec-WebSocket-Accept"), f"got {got!r}, expected {want!r}")
+            _value_offset(resp, "Sec-WebSocket-Accept"),
+            f"Sec-WebSocket-Accept: {got!r}, expected {want!r}")
     proto = resp.get("Sec-WebSocket-Protocol")
     if proto is not None and proto not in offered_protocols:
         bad("Sec-WebSocket-Protocol must be one the client offered",
             _value_offset(resp, "Sec-WebSocket-Protocol"),
-            f"got {proto!r}, offered {list(offered_protocols)!r}")
+            f"Sec-WebSocket-Protocol: {proto!r}, offered {list(offered_protocols)!r}")
     ext = resp.get("Sec-WebSocket-Extensions")
     if ext is not None:
         off = _value_offset(resp, "Sec-WebSocket-Extensions")
@@ -560,7 +585,7 @@ def check_response(resp: Response, *, key: str, offered_protocols: Sequence[str]
             for n in names:
                 if n.lower() not in offered:
                     bad("Sec-WebSocket-Extensions names an extension the client did not offer",
-                        off, f"got {n!r}")
+                        off, f"extension {n!r} was not offered")
     return problems
 
 
