@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import ssl
 import tempfile
@@ -213,7 +214,7 @@ def test_text_frame_versus_close_frame():
     assert reserved.title == "WebSocket frame" and "0x3 reserved" in reserved.what
 
 
-@pytest.mark.parametrize("op", ["0x1 text", "0x2 binary", "0x0 continuation"])
+@pytest.mark.parametrize("op", ["0x1 text", "0x2 binary", "0x0 continuation", "0x8 close"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_masking_reads_right_in_each_direction(op, lang):
     c2s = explain(step("ws.frame", "c2s", fields={"opcode": op}), lang)
@@ -259,7 +260,8 @@ def test_upgrade_response_by_status_code():
     assert resp("426 Upgrade Required", "error").rfc == "RFC 6455 §4.4"
     assert resp("400 Bad Request", "error").rfc == "RFC 6455 §4.2.1"
     other = resp("200 OK")  # not 101: the generic failure, even if nobody flagged it
-    assert other.what.startswith("The server did not switch protocols (200 OK)")
+    assert other.what.startswith("The server's answer (200 OK) does not complete the WebSocket handshake")
+    assert "Sec-WebSocket-Accept is not" not in other.what
     # a code-specific entry borrows its eavesdropper text from the failure entry
     hidden = record(0x17, bytes(40))
     e403 = explain(step("http.upgrade_response", "s2c", fields={"status code": "403 Forbidden"},
@@ -527,14 +529,14 @@ def test_unknown_kind_gives_generic_entry():
 def test_zh_falls_back_to_en_per_missing_key(monkeypatch):
     en, zh = raw("en"), raw("zh")
     del zh["tcp.connect"]
-    del zh["ws.frame.close"]["why"]
+    del zh["ws.frame.close.c2s"]["why"]
     del zh["ws.frame.ping"]
     monkeypatch.setattr(ex, "_catalog", lambda lang: {"en": en, "zh": zh}.get(lang, {}))
 
     tcp = step("tcp.connect", "c2s")
     assert explain(tcp, "zh") == explain(tcp, "en")
     close = explain(step("ws.frame", "c2s", fields={"opcode": "0x8 close"}), "zh")
-    assert close.title == "关闭帧" and close.why == en["ws.frame.close"]["why"]
+    assert close.title == "关闭帧" and close.why == en["ws.frame.close.c2s"]["why"]
     assert CJK.search(close.what)
     ping = explain(step("ws.frame", "c2s", fields={"opcode": "0x9 ping"}), "zh")
     assert ping.what == en["ws.frame.ping"]["what"]  # English specific, not Chinese generic
@@ -854,3 +856,116 @@ def test_upgrade_mentions_the_extension_negotiation(lang):
     refused.fields = list(resp.fields)
     refused.fields[0] = Field("status code", "403 Forbidden")
     assert "Origin" in explain(refused).what
+
+
+# --- text true for the session it explains (live runs) ----------------------------
+
+
+@functools.cache
+def _live(name: str | None = None) -> list[Step]:
+    """Steps of a live session: the default settings, or a scenario file."""
+    from wssviz import scenarios
+    from wssviz.live.pair import LiveSession
+    from wssviz.live.settings import Settings
+
+    return LiveSession(scenarios.load(name) if name else Settings()).run_all()
+
+
+def _of(steps: list[Step], kind: str) -> list[Step]:
+    return [s for s in steps if s.kind == kind]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_bad_accept_reads_as_a_failure_not_a_switch(lang):
+    steps = _live("bad-accept")
+    resp = _of(steps, "http.upgrade_response")[0]
+    acc = _of(steps, "ws.accept")[0]
+    assert resp.value("Sec-WebSocket-Accept") == "dGhlIHNhbXBsZSBub25jZQ=="  # the echoed key
+    assert resp.status == "error" and "now speaks WebSocket" not in resp.summary
+    assert "does not match the client's key" in resp.summary
+    r = explain(resp, lang)
+    assert "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in r.what  # the value it should have carried
+    assert r.what != explain(_of(_live(), "http.upgrade_response")[0], lang).what
+    # the derivation is the client's expectation, right before its check
+    assert acc.direction == "client" and steps[acc.index - 1] is resp
+    assert steps[acc.index + 1].kind == "ws.accept_check"
+    assert acc.value("Sec-WebSocket-Accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    a = explain(acc, lang)
+    if lang == "en":
+        assert "expects" in acc.summary and not a.what.startswith("The server computes")
+        assert "the client computes it too" in a.what
+        assert "must fail" in r.what and "derived from the client's key" in r.what
+    else:
+        assert "客户端也算一遍" in a.what and not a.what.startswith("服务器计算")
+
+
+def test_default_session_accept_is_the_servers():
+    steps = _live()
+    acc, resp = _of(steps, "ws.accept")[0], _of(steps, "http.upgrade_response")[0]
+    assert acc.direction == "server" and acc.index + 1 == resp.index
+    assert resp.status == "ok" and resp.summary.endswith("the connection now speaks WebSocket")
+    assert explain(resp).what.startswith("The server agrees to switch: 101")
+    assert "expected Accept" not in [f.name for f in resp.fields]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_request_without_upgrade_says_what_is_missing(lang):
+    steps = _live("missing-upgrade-header")
+    req = _of(steps, "http.upgrade_request")[0]
+    values = [f.value for top in req.fields for f in top.walk()]
+    assert "Upgrade header missing (RFC 6455 §4.2.1)" in values
+    assert not any("None" in v for v in values) and "None" not in req.summary
+    assert req.summary.endswith("but without the Upgrade header")
+    e = explain(req, lang)
+    assert "Upgrade: websocket, Connection: Upgrade" not in e.what
+    assert ("lacks the required Upgrade header" if lang == "en" else "缺少必需的 Upgrade 请求头") in e.what
+    ok = explain(_of(_live(), "http.upgrade_request")[0], lang)
+    assert "Upgrade" in ok.what and ok.what != e.what
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_encrypted_extensions_text_fits_one_message_records(lang):
+    steps = _live()
+    ee = _of(steps, "tls.encrypted_extensions")[0]
+    # here each handshake message rides in a record of its own: a 5-byte header, the
+    # message, its inner content type and a 16-byte tag
+    assert ee.wire[0] == 0x17 and len(ee.wire) == 5 + len(ee.data) + 1 + 16
+    text = explain(ee, lang).eavesdropper
+    assert "OpenSSL" not in text and f"{len(ee.wire)}" in text
+    assert ("may carry several messages" if lang == "en" else "可能装着好几条消息") in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_close_frames_read_right_in_each_direction(lang):
+    closes = [s for s in _of(_live(), "ws.frame") if s.value("opcode") == "0x8 close"]
+    by = {s.direction: explain(s, lang).why for s in closes}
+    assert set(by) == {"c2s", "s2c"}
+    assert ("not masked" if lang == "en" else "不加掩码") in by["s2c"]
+    if lang == "en":
+        assert "comes from the server" in by["s2c"] and "client's Close" not in by["s2c"]
+    assert "§10.3" in by["c2s"] and "§10.3" not in by["s2c"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_zh_ladder_names_tell_the_key_phases_apart(lang):
+    keys = _of(_live(), "tls.keys")
+    titles = [explain(s, lang).title for s in keys]
+    assert len(keys) == 2 and len(set(titles)) == 2
+    if lang == "zh":
+        assert titles == ["握手密钥", "应用数据密钥"]
+    else:
+        assert titles == [s.title for s in keys]  # the same words as the step's own title
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_masking_key_text_says_when_the_rfc_example_key_is_used(lang):
+    frames = [s for s in _of(_live(), "ws.frame") if s.direction == "c2s"]
+    hello, rest = frames[0], frames[1:]
+    assert hello.value("masking key") == "37fa213d" and hello.value("example key") == "RFC 6455 §5.7"
+    e = explain(hello, lang).why
+    assert "37fa213d" in e and "RFC 6455 §5.7" in e
+    assert ("fresh and at random" if lang == "en" else "随机选一个新的掩码键") in e
+    for s in rest:  # the ping and the close get random keys
+        assert s.value("example key", None) is None and "§5.7" not in explain(s, lang).why
+    binary = step("ws.frame", "c2s", fields={"opcode": "0x2 binary", "masking key": "0badf00d"})
+    assert "§5.7" not in explain(binary, lang).why and "0badf00d" not in explain(binary, lang).why

@@ -86,3 +86,26 @@ def test_plain_walkthrough_in_chinese_wraps_by_display_width():
     assert explained
     assert all(sum(_cells(c) for c in l) <= 102 for l in explained)  # one wide char may overhang
     assert not any(l.lstrip().startswith(("，", "。")) for l in explained)
+
+
+def test_a_wrong_accept_puts_the_derivation_on_the_client():
+    """bad-accept: the 101 is flagged and the Accept derivation is the client's expectation,
+    between the response and the check; the default session keeps it on the server."""
+    out = subprocess.run([sys.executable, "-m", "wssviz", "run", "bad-accept", "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    kinds = [s["kind"] for s in lines]
+    at = kinds.index("http.upgrade_response")
+    assert kinds[at:at + 3] == ["http.upgrade_response", "ws.accept", "ws.accept_check"]
+    resp, acc = lines[at], lines[at + 1]
+    assert resp["status"] == "error" and "now speaks WebSocket" not in resp["summary"]
+    assert acc["direction"] == "client" and acc["wire"] == "" and acc["status"] == "ok"
+    assert "ws.frame" not in kinds
+
+
+def test_default_accept_is_derived_on_the_server(lines):
+    acc = next(s for s in lines if s["kind"] == "ws.accept")
+    resp = next(s for s in lines if s["kind"] == "http.upgrade_response")
+    assert acc["direction"] == "server" and acc["index"] + 1 == resp["index"]
+    assert resp["status"] == "ok"

@@ -107,8 +107,10 @@ def test_seed_example_file_matches_the_default_settings():
 
 def check_seed_example(st):
     assert of(st, "ws.accept")[0].value("Sec-WebSocket-Accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    assert of(st, "ws.accept")[0].direction == "server"
     hello = frames(st, "c2s")[0]
     assert hello.value("masking key") == "37fa213d" and payload(hello) == b"Hello"
+    assert hello.value("example key") == "RFC 6455 §5.7"
 
 
 def check_tls12(st):
@@ -191,6 +193,10 @@ def check_bad_accept(st):
     assert check.status == "error"
     assert check.value("received") == "dGhlIHNhbXBsZSBub25jZQ=="
     assert check.value("expected") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    # the server never computed the right value: the derivation shown is the client's
+    resp, acc = of(st, "http.upgrade_response")[0], of(st, "ws.accept")[0]
+    assert resp.status == "error" and resp.value("expected Accept") == check.value("expected")
+    assert resp.index < acc.index < check.index and acc.direction == "client"
     assert not frames(st)
     assert of(st, "tls.alert")[0].direction == "c2s"  # the client ends it
 
@@ -206,6 +212,7 @@ def check_wrong_version(st):
 def check_missing_upgrade_header(st):
     req, resp = of(st, "http.upgrade_request")[0], of(st, "http.upgrade_response")[0]
     assert header(req, "Upgrade") is None and req.status == "error"
+    assert req.value("missing header") == "Upgrade" and req.value("problem").startswith("Upgrade header missing")
     assert resp.value("status code").startswith("400")
 
 

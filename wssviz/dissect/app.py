@@ -25,6 +25,7 @@ ARROW = {"c2s": "client → server", "s2c": "server → client"}
 XOR_LANE_MAX = 64  # bytes of a masked payload shown lane by lane
 PREVIEW = 64  # bytes of a payload shown in a field value
 MAX_FRAME = 64 * 2**20 + 14  # the largest frame wssviz reads (payload limit + header)
+RFC_EXAMPLE_MASK = bytes.fromhex("37fa213d")  # the masking key of RFC 6455 §5.7's examples
 
 
 def _frame_size(buf: bytearray) -> int | None:
@@ -163,11 +164,22 @@ class AppLayer:
             fields.append(computed("problem", f"{p.detail} ({p.rfc})"))
             status = "error"
         summary = f"{req.method} {req.target}, asking to switch to WebSocket ({via})"
+        missing = [p.missing for p in check.problems if p.missing]
+        if missing:
+            # the catalog names the header through this field, in every language
+            fields.append(computed("missing header", ", ".join(missing)))
+            summary += f", but without the {', '.join(missing)} header" + ("s" if len(missing) > 1 else "")
+        elif check.problems:
+            summary += f", but breaking a rule: {check.problems[0].rule}"
         self.phase["c2s"] = "wait"
         return [self.maker.make("http.upgrade_request", "c2s", f"Upgrade request: {req.method} {req.target}",
                                 summary, wire=wire, data=head, fields=fields, status=status, time=time)]
 
-    def _accept(self, key: str, time: float) -> Step:
+    def _accept(self, key: str, time: float, *, by_server: bool = True) -> Step:
+        """The Accept derivation, every intermediate.  ``by_server``: the server's
+        answer carries this very value, so the step shows the server computing it;
+        otherwise it is the value the client expects (its Accept check judges what
+        the server sent instead)."""
         d = hs.derive_accept(key)
         fields = [
             computed("Sec-WebSocket-Key", key),
@@ -178,8 +190,13 @@ class AppLayer:
             computed("SHA-1", d.digest.hex()),
             computed("Sec-WebSocket-Accept", d.accept),
         ]
-        return self.maker.make("ws.accept", "server", "Sec-WebSocket-Accept computed",
-                               f"SHA-1(key + GUID) in base64 = {d.accept}", data=d.joined,
+        if by_server:
+            direction, title = "server", "Sec-WebSocket-Accept computed"
+            summary = f"SHA-1(key + GUID) in base64 = {d.accept}"
+        else:
+            direction, title = "client", "Sec-WebSocket-Accept expected"
+            summary = f"the value the client expects: SHA-1(key + GUID) in base64 = {d.accept}"
+        return self.maker.make("ws.accept", direction, title, summary, data=d.joined,
                                fields=fields, status="ok" if d.key_bytes is not None else "warning",
                                time=time)
 
@@ -198,18 +215,33 @@ class AppLayer:
                                     wire=wire, data=head, fields=fields,
                                     status="ok" if resp.status < 400 else "warning", time=time)]
         upgraded = resp.status == 101
-        status = "ok" if upgraded else "error"
-        summary = (f"{resp.status} {resp.reason}: the connection now speaks WebSocket" if upgraded
-                   else f"{resp.status} {resp.reason}: the server refused the upgrade")
+        problems = self._response_problems(resp) if upgraded else []
+        expected = hs.derive_accept(self.key).accept if upgraded and self.key is not None else None
+        # The server derived its Accept after reading the request and before this
+        # answer: shown there only when the answer proves it did (a refusal computes
+        # none, a wrong value shows it did not).  Otherwise the derivation is the
+        # client's, of the value it expects, right before its check.
+        server_derived = expected is not None and resp.get("Sec-WebSocket-Accept") == expected
+        if not upgraded:
+            status, summary = "error", f"{resp.status} {resp.reason}: the server refused the upgrade"
+        elif not problems:
+            status, summary = "ok", f"{resp.status} {resp.reason}: the connection now speaks WebSocket"
+        else:
+            status = "error"
+            why = ("its Sec-WebSocket-Accept does not match the client's key"
+                   if expected is not None and not server_derived else problems[0].rule)
+            summary = f"{resp.status} {resp.reason}, but {why}: the client will fail the connection"
+        if expected is not None and not server_derived:
+            fields.append(computed("expected Accept", expected))
         steps: list[Step] = []
-        if upgraded and self.key is not None:
-            # The server derived its Accept after reading the request and before this
-            # answer; shown only when an answer proves it did (a refusal computes none).
+        if server_derived:
             steps.append(self._accept(self.key, time))
         steps.append(self.maker.make("http.upgrade_response", "s2c", f"Upgrade response: {resp.status} {resp.reason}",
                                      summary, wire=wire, data=head, fields=fields, status=status, time=time))
+        if expected is not None and not server_derived:
+            steps.append(self._accept(self.key, time, by_server=False))
         if upgraded:
-            steps.append(self._accept_check(resp, time))
+            steps.append(self._accept_check(resp, problems, time))
             ok = steps[-1].status == "ok"
         else:
             ok = False
@@ -223,9 +255,12 @@ class AppLayer:
             self.refused = True
         return steps
 
-    def _accept_check(self, resp: "hs.Response", time: float) -> Step:
-        problems = hs.check_response(resp, key=self.key or "", offered_protocols=self.offered_protocols,
-                                     offered_extensions=self.offered_extensions)
+    def _response_problems(self, resp: "hs.Response") -> list["hs.Problem"]:
+        """What makes the client reject a 101 (RFC 6455 §4.1)."""
+        return hs.check_response(resp, key=self.key or "", offered_protocols=self.offered_protocols,
+                                 offered_extensions=self.offered_extensions)
+
+    def _accept_check(self, resp: "hs.Response", problems: list["hs.Problem"], time: float) -> Step:
         expected = hs.derive_accept(self.key).accept if self.key else "(no key was sent)"
         received = resp.get("Sec-WebSocket-Accept") or "(missing)"
         match = expected == received
@@ -317,7 +352,11 @@ class AppLayer:
         ps, pe = layout.payload_span
         if frame.masked:
             ms, me = layout.mask_span
-            f.append(Field("masking key", frame.mask_key.hex(), ms, me, "data"))
+            key_field = Field("masking key", frame.mask_key.hex(), ms, me, "data")
+            if frame.mask_key == RFC_EXAMPLE_MASK:
+                # a fixed key, chosen so the bytes match the RFC; the catalog says so
+                key_field.add(computed("example key", "RFC 6455 §5.7"))
+            f.append(key_field)
         f.append(Field("payload", elide(data[ps:pe], PREVIEW // 2) or "(empty)", ps, pe, "data"))
         payload = frame.payload
         status = "ok"
