@@ -18,6 +18,9 @@ from enum import IntEnum
 from typing import Callable
 
 DEFAULT_MAX_SIZE = 64 * 2**20
+#: The masking key of RFC 6455 §5.7's examples ("Hello" masks to 7f 9f 4d 51 58): the
+#: default session uses it on purpose, so that its numbers match the RFC's.
+RFC_EXAMPLE_MASK = bytes.fromhex("37fa213d")
 
 
 class Opcode(IntEnum):

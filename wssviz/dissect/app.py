@@ -25,7 +25,6 @@ ARROW = {"c2s": "client → server", "s2c": "server → client"}
 XOR_LANE_MAX = 64  # bytes of a masked payload shown lane by lane
 PREVIEW = 64  # bytes of a payload shown in a field value
 MAX_FRAME = 64 * 2**20 + 14  # the largest frame wssviz reads (payload limit + header)
-RFC_EXAMPLE_MASK = bytes.fromhex("37fa213d")  # the masking key of RFC 6455 §5.7's examples
 
 
 def _frame_size(buf: bytearray) -> int | None:
@@ -353,7 +352,7 @@ class AppLayer:
         if frame.masked:
             ms, me = layout.mask_span
             key_field = Field("masking key", frame.mask_key.hex(), ms, me, "data")
-            if frame.mask_key == RFC_EXAMPLE_MASK:
+            if frame.mask_key == wf.RFC_EXAMPLE_MASK:
                 # a fixed key, chosen so the bytes match the RFC; the catalog says so
                 key_field.add(computed("example key", "RFC 6455 §5.7"))
             f.append(key_field)

@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
-RFC_MASK = bytes.fromhex("37fa213d")  # RFC 6455 §5.7 masked "Hello"
 
 #: Connection hooks: name -> (value type, what the side does).
 CONNECTION_FAULTS: dict[str, tuple[type, str]] = {
@@ -101,8 +100,10 @@ class Message:
 
 
 def _default_messages() -> list[Message]:
+    from wssviz.core.frames import RFC_EXAMPLE_MASK
+
     return [
-        Message("text", "Hello", mask=RFC_MASK.hex()),
+        Message("text", "Hello", mask=RFC_EXAMPLE_MASK.hex()),
         Message("ping", "are you there?"),
         Message("close", "bye", code=1000),
     ]
