@@ -68,7 +68,7 @@ async def test_first_screen_shows_timeline_and_first_step():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.main_screen.index == 0
-        assert "Step 0 of 28" in plain(app, "#status")
+        assert "Step 0 of 0–27" in plain(app, "#status")
         assert "TCP connection opened" in plain(app, "#stephead")
         assert app.screen.query_one(Timeline).display
 
@@ -382,6 +382,18 @@ async def test_autoplay_advances_and_stops():
         at = app.main_screen.index
         await pilot.pause(0.7)
         assert app.main_screen.index == at
+        await go_to(pilot, app, len(STEPS) - 2)
+        await pilot.press("a")  # one step before the end: it plays that step, then says it stopped
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if "Auto-play stopped" in plain(app, "#status"):
+                break
+        assert app.main_screen.index == len(STEPS) - 1
+        assert "Auto-play stopped: this is the last step." in plain(app, "#status")
+        await pilot.press("a")  # at the end already: nothing to play, and it says so
+        await pilot.pause()
+        assert "auto-play every" not in plain(app, "#status")
+        assert "Auto-play stopped" in plain(app, "#status")
 
 
 async def test_presenter_mode_and_themes():
@@ -482,7 +494,7 @@ async def test_end_drives_a_live_session_to_its_end_from_anywhere():
             if app.main_screen.index == len(STEPS) - 1:
                 break
         assert session.finished and app.main_screen.index == len(STEPS) - 1
-        assert f"Step {len(STEPS) - 1} of {len(STEPS)}" in plain(app, "#status")
+        assert f"Step {len(STEPS) - 1} of 0–{len(STEPS) - 1}" in plain(app, "#status")
 
 
 @pytest.mark.parametrize("live", [False, True], ids=["replay", "live"])
@@ -510,12 +522,55 @@ async def test_the_ladder_keeps_the_current_step_on_screen(live):
         assert "22" in visible()
 
 
+async def test_the_keyboard_alone_moves_in_the_pane_in_front():
+    app = WssvizApp(replay())
+    i = next(s.index for s in STEPS if s.kind == "ws.frame" and s.direction == "c2s")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await go_to(pilot, app, i)
+        await pilot.press("5")
+        await pilot.pause()
+        assert not detail(app).has_focus  # no click: the keys reach the pane anyway
+        view = detail(app)
+        tree, data = view.section("tree").tree, view.section("data")
+        key = app.session.steps[i].find("masking key")
+        while tree.cursor_field is not key:
+            assert tree.cursor < len(tree.visible) - 1, "masking key not reached"
+            await pilot.press("down")
+        await pilot.pause()
+        assert data.span == (key.start, key.end) and app.main_screen.index == i
+        await go_to(pilot, app, KINDS.index("tls.client_hello"))
+        await pilot.press("1")
+        await pilot.pause()
+        tree = view.section("tree").tree
+        while not tree.visible[tree.cursor].children:  # down to a node with children
+            assert tree.cursor < len(tree.visible) - 1, "no node with children"
+            await pilot.press("down")
+        shown = len(tree.visible)
+        await pilot.press("enter")  # Enter opens or closes it
+        await pilot.pause()
+        assert len(tree.visible) != shown
+        await pilot.press("enter")
+        await pilot.pause()
+        assert len(tree.visible) == shown
+        await go_to(pilot, app, KINDS.index("tls.certificate"))
+        await pilot.press("1")  # the certificate chain's tree: longer than the pane
+        await pilot.pause()
+        band = view.band("tree")
+        assert band.section.rows(view.inner_width) > band.height
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert band.section.top > 0
+
+
 async def test_a_pane_the_learner_picks_stays_until_they_pick_again():
     app = WssvizApp(replay())
     async with app.run_test(size=(80, 24)) as pilot:
         await go_to(pilot, app, KINDS.index("tls.server_hello"))
         assert active_pane(app) == "tls"  # the automatic choice while nothing is picked
         await pilot.press("6")
+        await pilot.pause()
+        status = plain(app, "#status")  # the status line says the choice sticks, and the way back
+        assert "Explanation stays in front on every step" in status and "0:" in status
         for _ in range(4):
             await pilot.press("right")
             await pilot.pause()
@@ -536,7 +591,7 @@ async def test_a_pane_the_learner_picks_stays_until_they_pick_again():
         await pilot.pause()
         console = Console(width=200, record=True, file=open(os.devnull, "w"))
         console.print(app.screen.query_one("Static").content)
-        assert "it stays in front on every step" in console.export_text()
+        assert "it stays on every step" in console.export_text()
 
 
 @pytest.mark.parametrize("cols", [80, 120, 200])

@@ -19,7 +19,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import Input, OptionList, Static
 
-from ui_fixtures import replay
+from ui_fixtures import recorded_steps, replay
 from wssviz import cli, scenarios
 from wssviz.recording import save
 from wssviz.ui.app import WssvizApp
@@ -301,7 +301,7 @@ async def test_l_switches_every_label_and_the_explanation_live():
         assert app.main_screen.index == 2
         screen = screen_text(app)
         assert "发生了什么" in screen and "服务器选定版本和密码套件" in screen  # the explanation
-        assert "第 2 步，共 28 步" in screen  # the status line
+        assert "第 2 步（共 0–27 步）" in screen  # the status line
         assert "服务器 → 客户端" in screen  # the step heading
         first = app.session.steps[0]  # TCP connection opened: the catalog has a Chinese name
         await pilot.press("home")
@@ -374,3 +374,22 @@ async def test_palette_finds_the_language_and_lists_one_theme_command():
         await pilot.pause(0.3)
         await pilot.press("enter")
         await until(pilot, lambda: app.lang == "zh", 5)
+
+
+def test_the_chinese_ladder_keeps_sides_and_key_phases_apart():
+    steps = recorded_steps()
+    labels = {s.title: ladder_label(s, "zh") for s in steps}
+    assert labels["Finished (server)"] != labels["Finished (client)"]
+    assert "服务器" in labels["Finished (server)"] and "客户端" in labels["Finished (client)"]
+    assert labels["Handshake keys"] != labels["Application keys"]
+    assert ladder_label(steps[0], "en") == steps[0].title  # English: the step's own title
+
+
+async def test_a_local_computation_names_its_side_in_the_learners_language():
+    app = WssvizApp(replay(), lang="zh")
+    keys = next(s.index for s in recorded_steps() if s.title == "Handshake keys")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press(*["right"] * keys)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "在客户端本地的计算" in text and "（client）" not in text

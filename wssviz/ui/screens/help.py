@@ -16,11 +16,12 @@ from wssviz.ui.texts import t
 KEYS = (
     ("→  Space  n", "key_next"),
     ("←  p", "key_previous"),
-    ("Home", "key_first"),
-    ("End", "key_last"),
+    ("Home  End", "key_first"),
     ("g", "key_goto"),
     ("Tab  Shift+Tab  1-6", "key_pane_long"),
     ("0", "key_pane_auto"),
+    ("↑  ↓  PgUp  PgDn", "key_pane_move"),
+    ("Enter", "key_pane_toggle"),
     ("a", "key_autoplay"),
     ("+  -", "key_faster"),
     ("r", "key_restart"),
@@ -53,6 +54,8 @@ class HelpScreen(ModalScreen[None]):
             label = t(key, self.lang)
             if key == "key_faster":
                 label = f"{t('key_faster', self.lang)} / {t('key_slower', self.lang)}"
+            elif key == "key_first":
+                label = f"{t('key_first', self.lang)} / {t('key_last', self.lang)}"
             table.add_row(Text(keys), Text(label))
         with VerticalScroll(id="help-box"):
             yield Static(table)

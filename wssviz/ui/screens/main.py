@@ -91,6 +91,12 @@ def make_bindings(lang: str) -> list[Binding]:
         *[Binding(str(i + 1), f"show_pane('{p}')", t(f"pane_{p}", lang), show=False)
           for i, p in enumerate(PANES)],
         Binding("0", "auto_pane", d("key_pane_auto"), show=False),
+        # In the pane in front, whatever has the focus (the ladder follows the step by itself).
+        Binding("up", "in_pane('cursor', -1)", d("key_pane_move"), show=False, priority=True),
+        Binding("down", "in_pane('cursor', 1)", d("key_pane_move"), show=False, priority=True),
+        Binding("pageup", "in_pane('page', -1)", d("key_pane_page"), show=False, priority=True),
+        Binding("pagedown", "in_pane('page', 1)", d("key_pane_page"), show=False, priority=True),
+        Binding("enter", "in_pane('toggle')", d("key_pane_toggle"), show=False, priority=True),
         Binding("a", "autoplay", d("key_autoplay")),
         Binding("plus,equals_sign", "speed(-1)", d("key_faster"), show=False),
         Binding("minus", "speed(1)", d("key_slower"), show=False),
@@ -447,11 +453,11 @@ class StepScreen(Screen):
 
     def _status(self) -> None:
         session = self.wapp.session
-        n = len(session.steps)
-        total = str(n) if session.finished else t("status_more", self.lang).format(total=n)
+        last = len(session.steps) - 1  # steps are numbered from 0, as on the ladder
         text = Text()
         if self.index >= 0:
-            text.append(t("status_step", self.lang).format(n=self.index, total=total), "bold")
+            key = "status_step" if session.finished else "status_step_more"
+            text.append(t(key, self.lang).format(n=self.index, last=last), "bold")
         if self._busy:
             text.append("   " + t("status_working", self.lang), "yellow")
         if self._auto is not None:
@@ -496,10 +502,24 @@ class StepScreen(Screen):
         self.action_show_pane(PANES[(PANES.index(self._active) + delta) % len(PANES)])
 
     def action_show_pane(self, pid: str) -> None:
-        """The learner picks a pane: it stays in front on the following steps too."""
+        """The learner picks a pane: it stays in front on the following steps too (the
+        status line says so, and how to undo it)."""
         self._chosen = pid
+        pinned = t("status_pane_pinned", self.lang).format(pane=t(f"pane_{pid}", self.lang))
+        self._set_note(Text(pinned, "green"))  # first: one frame for all
         self._bring_forward(pid)
         self._render_active()
+
+    def action_in_pane(self, what: str, delta: int = 0) -> None:
+        """↑ ↓ PgUp PgDn Enter act on the pane in front: it scrolls, or its field tree's
+        cursor moves and a node opens (its bytes light up in the Hex pane)."""
+        detail = self.query_one("#pane", DetailView)
+        if what == "toggle":
+            detail.action_toggle()
+        elif what == "page":
+            detail.action_page(delta)
+        else:
+            detail.action_cursor(delta)
 
     def action_auto_pane(self) -> None:
         """Back to the automatic choice: each step brings forward the pane that matters."""
@@ -517,9 +537,16 @@ class StepScreen(Screen):
     def action_autoplay(self) -> None:
         if self._auto is not None:
             self._stop_auto()
+        elif self._at_end():
+            self._set_note(Text(t("status_autoplay_end", self.lang), "italic"))
         else:
             self._auto = self.set_interval(SPEEDS[self._speed], self._tick)
         self._status()
+
+    def _at_end(self) -> bool:
+        """On the last step of a session that can bring no other."""
+        session = self.wapp.session
+        return session.finished and self.index >= len(session.steps) - 1
 
     def _stop_auto(self) -> None:
         if self._auto is not None:
@@ -530,9 +557,9 @@ class StepScreen(Screen):
     def _tick(self) -> None:
         if self._busy:
             return
-        session = self.wapp.session
-        if session.finished and self.index >= len(session.steps) - 1:
+        if self._at_end():
             self._stop_auto()
+            self._set_note(Text(t("status_autoplay_end", self.lang), "italic"))
             return
         self.action_next()
 

@@ -26,9 +26,13 @@ def accept_renderable(view: View):
         return Text(view.t("accept_none"), "italic")
     chk = latest(view.steps, view.index, kinds=("ws.accept_check",))
     table = Table(show_header=False, box=None, expand=True, padding=(0, 1))
-    table.add_column(ratio=2, style="bold")
-    table.add_column(ratio=3, overflow="fold")
+    # the values get two thirds: an Accept value (28 characters) stays on one line from
+    # a pane of 44 columns on (80x24); longer values fold
+    table.add_column(ratio=1, style="bold")
+    table.add_column(ratio=2, overflow="fold")
     for n, (key, name) in enumerate(CHAIN):
+        if name == "key + GUID":  # the constant joins here (the step has it as a field)
+            table.add_row(Text(view.t("accept_guid"), "dim"), Text(acc.value("GUID", ""), "cyan dim"))
         if n:
             table.add_row(Text("↓", "dim"), Text(""))
         value = acc.value(name, "")

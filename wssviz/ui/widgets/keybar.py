@@ -4,7 +4,7 @@ Textual's ``Footer`` mounts a widget per key (and every widget is styled and
 laid out on start-up and on each bindings change).  This draws the same line
 itself from the screen's active bindings, whose descriptions already come from
 the catalogs, and repaints only when the line really changes.  Clicking a key
-presses it.  When the line is too narrow for every key, ← → ? q come first and
+presses it.  When the line is too narrow for every key, ← → ? q l come first and
 the others follow as room allows; the command palette hint only fits in last.
 """
 
@@ -17,8 +17,9 @@ from textual.widget import Widget
 
 from wssviz.ui.texts import t
 
-#: Actions shown first, whatever the width: a newcomer can always move, get help and quit.
-FIRST = ("previous", "next", "help", "quit")
+#: Actions shown first, whatever the width: a newcomer can always move, get help, quit
+#: and find the other language.
+FIRST = ("previous", "next", "help", "quit", "language")
 
 
 class KeyBar(Widget):

@@ -8,6 +8,7 @@ Only the visible rows are drawn (Line API), so a long session costs nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -23,6 +24,7 @@ from textual.strip import Strip
 
 from wssviz.explain import explain, kind_title
 from wssviz.steps import Step
+from wssviz.ui.texts import t
 
 NUMBER_WIDTH = 4  # "123 "
 
@@ -44,11 +46,20 @@ def _pad(text: str, width: int, align: str) -> str:
     return " " * (gap // 2) + text + " " * (gap - gap // 2)
 
 
+#: A title that names its side at the end, as in "Finished (server)".
+_SIDE = re.compile(r"\((client|server)\)$")
+
+
 def ladder_label(step: Step, lang: str = "en") -> str:
-    """The rung's words: the step's own title in English, the catalog's name otherwise."""
+    """The rung's words: the step's own title in English, the catalog's name otherwise
+    (with the side the English title names, so both Finished rungs stay apart)."""
     title = step.title
     if lang != "en":
-        title = explain(step, lang).title or kind_title(step.kind, lang) or title
+        name = explain(step, lang).title or kind_title(step.kind, lang) or title
+        side = _SIDE.search(step.title)
+        if side and name != title:
+            name = t("ladder_side", lang).format(name=name, side=t(f"side_{side[1]}", lang))
+        title = name
     return title.replace("\n", " ")
 
 
@@ -99,7 +110,7 @@ class Timeline(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     Timeline { background: $surface; overflow-x: hidden; scrollbar-size-vertical: 1; }
     Timeline > .timeline--current { background: $accent; color: $text; text-style: bold; }
-    Timeline > .timeline--future { color: $text-muted; }
+    Timeline > .timeline--future { color: $text-disabled; }
     Timeline > .timeline--error { color: $error; text-style: bold; }
     Timeline > .timeline--warning { color: $warning; }
     Timeline > .timeline--local { color: $text-accent; }

@@ -32,7 +32,7 @@ def tls_head(view: View) -> tuple[Text, object]:
         out.append(f"{step.index}  {step.title}", "bold")
         out.append("  " + step.summary + "\n")
     if step.local:
-        out.append(view.t("tls_local", side=step.direction), "italic")
+        out.append(view.t("tls_local", where=view.t(f"dir_{step.direction}")), "italic")
     elif is_encrypted(step):
         used = step.value("decrypted with")
         phase = keys_phase(steps, step.index)
