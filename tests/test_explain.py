@@ -621,7 +621,7 @@ def test_tcp_close_follows_what_ended_the_connection(lang):
         assert texts["websocket close"].what.endswith("The client closed TCP first.")
     else:
         assert "TIME_WAIT" in texts["websocket close"].why and "致命告警" in texts["tls alert"].why
-        assert "由 client 先关闭 TCP。" in texts["websocket close"].what
+        assert "由客户端先关闭 TCP。" in texts["websocket close"].what  # the side in Chinese too
     unknown = explain(_tcp_close("something new {x}"), lang)
     assert unknown == plain  # an unknown value falls back to the kind
 
@@ -969,3 +969,13 @@ def test_masking_key_text_says_when_the_rfc_example_key_is_used(lang):
         assert s.value("example key", None) is None and "§5.7" not in explain(s, lang).why
     binary = step("ws.frame", "c2s", fields={"opcode": "0x2 binary", "masking key": "0badf00d"})
     assert "§5.7" not in explain(binary, lang).why and "0badf00d" not in explain(binary, lang).why
+
+
+def test_a_side_named_in_a_chinese_sentence_is_in_chinese():
+    closed = _tcp_close("websocket close", by="server")
+    zh, en = explain(closed, "zh").what, explain(closed, "en").what
+    assert "由服务器先关闭 TCP" in zh and "server" not in zh
+    assert "server" in en
+    failed = step("error", "client", fields={"by": "client", "action": "closed the connection"},
+                  status="error")
+    assert "客户端的处理" in explain(failed, "zh").what

@@ -340,8 +340,9 @@ def _clean(value: str) -> str:
     return text
 
 
-def _fill(template: str, step: Any) -> str:
-    """Fill ``{name}`` placeholders from the step, in one literal pass."""
+def _fill(template: str, step: Any, lang: str = REFERENCE) -> str:
+    """Fill ``{name}`` placeholders from the step, in one literal pass (a value that is
+    just a side, "client" or "server", in the catalog's language)."""
     extra = {}
     wire = getattr(step, "wire", b"") or b""
     data = getattr(step, "data", b"") or b""
@@ -357,6 +358,8 @@ def _fill(template: str, step: Any) -> str:
         if value is None:
             return None
         value = _clean(value)
+        if lang != REFERENCE and value in ("client", "server"):
+            value = ui_text(f"side_{value}", lang)
         return value if value and value.lower() != "none" else None
 
     def segment(m: re.Match[str]) -> str:
@@ -387,7 +390,7 @@ def explain(step: Any, lang: str = "en", *, scheme: str = "wss") -> Explanation:
     chain = _chain(step)
     vis = visibility(step, scheme)
     eaves = _part(chain, EAVESDROPPER_PART[vis], lang) or _part(chain, "eavesdropper", lang)
-    parts = {p: _fill(_part(chain, p, lang), step) for p in PARTS}
+    parts = {p: _fill(_part(chain, p, lang), step, lang) for p in PARTS}
     return Explanation(title=parts["title"] or str(getattr(step, "kind", "")),
                        what=parts["what"], why=parts["why"],
-                       eavesdropper=_fill(eaves, step), rfc=parts["rfc"])
+                       eavesdropper=_fill(eaves, step, lang), rfc=parts["rfc"])
