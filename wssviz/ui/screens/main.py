@@ -420,7 +420,7 @@ class StepScreen(Screen):
         if pid == "explain":
             return brief
         n = PANES.index(pid) + 1
-        label = f"{n} {t('pane_' + pid, self.lang)}  ·  Tab 1-6"
+        label = f"{n} {t('pane_' + pid, self.lang)}  ·  Tab 1-6  ·  ↑ ↓ PgDn"
         return self._stack([Band(brief[0].section, ("fit", 0.55))],
                            [Band(LabelSection(label, "pane-label"), ("rows", 1)),
                             *self._bands(self._pane(pid), view, quiet)],
