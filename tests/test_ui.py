@@ -557,9 +557,29 @@ async def test_the_keyboard_alone_moves_in_the_pane_in_front():
         await pilot.pause()
         band = view.band("tree")
         assert band.section.rows(view.inner_width) > band.height
+        tree = band.section.tree
+        before = tree.cursor
         await pilot.press("pagedown")
         await pilot.pause()
+        assert band.section.top > 0 and tree.cursor > before  # the cursor went with the page
+        await pilot.press("down")  # and the next key goes on from there, not back to the top
+        await pilot.pause()
         assert band.section.top > 0
+
+
+async def test_in_presenter_mode_the_keys_scroll_the_pane_not_the_explanation_above_it():
+    app = WssvizApp(replay(), present=True)
+    i = next(s.index for s in STEPS if s.kind == "ws.frame" and s.direction == "c2s")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await go_to(pilot, app, i)
+        assert active_pane(app) == "frames"
+        view = detail(app)
+        frames = next(b for b in view.bands if b.section.name not in ("aside", "pane-label"))
+        above = next(b for b in view.bands if b.section.name == "aside")
+        assert frames.section.rows(view.inner_width) > frames.height  # the XOR lane is below
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert frames.section.top > 0 and above.section.top == 0
 
 
 async def test_a_pane_the_learner_picks_stays_until_they_pick_again():

@@ -247,14 +247,19 @@ class DetailView(Widget, can_focus=True):
         self.refresh()
 
     def _focus_band(self) -> Band | None:
-        """The band keys act on: the tree if there is one, else the first that scrolls."""
+        """The band keys act on: the tree if there is one, else the first of the pane's
+        own bands that scrolls, else the explanation stacked with it (presenter mode,
+        or under the pane on a medium screen) if that scrolls."""
         self.arrange()
         for b in self.bands:
             if isinstance(b.section, TreeSection):
                 return b
-        for b in self.bands:
-            if b.section.rows(self.inner_width) > b.height:
+        scrolling = [b for b in self.bands if b.section.rows(self.inner_width) > b.height]
+        for b in scrolling:
+            if b.section.name != "aside":
                 return b
+        if scrolling:
+            return scrolling[0]
         return self.bands[0] if self.bands else None
 
     def action_cursor(self, delta: int) -> None:
@@ -270,8 +275,15 @@ class DetailView(Widget, can_focus=True):
 
     def action_page(self, delta: int) -> None:
         b = self._focus_band()
-        if b is not None:
-            self.scroll_band(b, delta * max(b.height - 1, 1))
+        if b is None:
+            return
+        page = delta * max(b.height - 1, 1)
+        if isinstance(b.section, TreeSection):  # the cursor moves a page, and the view with it
+            b.section.tree.set_cursor(b.section.tree.cursor + page)
+            self._keep_cursor(b)
+            self.refresh()
+        else:
+            self.scroll_band(b, page)
 
     def action_toggle(self) -> None:
         b = self._focus_band()
