@@ -194,3 +194,18 @@ def test_quitting_while_the_session_opens_waits_a_moment_for_the_opener(monkeypa
     run_app(None, opener=slow)
     # run_app returned only once the opener was done (not left running into the exit)
     assert len(openings) == 1 and not openings[0]._thread.is_alive()
+
+
+async def test_a_replay_that_reads_the_rest_of_its_recording_shows_it_without_a_key():
+    live = cli.live_session()
+    live.run_all()
+    app = WssvizApp(None, opener=lambda: cli.replay_of(live.capture, "r.json"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert "more to come" in plain(app, "#status")  # the first step at once; the rest later
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if "more to come" not in plain(app, "#status"):
+                break
+        n = len(live.steps)
+        assert app.session.finished and f"Step 0 of 0–{n - 1}" in plain(app, "#status")
+        assert app.main_screen.index == 0  # nothing moved: only the ladder and the count grew

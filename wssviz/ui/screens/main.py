@@ -70,6 +70,7 @@ PANE_CLASSES: dict[str, type[Pane]] = {
 SPEEDS = (0.5, 1.0, 2.0, 3.0, 5.0)  # seconds per step in auto-play
 IDLE_AFTER = 0.2  # seconds without a move before what may come next is got ready
 IDLE_TICK = 0.04  # seconds between two pieces of that work (a key press waits for one at most)
+GROWTH_CHECK = 0.5  # seconds between two looks at whether the session grew by itself
 MEDIUM = 120  # columns from which the explanation also sits under the pane in front
 WIDE = 150  # columns from which it sits beside the pane instead
 #: Panes the explanation joins from MEDIUM columns on (the hex pane needs its height).
@@ -165,6 +166,10 @@ class StepScreen(Screen):
 
     def on_mount(self) -> None:
         self._idle = self.set_interval(IDLE_TICK, self._on_idle_tick, pause=True)
+        # A session may grow by itself (a replay reads the rest of its recording in the
+        # background): the ladder and the status line follow within half a second.
+        self._grown: tuple[int, bool] | None = None
+        self.set_interval(GROWTH_CHECK, self._check_growth)
         self._idle_ticks = 0
         self._ready_queue: list[tuple[int, str]] | None = None
         self._heading = 1  # the direction of the last move (+1 forward, -1 back)
@@ -386,6 +391,16 @@ class StepScreen(Screen):
         elif j < len(self.wapp.session.steps):
             bands, aside = self._layout(pid, self._view(j), quiet=True)
             self.query_one("#pane", DetailView).prepare(bands, aside)
+
+    def _check_growth(self) -> None:
+        session = self.wapp.session
+        grown = (len(session.steps), session.finished)
+        if grown == self._grown:
+            return
+        self._grown = grown
+        if self.index >= 0 and not self._busy and self.wapp.opening is None:
+            self._refresh_ladder()
+            self._status()
 
     def _restart_idle(self) -> None:
         """Something moved: what was being got ready may no longer be what comes next."""
