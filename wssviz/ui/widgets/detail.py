@@ -8,11 +8,12 @@ Moving between steps or panes hands the view a new list of ``Band``s and asks
 for a repaint.  The view's own size is set by CSS, so nothing is ever mounted,
 unmounted, shown, hidden or laid out again: Textual repaints this widget only,
 in one frame.  Each band scrolls on its own (mouse wheel over it, or the keys
-below when the view has focus) and draws its own one-cell scroll bar in a
-column that is always reserved, so a bar appearing never changes a width.
+below) and draws its own one-cell scroll bar in a column that is always
+reserved, so a bar appearing never changes a width.
 
-Keys when focused: Up/Down move a tree's cursor (or scroll), Page Up/Down
-scroll, Enter opens or closes the tree node under the cursor.
+Keys (the stepping screen binds them, whatever has the focus): Up/Down move a
+tree's cursor (or scroll), Page Up/Down move it a page (or scroll), Enter opens or
+closes the tree node under the cursor.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 
 from rich.segment import Segment
 from textual import events
-from textual.binding import Binding
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -58,14 +58,6 @@ class DetailView(Widget, can_focus=True):
     DetailView > .detail--thumb { color: $primary; }
     DetailView > .detail--rule { color: $primary; }
     """
-
-    BINDINGS = [
-        Binding("up", "cursor(-1)", show=False),
-        Binding("down", "cursor(1)", show=False),
-        Binding("pageup", "page(-1)", show=False),
-        Binding("pagedown", "page(1)", show=False),
-        Binding("enter", "toggle", show=False),
-    ]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
