@@ -70,6 +70,7 @@ def cli_defaults() -> dict:
 
 
 def test_settling_cancels_a_warm_up_not_begun_and_waits_for_one_under_way(monkeypatch):
+    from wssviz import session
     from wssviz.cli import live_session
     from wssviz.live import driven
 
@@ -81,17 +82,31 @@ def test_settling_cancels_a_warm_up_not_begun_and_waits_for_one_under_way(monkey
     running = live_session()
     running.ensure(0)
     assert started.wait(5)
-    driven.settle_warm_ups()
+    session.settle()
     assert waiting._warm.finished.is_set() and not waiting._warm.is_alive()  # cancelled
     assert not running._warm.is_alive()  # waited for, not left to the interpreter's shutdown
 
 
-def test_the_interface_settles_warm_ups_before_the_program_ends(monkeypatch):
+def test_the_interface_settles_background_work_before_the_program_ends(monkeypatch):
     from wssviz import cli
-    from wssviz.live import driven
     import wssviz.ui.app as ui_app
 
     calls = []
     monkeypatch.setattr(ui_app, "run_app", lambda *a, **k: calls.append("run") or 0)
-    monkeypatch.setattr(driven, "settle_warm_ups", lambda: calls.append("settle"))
+    monkeypatch.setattr(cli, "settle", lambda: calls.append("settle"))
     assert cli.main([]) == 0 and calls == ["run", "settle"]
+
+
+def test_settling_also_waits_for_a_replay_reading_ahead(tmp_path):
+    from wssviz import session
+    from wssviz.cli import live_session, load_capture, replay_of
+    from wssviz.recording import save
+
+    live = live_session()
+    live.run_all()
+    save(live.capture, tmp_path / "r.json")
+    replay = replay_of(load_capture(str(tmp_path / "r.json")), "r.json")
+    replay.ensure(0)  # the rest is read later, on a thread of its own
+    assert replay._rest is not None and not replay.finished
+    session.settle()
+    assert not replay._rest.is_alive()

@@ -19,7 +19,7 @@ import sys
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Callable, TextIO
 
-from wssviz.session import Session
+from wssviz.session import Session, settle
 
 if TYPE_CHECKING:  # argparse (~3 ms with gettext) loads only when there are arguments to parse
     import argparse
@@ -281,10 +281,7 @@ def tui(args: argparse.Namespace, opener: Callable[[], Session],
         return run_app(None, opener=opener, present=getattr(args, "present", False),
                        lang=getattr(args, "lang", "en"), session_factory=factory, **ui_wiring())
     finally:
-        if "wssviz.live.driven" in sys.modules:  # a live session may be loading code ahead
-            from wssviz.live.driven import settle_warm_ups
-
-            settle_warm_ups()
+        settle()  # work a session does by itself (a live warm-up, a replay reading ahead)
 
 
 # --- commands ------------------------------------------------------------------

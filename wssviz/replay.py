@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 
 from wssviz.capture import Capture
-from wssviz.session import ALL, GrowingSession
+from wssviz.session import ALL, GrowingSession, later
 
 
 REST_AFTER = 0.25  # seconds between the first steps asked for and dissecting the rest
@@ -32,9 +32,7 @@ class CaptureReplay(GrowingSession):
         if self._rest is None and not self._finished:
             # A moment later, so that a view paints what it asked for before the TLS
             # and certificate code loads (which holds the interpreter for ~0.1 s).
-            self._rest = threading.Timer(REST_AFTER, self.ensure, args=(ALL,))
-            self._rest.daemon = True
-            self._rest.start()
+            self._rest = later(REST_AFTER, self.ensure, ALL)
 
     def restart(self) -> None:
         """A replay has nothing to redo: its steps stay as they are."""

@@ -9,7 +9,9 @@ bytes being parsed: they get Steps.
 from __future__ import annotations
 
 import threading
-from typing import Protocol, runtime_checkable
+import time
+import weakref
+from typing import Any, Callable, Protocol, runtime_checkable
 
 from wssviz.steps import Step
 
@@ -63,6 +65,30 @@ class StepList:
 
 
 ALL = 1 << 62  # "every step": an index no session reaches
+
+_later: "weakref.WeakSet[threading.Timer]" = weakref.WeakSet()  # every piece of work ``later`` started
+
+
+def later(delay: float, work: Callable[..., Any], *args: Any) -> threading.Timer:
+    """Run ``work(*args)`` on a daemon thread ``delay`` seconds from now: work a session
+    does by itself, ahead of what a view asks (loading code, reading a recording)."""
+    timer = threading.Timer(delay, work, args=args)
+    timer.daemon = True
+    _later.add(timer)
+    timer.start()
+    return timer
+
+
+def settle(timeout: float = 5.0) -> None:
+    """Before the program exits: cancel the ``later`` work that has not begun and wait
+    (up to ``timeout`` seconds in all) for the work under way.  A daemon thread still
+    at work when the interpreter shuts down is stopped wherever it is; inside
+    cryptography's Rust code (loading or parsing certificates) that aborts the
+    process ("FATAL: exception not rethrown") instead of letting it exit."""
+    deadline = time.monotonic() + timeout
+    for timer in list(_later):
+        timer.cancel()
+        timer.join(max(deadline - time.monotonic(), 0))
 
 
 class GrowingSession:

@@ -10,11 +10,8 @@ keeps everything already shown.
 While the learner reads the first step (the TCP connection), the code the next
 steps need (TLS dissection, certificates: about 70 ms of imports) loads on a
 background thread, so the first step taken after it costs only its own
-protocol work.  Nothing is sent or recorded ahead of the learner.  Before the
-program exits, ``settle_warm_ups()`` cancels a warm-up not yet begun and waits for
-one under way: a daemon thread still importing when the interpreter shuts down is
-stopped inside cryptography's Rust code, and the process aborts ("FATAL: exception
-not rethrown") instead of exiting.
+protocol work.  Nothing is sent or recorded ahead of the learner.  (The warm-up
+runs through ``session.later``, so ``session.settle()`` finishes it before exit.)
 """
 
 from __future__ import annotations
@@ -22,25 +19,14 @@ from __future__ import annotations
 import importlib
 import threading
 import time
-import weakref
 from typing import Iterator, Protocol
 
 from wssviz.capture import Capture
 from wssviz.dissect import Dissector
-from wssviz.session import GrowingSession
+from wssviz.session import GrowingSession, later
 
 
 WARM_AFTER = 0.25  # seconds between the first step asked for and loading the next steps' code
-_warm_ups: "weakref.WeakSet[threading.Timer]" = weakref.WeakSet()  # every warm-up started
-
-
-def settle_warm_ups(timeout: float = 5.0) -> None:
-    """Cancel the warm-ups that have not begun and wait (up to ``timeout`` seconds in
-    all) for those under way: call it before the interpreter exits."""
-    deadline = time.monotonic() + timeout
-    for timer in list(_warm_ups):
-        timer.cancel()
-        timer.join(max(deadline - time.monotonic(), 0))
 
 
 class Script(Protocol):
@@ -69,10 +55,7 @@ class DrivenSession(GrowingSession):
     def _after_ensure(self) -> None:
         if self._warm is None and not self._finished and self.capture.scheme == "wss":
             # A moment later, so that a view paints the step it asked for first.
-            self._warm = threading.Timer(WARM_AFTER, self._warm_up)
-            self._warm.daemon = True
-            _warm_ups.add(self._warm)
-            self._warm.start()
+            self._warm = later(WARM_AFTER, self._warm_up)
 
     def _warm_up(self) -> None:
         for name in self.warm_modules:
