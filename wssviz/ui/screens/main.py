@@ -136,6 +136,7 @@ class StepScreen(Screen):
         self._stacked: dict[tuple, list[Band]] = {}  # band lists made of two, kept (same identity)
         self._title_text: tuple | None = None  # the title bar on show (text, style, spans)
         self._resumed = False  # the first ScreenResume has been seen
+        self._grown: tuple[int, bool] | None = None  # (steps, finished) as the ladder shows them
         self._resized_to: object = None  # the last terminal size the layout followed
 
     @property
@@ -168,7 +169,6 @@ class StepScreen(Screen):
         self._idle = self.set_interval(IDLE_TICK, self._on_idle_tick, pause=True)
         # A session may grow by itself (a replay reads the rest of its recording in the
         # background): the ladder and the status line follow within half a second.
-        self._grown: tuple[int, bool] | None = None
         self.set_interval(GROWTH_CHECK, self._check_growth)
         self._idle_ticks = 0
         self._ready_queue: list[tuple[int, str]] | None = None
@@ -302,6 +302,7 @@ class StepScreen(Screen):
 
     def _refresh_ladder(self) -> None:
         session = self.wapp.session
+        self._grown = (len(session.steps), session.finished)  # what the ladder shows
         self.query_one(Timeline).show(session.steps, self.index, not session.finished, self._busy)
 
     def _show(self, index: int) -> None:
@@ -394,10 +395,8 @@ class StepScreen(Screen):
 
     def _check_growth(self) -> None:
         session = self.wapp.session
-        grown = (len(session.steps), session.finished)
-        if grown == self._grown:
-            return
-        self._grown = grown
+        if (len(session.steps), session.finished) == self._grown:
+            return  # nothing new since the ladder was last drawn
         if self.index >= 0 and not self._busy and self.wapp.opening is None:
             self._refresh_ladder()
             self._status()
