@@ -401,14 +401,17 @@ async def test_presenter_mode_and_themes():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.screen.has_class("-present")
-        assert not app.screen.query_one("#ladder").display
+        ladder = [app.screen.query_one(w) for w in ("#ladder-head", "#timeline")]
+        assert not any(w.display for w in ladder)
+        assert app.screen.query_one("#pane").region.x < 4  # the step takes the whole width
         assert app.theme == "wssviz-contrast-dark"
         await pilot.press("t")
         assert app.theme == "wssviz-contrast-light"
         await pilot.press("f5")
         await pilot.pause()
         assert not app.screen.has_class("-present")
-        assert app.screen.query_one("#ladder").display
+        assert all(w.display for w in ladder)
+        assert app.screen.query_one("#pane").region.x >= 33  # beside the ladder again
         assert app.theme == "textual-light"
 
 

@@ -37,7 +37,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual import events
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
@@ -153,15 +153,15 @@ class StepScreen(Screen):
         self.set_class(MEDIUM <= width < WIDE, "-medium")
         self.set_class(width >= WIDE, "-wide")
         yield Static(id="titlebar")
-        with Horizontal(id="body"):
-            with Vertical(id="ladder"):
-                yield LadderHead(self.lang, id="ladder-head")
-                yield Timeline(id="timeline")
-            with Vertical(id="detail"):
-                yield TextLine(id="stephead")
-                yield PaneTabs({p: t(f"pane_{p}", self.lang) for p in PANES}, self._active,
-                               id="pane-tabs")
-                yield DetailView(id="pane")
+        # One grid, two columns: the ladder (its head, then the rungs) and the step (its
+        # heading over two rows, the pane tabs, the pane), in placement order.
+        with Grid(id="body"):
+            yield LadderHead(self.lang, id="ladder-head")
+            yield TextLine(id="stephead")
+            yield Timeline(id="timeline")
+            yield PaneTabs({p: t(f"pane_{p}", self.lang) for p in PANES}, self._active,
+                           id="pane-tabs")
+            yield DetailView(id="pane")
         yield TextLine(id="status")
         yield KeyBar(self.lang, id="keybar")
 
