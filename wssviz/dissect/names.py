@@ -26,7 +26,7 @@ from typing import Callable
 
 from wssviz import memo
 
-__all__ = ["cipher_suite", "extension", "group", "signature_scheme", "alert",
+__all__ = ["cipher_suite", "extension", "group", "signature_scheme", "alert", "known",
            "handshake_type", "version", "content_type", "alert_level", "label",
            "preload", "KINDS"]
 
@@ -57,14 +57,24 @@ _OVERRIDES: dict[str, dict[int, str]] = {
         0x081A: "ecdsa_brainpoolP256r1tls13_sha256",
         0x081B: "ecdsa_brainpoolP384r1tls13_sha384",
         0x081C: "ecdsa_brainpoolP512r1tls13_sha512",
+        # ML-DSA (FIPS 204) in TLS 1.3, draft-ietf-tls-mldsa: Chromium offers them
+        0x0904: "mldsa44", 0x0905: "mldsa65", 0x0906: "mldsa87",
+    },
+    "group": {  # IANA TLS Supported Groups: the post-quantum hybrids and ML-KEM
+        0x11EC: "X25519MLKEM768", 0x11EB: "SecP256r1MLKEM768", 0x11ED: "SecP384r1MLKEM1024",
+        0x6399: "X25519Kyber768Draft00",
+        0x0200: "MLKEM512", 0x0201: "MLKEM768", 0x0202: "MLKEM1024",
     },
     "handshake_type": {  # RFC 8446 §4
         4: "new_session_ticket", 5: "end_of_early_data", 254: "message_hash",
     },
     "extension": {  # IANA TLS ExtensionType registry
         0x11: "status_request_v2",
-        0x1B: "compress_certificate", 0x2A: "early_data", 0xFE0D: "encrypted_client_hello",
-        0x4469: "application_settings",
+        0x1B: "compress_certificate", 0x22: "delegated_credentials", 0x2A: "early_data",
+        0x3A: "ticket_request", 0xFE0D: "encrypted_client_hello",
+        # ALPS (draft-vvv-tls-alps): 0x4469 first, 0x44cd since Chromium 133
+        0x4469: "application_settings_old", 0x44CD: "application_settings",
+        0xCA34: "trust_anchors",  # draft-ietf-tls-trust-anchor-ids (Chromium)
     },
     "alert": {41: "no_certificate", 60: "export_restriction"},
     "content_type": {24: "heartbeat"},
@@ -145,6 +155,11 @@ def preload() -> None:
 
 def _grease(code: int) -> bool:
     return (code & 0x0F0F) == 0x0A0A and (code >> 8) == (code & 0xFF)
+
+
+def known(kind: str, code: int) -> bool:
+    """Whether ``code`` has a name of ``kind`` (GREASE counts as named)."""
+    return (kind in _GREASE_KINDS and _grease(code)) or code in _table(kind)
 
 
 def _name(kind: str, code: int, width: int = 4) -> str:
