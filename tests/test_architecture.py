@@ -1,4 +1,4 @@
-"""The dependency rule of DESIGN.md §3, held by looking at real imports."""
+"""The import rule of docs/architecture.md §3, held by looking at real imports."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The --json face: exactly the Step keys of DESIGN.md §2, one Step per line."""
+"""The --json face: exactly the Step keys of docs/architecture.md §2, one Step per line."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The text views: ``--plain`` (a numbered walkthrough for people) and ``--json``.
 
-Both render Steps only.  ``--json`` prints exactly the Step keys of DESIGN.md §2,
+Both render Steps only.  ``--json`` prints exactly the Step keys of docs/architecture.md §2,
 one Step per line.
 """
 

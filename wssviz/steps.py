@@ -4,7 +4,7 @@ A Step is what a learner advances through: one protocol message that crossed the
 connection, or one local computation (key derivation, certificate check, Accept
 derivation).  Dissect builds Steps from raw material; views only render them.
 
-``Step.to_json()`` is the machine face of the product (DESIGN.md §2): exactly the
+``Step.to_json()`` is the machine face of the product (docs/architecture.md §2): exactly the
 keys ``index kind direction title summary wire data fields status time``.
 """
 

@@ -58,7 +58,7 @@ class StepMaker:
               extra: list[Field] | None = None) -> Step:
         """An ``error`` step: which layer, which rule (RFC section), where, who noticed
         it (``by``), who broke it (``blame``, when known), and what ``by`` did about it
-        (DESIGN.md §5).  The step sits on the side that noticed."""
+        (docs/architecture.md §4, §5).  The step sits on the side that noticed."""
         fields = [computed("layer", layer), computed("rule", rule), computed("rfc", rfc),
                   computed("offset", str(offset)), computed("by", by)]
         if blame:

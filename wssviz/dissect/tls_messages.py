@@ -6,8 +6,8 @@ name, a one-line summary, the Field tree (``of="data"``, spans relative to the
 message start; the caller shifts them) and ``info``, the raw values the
 orchestrator needs (randoms, suite, version, certificates, signature, ...).
 
-Field names are a contract with the UI and the explanation catalogs; see the
-module-level docs in DESIGN.md and the tests.  Values are always strings for
+Field names are a contract with the UI and the explanation catalogs; see
+docs/steps.md and the tests.  Values are always strings for
 people; numbers are written as ``names.label`` does ("0x1301 TLS_AES_128_GCM_SHA256").
 
 Malformed input raises ``TLSFormatError`` (layer, RFC section, offset).
