@@ -27,9 +27,9 @@ def hello_then_close(fault=None, **kw):
 
 
 def test_every_hook_is_documented_in_the_scenarios_readme():
-    from wssviz.scenarios import FOLDER
+    from pathlib import Path
 
-    readme = (FOLDER / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[1] / "scenarios" / "README.md").read_text(encoding="utf-8")
     for name in list(CONNECTION_FAULTS) + list(FRAME_FAULTS):
         assert f"`{name.split('.')[-1]}`" in readme, name
 

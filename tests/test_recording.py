@@ -104,7 +104,7 @@ def test_cli_reports_a_bad_recording_plainly(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     (None, "is a folder"),
-    (b"\x00\xff\xfe garbage", "neither a pcap/pcapng capture nor a wssviz recording"),
+    (b"\x00\xff\xfe garbage", "neither a recording (JSON) nor a capture (pcap, pcapng)"),
     (b'{"format": "wssviz-recording", "version": 1, "scheme": "wss", "server_name": "x", "started": 0, '
      b'"settings": "x", "trust": [], "keylog": [], "events": []}', "'settings' must be an object"),
     (b'{"format": "wssviz-recording", "version": 1, "scheme": "wss", "server_name": "x", "started": 0, '

@@ -90,7 +90,8 @@ def test_cli_scenarios_json(capsys):
     assert main(["scenarios", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {r["name"] for r in rows} >= set(REQUIRED)
-    assert all(set(r) == {"name", "title", "goal", "description", "outcome"} for r in rows)
+    assert all(set(r) == {"name", "title", "goal", "description", "outcome", "source"} for r in rows)
+    assert {r["source"] for r in rows} == {"bundled"}
 
 
 def test_seed_example_file_matches_the_default_settings():
@@ -434,5 +435,25 @@ def test_unknown_scenario_lists_the_known_ones(capsys):
 
 def test_scenario_files_are_valid_and_named_after_their_file():
     for name in scenarios.names():
-        settings, info = scenarios.read(scenarios.FOLDER / f"{name}.toml")
+        settings, info = scenarios.read(scenarios.bundled() / f"{name}.toml")
         assert settings.name == name == info.name
+
+
+def test_tls12_carries_the_same_exchange_as_seed_example():
+    """Above TLS the two sessions are the same: the same upgrade head, then frames of the
+    same opcodes and payloads each way (Hello, its echo, the ping and its pong, the
+    closes), read from the frames' own bytes."""
+    def exchange(name):
+        steps, _ = run(name)
+        heads = [bytes(s.data) for s in steps if s.kind == "http.upgrade_request"]
+        out = []
+        for s in frames(steps):
+            data = bytes(s.data)
+            out.append((s.direction, data[0] & 0x0F, payload(s)))
+        return heads, out
+
+    heads12, frames12 = exchange("tls12")
+    heads13, frames13 = exchange("seed-example")
+    assert heads12 == heads13
+    assert frames12 == frames13
+    assert [op for _, op, _ in frames12] == [0x1, 0x1, 0x9, 0xA, 0x8, 0x8]

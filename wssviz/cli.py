@@ -42,6 +42,12 @@ def _add_view(p: argparse.ArgumentParser) -> None:
                    help="presenter mode: large text, one pane")
 
 
+def _add_scenarios(p: argparse.ArgumentParser, default: object) -> None:
+    p.add_argument("--scenarios", action="append", metavar="DIR", default=default,
+                   help="also look for scenarios (NAME.toml) in this folder, before the bundled "
+                   "ones (repeatable; also $WSSVIZ_SCENARIOS, folders separated by ':')")
+
+
 def _port(text: str) -> int:
     import argparse
 
@@ -57,7 +63,11 @@ def _port(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
+    from wssviz import __version__
+
     parser = argparse.ArgumentParser(prog="wssviz", description="See how wss:// works, one step at a time.")
+    parser.add_argument("--version", action="version", version=f"wssviz {__version__}")
+    _add_scenarios(parser, [])
     parser.add_argument("--lang", choices=["en", "zh"], default="en",
                         help="language of the explanations and the interface")
     parser.add_argument("--present", action="store_true", help="presenter mode: large text, one pane")
@@ -67,18 +77,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tls", choices=["1.2", "1.3"], help="TLS version")
     run.add_argument("--record", metavar="FILE", help="also save the session as a recording")
     _add_view(run)
+    _add_scenarios(run, argparse.SUPPRESS)
     scen = sub.add_parser("scenarios", help="list the scenarios that `run NAME` can run")
     scen.add_argument("--json", action="store_true", help="one JSON object per scenario per line")
+    _add_scenarios(scen, argparse.SUPPRESS)
     replay = sub.add_parser("replay", help="replay a recording (.json) or a capture (.pcap, .pcapng)")
     replay.add_argument("file")
     replay.add_argument("--keylog", metavar="FILE", help="NSS key log for a capture")
     replay.add_argument("--cafile", metavar="FILE", help="trust anchors (PEM) to judge a capture's certificates")
-    replay.add_argument("--connection", type=int, default=0, help="which TCP connection of a capture")
+    replay.add_argument("--connection", type=int, default=None, metavar="N",
+                        help="which TCP connection of a capture, from 0 (default: the first one "
+                        "that asks for a WebSocket upgrade)")
     _add_view(replay)
     export = sub.add_parser("export", help="export a session for Wireshark")
     export.add_argument("source", help="a scenario name or a recording file")
     export.add_argument("--pcapng", metavar="OUT", required=True)
     export.add_argument("--keylog", metavar="OUT", help="also write the NSS key log to a file")
+    _add_scenarios(export, argparse.SUPPRESS)
     connect = sub.add_parser("connect", help="the instrumented client against a real ws:// or wss:// server")
     connect.add_argument("url", help="ws://host[:port]/path or wss://host[:port]/path")
     connect.add_argument("--cafile", metavar="FILE", help="trust the CA certificate(s) in this PEM file "
@@ -127,13 +142,45 @@ def live_session(name: str = "seed-example", tls: str | None = None) -> Session:
     return LiveSession(live_settings(name, tls))
 
 
-CAPTURE_MAGIC = {b"\x0a\x0d\x0d\x0a",  # pcapng section header block
-                 b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4",  # pcap, microseconds
-                 b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"}  # pcap, nanoseconds
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"  # pcapng section header block
+PCAP_MAGICS = {b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4",  # pcap, microseconds
+               b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"}  # pcap, nanoseconds
 
 
-def load_capture(path: str, keylog: str | None = None, connection: int = 0, cafile: str | None = None):
-    """A recording or a packet capture, as a Capture (``cafile``: trust anchors to judge it by)."""
+def file_type(head: bytes) -> str | None:
+    """What a file is by its first bytes: ``pcapng``, ``pcap``, ``json`` (a recording:
+    a JSON object, after any UTF-8 BOM and white space) or None."""
+    if head[:4] == PCAPNG_MAGIC:
+        return "pcapng"
+    if head[:4] in PCAP_MAGICS:
+        return "pcap"
+    if head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")[:1] == b"{":
+        return "json"
+    return None
+
+
+def _not_a_session_file(path: str, head: bytes) -> UserError:
+    """A clear message for a file that is neither a recording nor a capture."""
+    start = head[:8].hex(" ") or "nothing (it is empty)"
+    why = f"{path} is neither a recording (JSON) nor a capture (pcap, pcapng): it starts with {start}"
+    text = head.lstrip()
+    if head[:2] == b"\x1f\x8b":
+        why += " (gzip: decompress it first)"
+    elif head[:4] == b"PK\x03\x04":
+        why += " (a zip archive: unpack it first)"
+    elif text.startswith((b"CLIENT_RANDOM ", b"CLIENT_HANDSHAKE_TRAFFIC_SECRET ", b"SERVER_HANDSHAKE",
+                          b"CLIENT_TRAFFIC_SECRET_0 ", b"# SSL/TLS secrets")):
+        why += " (an NSS key log: give it with --keylog beside the capture)"
+    elif text.startswith(b"[") or text.startswith(b'"'):
+        why += " (JSON, but a recording is one JSON object: see docs/recording-format.md)"
+    return UserError(why)
+
+
+def load_capture(path: str, keylog: str | None = None, connection: int | None = None,
+                 cafile: str | None = None):
+    """A recording or a packet capture, as a Capture (``cafile``: trust anchors to judge it
+    by; ``connection``: which TCP connection of a capture, by default the first one that
+    asks for a WebSocket upgrade)."""
     capture = _read_capture(path, keylog, connection)
     if cafile:
         from wssviz.live.certs import read_pem_file
@@ -144,17 +191,27 @@ def load_capture(path: str, keylog: str | None = None, connection: int = 0, cafi
     return capture
 
 
-def _read_capture(path: str, keylog: str | None, connection: int):
+def _endpoint(addr: tuple[str, int]) -> str:
+    host, port = addr
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _read_capture(path: str, keylog: str | None, connection: int | None):
     from wssviz.recording import RecordingError, load
 
     try:
         with open(path, "rb") as f:
-            head = f.read(4)
+            head = f.read(64)
     except IsADirectoryError:
         raise UserError(f"{path} is a folder: give a recording (.json) or a capture (.pcap, .pcapng)") from None
     except PermissionError:
         raise UserError(f"{path}: permission denied") from None
-    if head not in CAPTURE_MAGIC:
+    kind = file_type(head)
+    if kind is None:
+        raise _not_a_session_file(path, head)
+    if kind == "json":
+        if connection not in (None, 0):
+            raise UserError(f"{path} is a recording: --connection is for captures (.pcap, .pcapng)")
         try:
             capture = load(path)
         except RecordingError as exc:
@@ -170,20 +227,30 @@ def _read_capture(path: str, keylog: str | None, connection: int):
         raise UserError(str(exc)) from None
     if not conns:
         raise UserError(f"capture: {path} holds no TCP connection")
-    if not 0 <= connection < len(conns):
+    if connection is not None and not 0 <= connection < len(conns):
         raise UserError(f"capture: {path} holds {len(conns)} connection{'s' if len(conns) != 1 else ''}; "
                         f"choose 0..{len(conns) - 1}")
-    if len(conns) > 1:
+    if len(conns) == 1:
+        connection = 0
+    else:
+        from wssviz.dissect import holds_websocket
+
+        ws = [holds_websocket(c.capture) for c in conns]
+        if connection is None:
+            carried = [bool(c.capture.chunks) for c in conns]
+            connection = ws.index(True) if True in ws else carried.index(True) if True in carried else 0
         for i, c in enumerate(conns):
             mark = "→" if i == connection else " "
-            print(f"{mark} connection {i}: {c.client[0]}:{c.client[1]} → {c.server[0]}:{c.server[1]}, "
-                  f"{c.packets} packets (choose with --connection {i})", file=sys.stderr)
+            what = ("WebSocket" if ws[i] else "no data" if not c.capture.chunks
+                    else "no WebSocket upgrade seen")
+            print(f"{mark} connection {i}: {_endpoint(c.client)} → {_endpoint(c.server)}, "
+                  f"{c.packets} packets, {what} (choose with --connection {i})", file=sys.stderr)
     for note in conns[connection].notes:
         print(f"note: {note}", file=sys.stderr)
     return conns[connection].capture
 
 
-def replay_session(path: str, keylog: str | None = None, connection: int = 0,
+def replay_session(path: str, keylog: str | None = None, connection: int | None = None,
                    cafile: str | None = None) -> Session:
     return replay_of(load_capture(path, keylog, connection, cafile), path)
 
@@ -318,7 +385,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(item.to_dict(), ensure_ascii=False))
         else:
-            print(f"{item.name:26} {item.title}")
+            mine = f"  ({item.source})" if item.source != "bundled" else ""
+            print(f"{item.name:26} {item.title}{mine}")
     return 0
 
 
@@ -350,18 +418,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def connect_options(args: argparse.Namespace) -> dict:
+    """The checked options of ``connect`` (a bad URL or CA file is a usage error, found
+    before any interface starts)."""
+    from wssviz.live.connect import check_options
+
+    try:
+        check_options(args.url, args.cafile)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return dict(cafile=args.cafile, insecure=args.insecure, protocols=args.protocol, origin=args.origin,
+                send=args.send if args.send else ("Hello",), timeout=args.timeout)
+
+
 def connect_session(args: argparse.Namespace) -> Session:
     from wssviz.live.connect import ClientSession
 
     try:
-        return ClientSession(args.url, cafile=args.cafile, insecure=args.insecure,
-                             protocols=args.protocol, origin=args.origin,
-                             send=args.send if args.send else ("Hello",), timeout=args.timeout)
+        return ClientSession(args.url, **connect_options(args))
     except ValueError as exc:
         raise UserError(str(exc)) from None
 
 
 def cmd_connect(args: argparse.Namespace) -> int:
+    connect_options(args)
     if not (args.plain or args.json):
         return tui(args, lambda: connect_session(args), lambda: connect_session(args))
     session = connect_session(args)
@@ -447,10 +527,35 @@ def main(argv: list[str] | None = None) -> int:
 
 #: What ``build_parser().parse_args([])`` gives (a test holds the two together): plain
 #: ``wssviz``, the command most people type, starts without building the parser.
-NO_ARGUMENTS = {"lang": "en", "present": False, "command": None}
+NO_ARGUMENTS = {"scenarios": [], "lang": "en", "present": False, "command": None}
+
+
+def route_warnings() -> None:
+    """Warnings from libraries (a deprecation in cryptography, say) go to
+    ``warnings.log`` in the cache folder, never to the terminal the interface or the
+    walkthrough is drawn on, unless the user asked for them (``python -W``,
+    ``PYTHONWARNINGS``)."""
+    import warnings
+
+    if sys.warnoptions:
+        return
+
+    def to_log(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        from wssviz.memo import cache_dir
+
+        try:
+            folder = cache_dir(writable=True)
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(folder / "warnings.log", "a", encoding="utf-8") as log:
+                log.write(warnings.formatwarning(message, category, filename, lineno, line))
+        except OSError:
+            pass
+
+    warnings.showwarning = to_log
 
 
 def _main(argv: list[str] | None) -> int:
+    route_warnings()
     if not (sys.argv[1:] if argv is None else argv):
         args = SimpleNamespace(**NO_ARGUMENTS)
     else:
@@ -458,6 +563,13 @@ def _main(argv: list[str] | None) -> int:
     if not opens_interface(args):
         gc.enable()
     try:
+        if args.scenarios:
+            from wssviz import scenarios
+
+            try:
+                scenarios.use_folders(args.scenarios)
+            except scenarios.ScenarioError as exc:
+                raise UserError(str(exc)) from None
         if args.command is None:
             return tui(args, live_session, live_session)
         return {"run": cmd_run, "replay": cmd_replay, "export": cmd_export, "scenarios": cmd_scenarios, "connect": cmd_connect,

@@ -1,28 +1,40 @@
 """Scenario files → settings for the live pair.
 
-A scenario is one TOML file in the top-level ``scenarios/`` folder (the format is
-documented in scenarios/README.md).  ``catalog()`` lists them for a picker,
-``load(name)`` turns one into ``Settings``, and ``check_outcome`` compares a
-session's steps with the outcome the file promises (tests use it; so can a view).
+A scenario is one TOML file (the format is documented in scenarios/README.md).  The
+bundled ones live in the top-level ``scenarios/`` folder of the source tree, which is
+installed as the package ``wssviz.scenario_files``: they are read through
+``importlib.resources``, so an installed wheel has them too.  A learner's own folders
+come first: ``--scenarios DIR`` (``use_folders``) and the ``WSSVIZ_SCENARIOS``
+environment variable (folders separated by ``os.pathsep``); a name found in an
+earlier folder hides the same name later on the search path.
+
+``catalog()`` lists them for a picker, ``load(name)`` turns one into ``Settings``, and
+``check_outcome`` compares a session's steps with the outcome the file promises
+(tests use it; so can a view).
 
 Every problem with a file is a ``ScenarioError`` naming the file, the line when it
-is known, and the field: ``scenarios/tls12.toml, line 7, [tls] version: must be
+is known, and the field: ``scenario tls12.toml, line 7, [tls] version: must be
 one of 1.2, 1.3``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Protocol
 
 from wssviz import memo
 from wssviz.live.settings import (CERT_ISSUERS, CONNECTION_FAULTS, FRAME_FAULTS, KINDS, Message,
                                   Settings)
 from wssviz.steps import ALL_KINDS, Step
 
-FOLDER = Path(__file__).resolve().parent.parent / "scenarios"
+#: The package that holds the bundled scenario files (the source tree's scenarios/).
+BUNDLED = "wssviz.scenario_files"
+#: Folders of the learner's own scenarios, searched before the bundled ones.
+ENV = "WSSVIZ_SCENARIOS"
 NAME_RE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 
 
@@ -39,10 +51,48 @@ class ScenarioInfo:
     outcome: str  # the expected outcome, in words
     path: str = ""
     expect: dict[str, Any] = field(default_factory=dict)
+    source: str = "bundled"  # or the path of a learner's own file
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "goal": self.goal,
-                "description": self.description, "outcome": self.outcome}
+                "description": self.description, "outcome": self.outcome, "source": self.source}
+
+
+class File(Protocol):
+    """What a scenario file is to this module: a ``pathlib.Path`` or an
+    ``importlib.resources`` Traversable."""
+
+    name: str
+
+    def read_bytes(self) -> bytes: ...
+
+
+def bundled() -> Any:
+    """The folder of bundled scenarios, as an ``importlib.resources`` Traversable."""
+    return resources.files(BUNDLED)
+
+
+_user_folders: list[Path] = []
+
+
+def use_folders(folders: Iterable[str | os.PathLike]) -> None:
+    """Search these folders (``--scenarios DIR``) before ``$WSSVIZ_SCENARIOS`` and the
+    bundled scenarios.  A folder that does not exist is a ``ScenarioError``."""
+    paths = [Path(os.path.expanduser(f)) for f in folders]
+    for p in paths:
+        if not p.is_dir():
+            raise ScenarioError(f"scenario folder {str(p)!r} is not a folder")
+    _user_folders[:] = paths
+
+
+def search_path() -> list[Any]:
+    """Where scenarios are looked for, first match wins: the ``--scenarios`` folders,
+    the ``$WSSVIZ_SCENARIOS`` folders, then the bundled ones."""
+    env = [Path(os.path.expanduser(p)) for p in os.environ.get(ENV, "").split(os.pathsep) if p]
+    for p in env:
+        if not p.is_dir():
+            raise ScenarioError(f"{ENV} names {str(p)!r}, which is not a folder")
+    return [*_user_folders, *env, bundled()]
 
 
 # --- the schema ----------------------------------------------------------------------
@@ -229,37 +279,53 @@ def _where(table: str, key: str) -> str:
     return f"[{table}] {key}" if table else key
 
 
-def _folder(folder: Path | str | None) -> Path:
-    return Path(folder) if folder is not None else FOLDER
+def _folders(folder: Path | str | None) -> list[Any]:
+    return [Path(folder)] if folder is not None else search_path()
 
 
-def _path_for(name: str, folder: Path | str | None) -> Path:
+def _files(folder: Path | str | None) -> dict[str, Any]:
+    """name -> scenario file, the first folder that has a name winning."""
+    out: dict[str, Any] = {}
+    for d in _folders(folder):
+        try:
+            entries = sorted(d.iterdir(), key=lambda e: e.name)
+        except (OSError, NotADirectoryError):
+            continue
+        for e in entries:
+            if e.name.endswith(".toml") and e.is_file():
+                out.setdefault(e.name[:-5], e)
+    return out
+
+
+def _path_for(name: str, folder: Path | str | None) -> Any:
     if name.endswith(".toml"):
         return Path(name)
     if not NAME_RE.match(name):
         raise ScenarioError(f"scenario name {name!r}: use lowercase letters, digits and hyphens")
-    path = _folder(folder) / f"{name}.toml"
-    if not path.is_file():
-        known = ", ".join(names(folder)) or "none"
+    files = _files(folder)
+    if name not in files:
+        known = ", ".join(sorted(files)) or "none"
         raise ScenarioError(f"unknown scenario {name!r} (known: {known})")
-    return path
+    return files[name]
 
 
 def names(folder: Path | str | None = None) -> list[str]:
-    d = _folder(folder)
-    return sorted(p.stem for p in d.glob("*.toml")) if d.is_dir() else []
+    return sorted(_files(folder))
 
 
-def read(path: Path | str) -> tuple[Settings, ScenarioInfo]:
-    """Parse one scenario file into Settings and its catalog entry."""
-    path = Path(path)
+def read(path: File | str) -> tuple[Settings, ScenarioInfo]:
+    """Parse one scenario file (a path or a packaged resource) into Settings and its
+    catalog entry."""
+    if isinstance(path, str):
+        path = Path(path)
+    stem = path.name[:-5] if path.name.endswith(".toml") else path.name
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"scenario {path.name}: cannot read: {exc}") from None
     try:
-        doc = memo.toml(raw, f"scenario-{path.stem}")
+        doc = memo.toml(raw, f"scenario-{stem}")
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ScenarioError(f"scenario {path.name}: not valid TOML: {exc}") from None
 
@@ -277,8 +343,8 @@ def read(path: Path | str) -> tuple[Settings, ScenarioInfo]:
     for required in ("name", "title", "goal"):
         if required not in values:
             raise _fail(path, text, required, "is required")
-    if values["name"] != path.stem:
-        raise _fail(path, text, "name", f"must match the file name ({path.stem!r})", "", "name")
+    if values["name"] != stem:
+        raise _fail(path, text, "name", f"must match the file name ({stem!r})", "", "name")
 
     url = values.pop("url", None)
     if url is not None:
@@ -292,9 +358,10 @@ def read(path: Path | str) -> tuple[Settings, ScenarioInfo]:
     values["expect"] = _expect(path, text, doc.get("expect", {}))
     settings = Settings(**values)
     _cross_checks(path, text, settings)
+    bundled_file = str(Path(str(path)).parent) == str(bundled())
     info = ScenarioInfo(settings.name, settings.title, settings.goal,
                         settings.description.strip(), settings.expect.get("outcome", ""),
-                        str(path), settings.expect)
+                        str(path), settings.expect, "bundled" if bundled_file else str(path))
     return settings, info
 
 
@@ -426,8 +493,8 @@ def info(name: str, folder: Path | str | None = None) -> ScenarioInfo:
 
 
 def catalog(folder: Path | str | None = None) -> list[ScenarioInfo]:
-    """Every scenario, seed-example first, then by name."""
-    out = [read(_folder(folder) / f"{n}.toml")[1] for n in names(folder)]
+    """Every scenario on the search path (or in ``folder``), seed-example first, then by name."""
+    out = [read(f)[1] for f in _files(folder).values()]
     return sorted(out, key=lambda i: (i.name != "seed-example", i.name))
 
 

@@ -136,6 +136,21 @@ class Dissector:
         return []
 
 
+def holds_websocket(capture: Capture) -> bool:
+    """Whether the (first) connection of ``capture`` asks for a WebSocket upgrade: it is
+    dissected only until its first HTTP request is read (for wss:// that needs the key
+    log: without it nothing is decrypted and the answer is False)."""
+    d = Dissector(capture)
+    for ev in capture.events:
+        if isinstance(ev, Fact) and ev.name == "tcp.connect" and d.connections:
+            break  # a second connection: the first one never asked
+        d.feed(ev)
+        asked = d._app.asks_upgrade if d._app is not None else None
+        if asked is not None:
+            return asked
+    return False
+
+
 def dissect(capture: Capture) -> list[Step]:
     """Every Step of a whole Capture."""
     d = Dissector(capture)
@@ -146,4 +161,4 @@ def dissect(capture: Capture) -> list[Step]:
     return steps
 
 
-__all__ = ["Dissector", "dissect", "Field", "Step"]
+__all__ = ["Dissector", "dissect", "holds_websocket", "Field", "Step"]

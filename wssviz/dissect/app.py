@@ -79,6 +79,7 @@ class AppLayer:
         self.closes: set[str] = set()  # directions that sent a close frame
         self.refused = False  # the upgrade was refused or its Accept check failed
         self.plain_http = False  # the request was a plain HTTP request (no Upgrade): a page fetch
+        self.requests = 0  # HTTP request heads read from the client (0 or 1: the upgrade)
 
     # -- input -------------------------------------------------------------------
 
@@ -136,7 +137,14 @@ class AppLayer:
         fields.append(headers)
         return fields
 
+    @property
+    def asks_upgrade(self) -> bool | None:
+        """Whether the client's request asked to switch to WebSocket (an Upgrade header
+        or a Sec-WebSocket-Key, even a broken one); None before a request is read."""
+        return None if not self.requests else not self.plain_http
+
     def _request(self, head: bytes, wire: bytes, time: float) -> list[Step]:
+        self.requests += 1
         try:
             req = hs.parse_request(head)
         except hs.HandshakeError as exc:

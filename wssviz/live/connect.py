@@ -28,6 +28,7 @@ import os
 import socket
 import ssl
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Iterator
 from urllib.parse import urlsplit
@@ -81,6 +82,22 @@ def parse_url(url: str) -> Target:
     return Target(scheme, host, port, path, shown if port == default else f"{shown}:{port}")
 
 
+def check_options(url: str, cafile: str | None) -> Target:
+    """The target of ``url``, once the URL and the CA file (if any) are known to be good;
+    ValueError names what is wrong.  Nothing touches the network."""
+    target = parse_url(url)
+    if cafile is not None:
+        if os.path.isdir(cafile):
+            raise ValueError(f"connect: --cafile {cafile} is a folder: give a PEM file")
+        try:
+            pems = read_pem_file(cafile)
+        except OSError as exc:
+            raise ValueError(f"connect: --cafile {cafile}: {exc.strerror or exc}") from None
+        if not pems:
+            raise ValueError(f"connect: {cafile} holds no PEM certificate")
+    return target
+
+
 # --- trust -------------------------------------------------------------------------
 
 
@@ -104,6 +121,9 @@ def system_anchors_for(chain_der: list[bytes]) -> list[str]:
         files = sorted(glob.glob(os.path.join(paths.capath, "*.[0-9]")))  # hashed names
     else:
         files = []
+    # A system store may hold a certificate modern cryptography frowns upon (a serial
+    # number that is not positive): it only matters if it anchors this chain.
+    warnings.filterwarnings("ignore", message="Parsed a serial number", module=__name__)
     out: list[str] = []
     for path in files:
         for pem in read_pem_file(path):
@@ -128,15 +148,13 @@ class ClientSession(DrivenSession):
     def __init__(self, url: str, *, cafile: str | None = None, insecure: bool = False,
                  protocols: tuple[str, ...] | list[str] = (), origin: str | None = None,
                  send: tuple[str, ...] | list[str] = ("Hello",), timeout: float = 5.0) -> None:
-        self.target = parse_url(url)
+        self.target = check_options(url, cafile)
         self.cafile = cafile
         self.insecure = insecure
         self.protocols = list(protocols)
         self.origin = origin
         self.send = list(send)
         self.timeout = float(timeout)
-        if cafile is not None and not read_pem_file(cafile):
-            raise ValueError(f"connect: {cafile} holds no PEM certificate")
         self.title = f"{self.target.url} (connect, {'TLS' if self.target.scheme == 'wss' else 'no TLS'})"
         self.goal = (f"The instrumented client talks to a real server at {self.target.url}: "
                      "every byte it sends and reads, decrypted with its own key log.")
