@@ -334,12 +334,12 @@ def test_a_good_request_passes():
     (request(*without("Host")), "a Host header is required", "RFC 6455 §4.2.1", 400, None),
     (request(*GOOD, "Host: other"), "exactly one Host header is allowed",
      "RFC 9112 §3.2", 400, b"Host: other"),
-    (request(*without("Upgrade")), "the Upgrade header must contain the token websocket",
+    (request(*without("Upgrade")), "a Upgrade header is required",
      "RFC 6455 §4.2.1", 400, None),
     (request(*replace("Upgrade", "h2c")), "the Upgrade header must contain the token "
      "websocket", "RFC 6455 §4.2.1", 400, b"h2c"),
-    (request(*without("Connection")), "the Connection header must contain the token "
-     "Upgrade", "RFC 6455 §4.2.1", 400, None),
+    (request(*without("Connection")), "a Connection header is required",
+     "RFC 6455 §4.2.1", 400, None),
     (request(*replace("Connection", "keep-alive")), "the Connection header must contain "
      "the token Upgrade", "RFC 6455 §4.2.1", 400, b"keep-alive"),
     (request(*without("Sec-WebSocket-Key")), "a Sec-WebSocket-Key header is required",
@@ -470,9 +470,9 @@ def test_a_good_response_passes():
 @pytest.mark.parametrize("lines,first,kw,rule", [
     (RGOOD, "HTTP/1.1 200 OK", {}, "the status must be 101 Switching Protocols"),
     (RGOOD, "HTTP/1.0 101 Switching Protocols", {}, "the response must be HTTP/1.1"),
-    (RGOOD[1:], None, {}, "the Upgrade header must be websocket"),
+    (RGOOD[1:], None, {}, "a Upgrade header is required"),
     (("Upgrade: websocket, h2c",) + RGOOD[1:], None, {}, "the Upgrade header must be websocket"),
-    (RGOOD[:1] + RGOOD[2:], None, {}, "the Connection header must contain the token Upgrade"),
+    (RGOOD[:1] + RGOOD[2:], None, {}, "a Connection header is required"),
     (RGOOD[:2], None, {}, "a Sec-WebSocket-Accept header is required"),
     (RGOOD[:2] + ("Sec-WebSocket-Accept: " + derive_accept("x" * 24).accept,), None, {},
      "Sec-WebSocket-Accept must be base64(SHA-1(key + GUID))"),

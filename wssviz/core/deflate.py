@@ -174,16 +174,18 @@ def accept_response(offer: DeflateParams, response_value: str) -> DeflateParams:
     elements = parse_extensions_raw(response_value)
     ours = [(n, raw) for n, raw in elements if n.lower() == EXTENSION]
     if not ours:
-        raise HandshakeError("the response does not accept permessage-deflate", rfc, 0)
+        raise HandshakeError("the response does not accept permessage-deflate", rfc, 0,
+                             code="pmd.not_accepted")
     if len(ours) > 1:
         raise HandshakeError("permessage-deflate accepted more than once", "RFC 7692 §5",
-                             response_value.lower().rfind(EXTENSION))
+                             response_value.lower().rfind(EXTENSION), code="pmd.twice")
     p, why = _read_params(ours[0][1], response=True)
     if why is not None:
-        raise HandshakeError(f"invalid response: {why}", rfc, 0)
+        raise HandshakeError(f"invalid response: {why}", rfc, 0, code="pmd.bad_params", detail=why)
     if offer.server_no_context_takeover and "server_no_context_takeover" not in p:
         raise HandshakeError("server_no_context_takeover was asked for but not granted",
-                             "RFC 7692 §7.1.1.1", 0)
+                             "RFC 7692 §7.1.1.1", 0, code="pmd.not_granted",
+                             param="server_no_context_takeover")
     result = DeflateParams(
         client_no_context_takeover=(offer.client_no_context_takeover
                                     or "client_no_context_takeover" in p),
@@ -193,17 +195,22 @@ def accept_response(offer: DeflateParams, response_value: str) -> DeflateParams:
         if offer.server_max_window_bits is not None and bits > offer.server_max_window_bits:
             raise HandshakeError(f"server_max_window_bits={bits} is above the "
                                  f"{offer.server_max_window_bits} offered",
-                                 "RFC 7692 §7.1.2.1", 0)
+                                 "RFC 7692 §7.1.2.1", 0, code="pmd.bits_above",
+                                 param="server_max_window_bits", bits=bits,
+                                 offered=offer.server_max_window_bits)
         result.server_max_window_bits = bits
     elif offer.server_max_window_bits is not None:
         raise HandshakeError("server_max_window_bits was asked for but not granted",
-                             "RFC 7692 §7.1.2.1", 0)
+                             "RFC 7692 §7.1.2.1", 0, code="pmd.not_granted",
+                             param="server_max_window_bits")
     if "client_max_window_bits" in p:
         bits = int(p["client_max_window_bits"])  # type: ignore[arg-type]
         if offer.client_max_window_bits is not None and bits > offer.client_max_window_bits:
             raise HandshakeError(f"client_max_window_bits={bits} is above the "
                                  f"{offer.client_max_window_bits} offered",
-                                 "RFC 7692 §7.1.2.2", 0)
+                                 "RFC 7692 §7.1.2.2", 0, code="pmd.bits_above",
+                                 param="client_max_window_bits", bits=bits,
+                                 offered=offer.client_max_window_bits)
         result.client_max_window_bits = bits
     else:
         result.client_max_window_bits = offer.client_max_window_bits
@@ -268,10 +275,12 @@ class Decompressor:
             out = self._d.decompress(bytes(data) + TAIL, limit)
         except zlib.error as e:
             raise ProtocolError(f"the compressed message is not valid DEFLATE ({e})",
-                                "RFC 7692 §6.2", -1, 1002) from None
+                                "RFC 7692 §6.2", -1, 1002, code="ws.bad_deflate",
+                                detail=str(e)) from None
         if self.max_size is not None and (len(out) > self.max_size or self._d.unconsumed_tail):
             raise ProtocolError(f"the message inflates to more than {self.max_size} bytes",
-                                "RFC 6455 §10.4", self.max_size, 1009)
+                                "RFC 6455 §10.4", self.max_size, 1009, code="ws.inflated_too_big",
+                                limit=self.max_size)
         if not self.no_context_takeover:
             window = 1 << self.window_bits
             self._history = (out[-window:] if len(out) >= window

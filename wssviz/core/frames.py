@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Callable
 
+from wssviz.core.msg import Msg
+from wssviz.core.msg import rule as rule_msg
+
 DEFAULT_MAX_SIZE = 64 * 2**20
 #: The masking key of RFC 6455 §5.7's examples ("Hello" masks to 7f 9f 4d 51 58): the
 #: default session uses it on purpose, so that its numbers match the RFC's.
@@ -85,19 +88,32 @@ CLOSE_CODE_NAMES: dict[int, str] = {
 NEVER_SENT = frozenset({1004, 1005, 1006, 1015})
 
 
+def close_code_class(code: int) -> str:
+    """What a close code is (RFC 6455 §7.4.2): its own number if it has a name, else
+    ``unassigned`` (1000-2999), ``registered`` (3000-3999), ``private`` (4000-4999)
+    or ``invalid``."""
+    if code in CLOSE_CODE_NAMES:
+        return str(code)
+    for low, high, what in ((1000, 2999, "unassigned"), (3000, 3999, "registered"),
+                            (4000, 4999, "private")):
+        if low <= code <= high:
+            return what
+    return "invalid"
+
+
+_CLASS_WORDS = {"registered": "registered use", "private": "private use"}
+
+
 def close_code_name(code: int) -> str:
     """``"1000 normal closure"``, ``"4000 private use"``, ``"999 invalid"`` …"""
-    if code in CLOSE_CODE_NAMES:
-        what = CLOSE_CODE_NAMES[code]
-    elif 1000 <= code <= 2999:
-        what = "unassigned"
-    elif 3000 <= code <= 3999:
-        what = "registered use"
-    elif 4000 <= code <= 4999:
-        what = "private use"
-    else:
-        what = "invalid"
-    return f"{code} {what}"
+    what = close_code_class(code)
+    return f"{code} {CLOSE_CODE_NAMES[code] if what.isdigit() else _CLASS_WORDS.get(what, what)}"
+
+
+def close_code_word(code: int) -> Msg:
+    """"1000 normal closure" as the catalogs say it: the number and its name
+    (``close.<code>``, or the range it falls in)."""
+    return Msg("value.close_code", code=code, name=Msg(f"close.{close_code_class(code)}"))
 
 
 def close_code_sendable(code: int) -> bool:
@@ -108,15 +124,31 @@ def close_code_sendable(code: int) -> bool:
 
 
 class ProtocolError(Exception):
-    """A broken framing rule, with the close code the receiver should send."""
+    """A broken framing rule, with the close code the receiver should send.
 
-    def __init__(self, rule: str, rfc: str, offset: int = -1, close_code: int = 1002) -> None:
+    ``rule`` is a one-line English statement for developers and logs; ``msg`` is
+    the same rule as the catalogs know it (``rule.<code>`` with its values), which
+    is what a learner reads, in their language."""
+
+    def __init__(self, rule: str, rfc: str, offset: int = -1, close_code: int = 1002, *,
+                 code: str, **params: object) -> None:
         super().__init__(f"websocket: {rule} ({rfc}, offset {offset}, "
                          f"close {close_code_name(close_code)})")
         self.rule = rule
         self.rfc = rfc
         self.offset = offset
         self.close_code = close_code
+        self.code = code
+        self.params = params
+
+    @property
+    def msg(self) -> Msg:
+        return rule_msg(self.code, **self.params)
+
+    def at(self, offset: int) -> "ProtocolError":
+        """The same broken rule at another offset."""
+        return ProtocolError(self.rule, self.rfc, offset, self.close_code, code=self.code,
+                             **self.params)
 
 
 # --- frames ------------------------------------------------------------------------
@@ -266,14 +298,15 @@ def parse_frame(buf: bytes, offset: int = 0, *, max_size: int = DEFAULT_MAX_SIZE
         n = int.from_bytes(buf[pos:pos + 8], "big")
         if n >> 63:
             raise ProtocolError("the most significant bit of a 64-bit length must be 0",
-                                "RFC 6455 §5.2", pos, 1002)
+                                "RFC 6455 §5.2", pos, 1002, code="ws.length_top_bit")
         form, lspan = 64, (pos, pos + 8)
         pos += 8
     else:
         form, lspan = 7, (offset + 1, offset + 1)
     if max_size is not None and n > max_size:
         raise ProtocolError(f"payload of {n} bytes is over the {max_size}-byte limit",
-                            "RFC 6455 §10.4", lspan[0], 1009)
+                            "RFC 6455 §10.4", lspan[0], 1009, code="ws.frame_too_big", size=n,
+                            limit=max_size)
     mask_key = None
     mspan = (pos, pos)
     if b1 & 0x80:
@@ -310,43 +343,46 @@ def frame_problems(frame: Frame, layout: FrameLayout | None = None, *, sender: s
 
     if sender == "client" and not frame.masked:
         out.append(ProtocolError("a client must mask every frame it sends", "RFC 6455 §5.1",
-                                 at(1)))
+                                 at(1), code="ws.client_unmasked"))
     if sender == "server" and frame.masked:
         out.append(ProtocolError("a server must not mask the frames it sends",
-                                 "RFC 6455 §5.1", at(1)))
+                                 "RFC 6455 §5.1", at(1), code="ws.server_masked"))
     is_control = frame.opcode >= 8
     if frame.rsv1:
         if not rsv1_allowed:
             out.append(ProtocolError("RSV1 is set but no extension gives it a meaning",
-                                     "RFC 6455 §5.2", at(0)))
+                                     "RFC 6455 §5.2", at(0), code="ws.rsv_unnegotiated", bit="RSV1"))
         elif frame.opcode not in (Opcode.TEXT, Opcode.BINARY):
             out.append(ProtocolError("RSV1 may only be set on the first frame of a data "
-                                     "message", "RFC 7692 §6", at(0)))
+                                     "message", "RFC 7692 §6", at(0), code="ws.rsv1_not_first"))
     for bit in ("rsv2", "rsv3"):
         if getattr(frame, bit):
             out.append(ProtocolError(f"{bit.upper()} is set but no extension gives it a "
-                                     "meaning", "RFC 6455 §5.2", at(0)))
+                                     "meaning", "RFC 6455 §5.2", at(0), code="ws.rsv_unnegotiated",
+                                     bit=bit.upper()))
     if frame.opcode not in OPCODE_NAMES or OPCODE_NAMES[frame.opcode] == "reserved":
         out.append(ProtocolError(f"opcode 0x{frame.opcode:x} is reserved", "RFC 6455 §5.2",
-                                 at(0)))
+                                 at(0), code="ws.reserved_opcode", opcode=f"0x{frame.opcode:x}"))
     if is_control:
         if len(frame.payload) > 125:
             out.append(ProtocolError(f"a control frame carries at most 125 bytes, this one "
-                                     f"{len(frame.payload)}", "RFC 6455 §5.5", at(1)))
+                                     f"{len(frame.payload)}", "RFC 6455 §5.5", at(1),
+                                     code="ws.control_too_big", size=len(frame.payload)))
         if not frame.fin:
             out.append(ProtocolError("a control frame must not be fragmented (FIN=0)",
-                                     "RFC 6455 §5.5", at(0)))
+                                     "RFC 6455 §5.5", at(0), code="ws.control_fragmented"))
     if frame.opcode == Opcode.CLOSE:
         try:
             parse_close(frame.payload)
         except ProtocolError as e:
-            out.append(ProtocolError(e.rule, e.rfc, pay(e.offset), e.close_code))
+            out.append(e.at(pay(e.offset)))
     if layout is not None:
         n = len(frame.payload)
         if layout.length_form == 16 and n < 126 or layout.length_form == 64 and n < 65536:
             out.append(ProtocolError(f"a {n}-byte length must use the shortest encoding, "
                                      f"not {layout.length_form} bits", "RFC 6455 §5.2",
-                                     layout.length_span[0]))
+                                     layout.length_span[0], code="ws.length_not_minimal", size=n,
+                                     form=layout.length_form))
     return out
 
 
@@ -380,16 +416,16 @@ def parse_close(payload: bytes) -> tuple[int | None, str]:
         return None, ""
     if len(payload) == 1:
         raise ProtocolError("a close payload of 1 byte cannot hold a status code",
-                            "RFC 6455 §5.5.1", 0)
+                            "RFC 6455 §5.5.1", 0, code="ws.close_one_byte")
     code = int.from_bytes(payload[:2], "big")
     if not close_code_sendable(code):
         raise ProtocolError(f"close code {close_code_name(code)} may not be sent",
-                            "RFC 6455 §7.4", 0)
+                            "RFC 6455 §7.4", 0, code="ws.close_code_unsendable", value=code)
     try:
         reason = payload[2:].decode("utf-8")
     except UnicodeDecodeError as e:
         raise ProtocolError("the close reason is not valid UTF-8", "RFC 6455 §5.5.1",
-                            2 + e.start, 1007) from None
+                            2 + e.start, 1007, code="ws.close_reason_utf8") from None
     return code, reason
 
 
@@ -445,39 +481,43 @@ class MessageAssembler:
             return self._decoder.decode(data, final)
         except UnicodeDecodeError as e:
             raise ProtocolError("text message is not valid UTF-8", "RFC 6455 §8.1",
-                                base - pending + e.start, 1007) from None
+                                base - pending + e.start, 1007, code="ws.text_utf8") from None
 
     def feed(self, frame: Frame) -> Message | None:
         op = frame.opcode
         if op >= 8:
             if op not in CONTROL_OPCODES:
-                raise ProtocolError(f"opcode 0x{op:x} is reserved", "RFC 6455 §5.2")
+                raise ProtocolError(f"opcode 0x{op:x} is reserved", "RFC 6455 §5.2",
+                                    code="ws.reserved_opcode", opcode=f"0x{op:x}")
             if not frame.fin:
                 raise ProtocolError("a control frame must not be fragmented",
-                                    "RFC 6455 §5.4")
+                                    "RFC 6455 §5.4", code="ws.control_fragmented")
             return Message(op, frame.payload, 1, None)
         if op not in DATA_OPCODES:
-            raise ProtocolError(f"opcode 0x{op:x} is reserved", "RFC 6455 §5.2")
+            raise ProtocolError(f"opcode 0x{op:x} is reserved", "RFC 6455 §5.2",
+                                code="ws.reserved_opcode", opcode=f"0x{op:x}")
         if op == Opcode.CONT:
             if self._opcode is None:
                 raise ProtocolError("a continuation frame arrived with no message open",
-                                    "RFC 6455 §5.4")
+                                    "RFC 6455 §5.4", code="ws.orphan_continuation")
         else:
             if self._opcode is not None:
                 raise ProtocolError(f"a new {OPCODE_NAMES[op]} frame arrived while a "
-                                    "fragmented message is open", "RFC 6455 §5.4")
+                                    "fragmented message is open", "RFC 6455 §5.4",
+                                    code="ws.interleaved", opcode=OPCODE_NAMES[op])
             self._opcode = op
             self._compressed = frame.rsv1
             if frame.rsv1 and self.inflate is None:
                 raise ProtocolError("RSV1 is set but no extension gives it a meaning",
-                                    "RFC 6455 §5.2")
+                                    "RFC 6455 §5.2", code="ws.rsv_unnegotiated", bit="RSV1")
             self._decoder = (codecs.getincrementaldecoder("utf-8")()
                              if op == Opcode.TEXT else None)
         base = self._size
         if self.max_size is not None and base + len(frame.payload) > self.max_size:
             self._reset()
             raise ProtocolError(f"message is over the {self.max_size}-byte limit",
-                                "RFC 6455 §10.4", self.max_size, 1009)
+                                "RFC 6455 §10.4", self.max_size, 1009, code="ws.message_too_big",
+                                limit=self.max_size)
         self._size += len(frame.payload)
         self._frames += 1
         self._parts.append(frame.payload)
@@ -495,13 +535,14 @@ class MessageAssembler:
             data = self.inflate(data)
             if self.max_size is not None and len(data) > self.max_size:
                 raise ProtocolError(f"inflated message is over the {self.max_size}-byte "
-                                    "limit", "RFC 6455 §10.4", self.max_size, 1009)
+                                    "limit", "RFC 6455 §10.4", self.max_size, 1009,
+                                    code="ws.inflated_too_big", limit=self.max_size)
             if opcode == Opcode.TEXT:
                 try:
                     text = data.decode("utf-8")
                 except UnicodeDecodeError as e:
                     raise ProtocolError("text message is not valid UTF-8", "RFC 6455 §8.1",
-                                        e.start, 1007) from None
+                                        e.start, 1007, code="ws.text_utf8") from None
         elif opcode == Opcode.TEXT:
             text = "".join(pieces)  # validated and decoded incrementally
         return Message(opcode, data, frames, text, compressed)

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Collection, Sequence
+from typing import Any, Callable, Collection, Sequence
+
+from wssviz.core.msg import Msg
+from wssviz.core.msg import rule as rule_msg
 
 # The key and its Accept, re-exported: part of the handshake's API.
 from wssviz.core.key import GUID, AcceptDerivation, decode_key, derive_accept, new_key  # noqa: F401
@@ -64,12 +67,20 @@ class HandshakeError(Exception):
     answers with (only meaningful on the server side).
     """
 
-    def __init__(self, rule: str, rfc: str, offset: int = -1, status: int = 400) -> None:
+    def __init__(self, rule: str, rfc: str, offset: int = -1, status: int = 400, *, code: str,
+                 **params: object) -> None:
         super().__init__(f"handshake: {rule} ({rfc}, offset {offset})")
         self.rule = rule
         self.rfc = rfc
         self.offset = offset
         self.status = status
+        self.code = code
+        self.params = params
+
+    @property
+    def msg(self) -> Msg:
+        """The broken rule as the catalogs know it (what a learner reads)."""
+        return rule_msg(self.code, **self.params)
 
 
 # --- parsed heads ------------------------------------------------------------
@@ -154,12 +165,12 @@ def head_length(buf: bytes) -> int | None:
     m = _BARE_LF_RE.search(buf, 0, limit)
     if m is not None:
         raise HandshakeError("line ends with a bare LF instead of CRLF", "RFC 9112 §2.2",
-                             m.start(), 400)
+                             m.start(), 400, code="http.bare_lf")
     if end >= 0 and end + 4 <= MAX_HEAD:
         return end + 4
     if end >= 0 or len(buf) > MAX_HEAD:
         raise HandshakeError(f"head is longer than {MAX_HEAD} bytes", "RFC 6585 §5",
-                             MAX_HEAD, 431)
+                             MAX_HEAD, 431, code="http.head_too_long", limit=MAX_HEAD)
     return None
 
 
@@ -171,22 +182,22 @@ def _split_head(head: bytes) -> list[tuple[int, int]]:
     end = head.find(b"\r\n\r\n")
     if (end + 4 if end >= 0 else len(head)) > MAX_HEAD:
         raise HandshakeError(f"head is longer than {MAX_HEAD} bytes", "RFC 6585 §5",
-                             MAX_HEAD, 431)
+                             MAX_HEAD, 431, code="http.head_too_long", limit=MAX_HEAD)
     if end < 0:
         m = _BARE_LF_RE.search(head)
         if m is not None:
             raise HandshakeError("line ends with a bare LF instead of CRLF", "RFC 9112 §2.2",
-                                 m.start())
+                                 m.start(), code="http.bare_lf")
         raise HandshakeError("head does not end with an empty line (CRLF CRLF)",
-                             "RFC 9112 §2.1", len(head))
+                             "RFC 9112 §2.1", len(head), code="http.no_blank_line")
     body = head[: end + 2]
     m = _BARE_LF_RE.search(body)
     if m is not None:
         raise HandshakeError("line ends with a bare LF instead of CRLF", "RFC 9112 §2.2",
-                             m.start())
+                             m.start(), code="http.bare_lf")
     m = _BARE_CR_RE.search(body)
     if m is not None:
-        raise HandshakeError("bare CR inside a line", "RFC 9112 §2.2", m.start())
+        raise HandshakeError("bare CR inside a line", "RFC 9112 §2.2", m.start(), code="http.bare_cr")
     spans = []
     pos = 0
     while pos < end + 2:
@@ -202,33 +213,37 @@ def _split_head(head: bytes) -> list[tuple[int, int]]:
 def _check_line_length(start: int, stop: int, status: int, what: str) -> None:
     if stop < 0:
         raise HandshakeError(f"{what} is longer than {MAX_LINE} bytes",
-                             "RFC 9112 §3" if status == 414 else "RFC 6585 §5", start, status)
+                             "RFC 9112 §3" if status == 414 else "RFC 6585 §5", start, status,
+                             code="http.line_too_long", line=Msg(f"http.line.{what.replace(' ', '_')}"),
+                             limit=MAX_LINE)
 
 
 def _parse_headers(head: bytes, spans: list[tuple[int, int]]) -> list[Header]:
     if len(spans) > MAX_HEADERS:
         start = spans[MAX_HEADERS][0]
-        raise HandshakeError(f"more than {MAX_HEADERS} header lines", "RFC 6585 §5", start, 431)
+        raise HandshakeError(f"more than {MAX_HEADERS} header lines", "RFC 6585 §5", start, 431,
+                             code="http.too_many_headers", limit=MAX_HEADERS)
     headers = []
     for start, stop in spans:
         _check_line_length(start, stop, 431, "header line")
         line = head[start:stop]
         if line[:1] in (b" ", b"\t"):
             raise HandshakeError("obsolete line folding (a header line starting with "
-                                 "whitespace)", "RFC 9112 §5.2", start)
+                                 "whitespace)", "RFC 9112 §5.2", start, code="http.line_folding")
         colon = line.find(b":")
         if colon < 0:
-            raise HandshakeError("header line has no colon", "RFC 9112 §5", start)
+            raise HandshakeError("header line has no colon", "RFC 9112 §5", start, code="http.no_colon")
         name = line[:colon]
         if not name:
-            raise HandshakeError("empty header name", "RFC 9110 §5.1", start)
+            raise HandshakeError("empty header name", "RFC 9110 §5.1", start, code="http.empty_name")
         for i, b in enumerate(name):
             if b not in _TCHAR:
                 if name[i:].strip(b" \t") == b"":
                     raise HandshakeError("whitespace between header name and colon",
-                                         "RFC 9112 §5.1", start + i)
+                                         "RFC 9112 §5.1", start + i, code="http.space_before_colon")
                 raise HandshakeError(f"byte 0x{b:02x} is not allowed in a header name",
-                                     "RFC 9110 §5.1", start + i)
+                                     "RFC 9110 §5.1", start + i, code="http.bad_name_byte",
+                                     byte=f"0x{b:02x}")
         vs = colon + 1
         ve = len(line)
         while vs < ve and line[vs] in (0x20, 0x09):
@@ -240,7 +255,8 @@ def _parse_headers(head: bytes, spans: list[tuple[int, int]]) -> list[Header]:
             # field-vchar = VCHAR / obs-text, with SP / HTAB inside (RFC 9110 §5.5)
             if b < 0x20 and b != 0x09 or b == 0x7F:
                 raise HandshakeError(f"control byte 0x{b:02x} in a header value",
-                                     "RFC 9110 §5.5", start + vs + i)
+                                     "RFC 9110 §5.5", start + vs + i, code="http.control_in_value",
+                                     byte=f"0x{b:02x}")
         headers.append(Header(name.decode("ascii"), value.decode("latin-1"),
                               start, stop + 2, start + vs, start + ve))
     return headers
@@ -251,7 +267,9 @@ def _check_ascii_line(head: bytes, start: int, stop: int, what: str) -> None:
         b = head[i]
         if b < 0x20 or b > 0x7E:
             raise HandshakeError(f"byte 0x{b:02x} is not allowed in the {what}",
-                                 "RFC 9112 §3" if what == "request line" else "RFC 9112 §4", i)
+                                 "RFC 9112 §3" if what == "request line" else "RFC 9112 §4", i,
+                                 code="http.bad_line_byte", byte=f"0x{b:02x}",
+                                 line=Msg(f"http.line.{what.replace(' ', '_')}"))
 
 
 def parse_request(head: bytes) -> Request:
@@ -261,19 +279,20 @@ def parse_request(head: bytes) -> Request:
     start, stop = spans[0]
     _check_line_length(start, stop, 414, "request line")
     if stop == start:
-        raise HandshakeError("empty request line", "RFC 9112 §3", 0)
+        raise HandshakeError("empty request line", "RFC 9112 §3", 0, code="http.empty_request_line")
     _check_ascii_line(head, start, stop, "request line")
     line = head[start:stop]
     parts = line.split(b" ")
     if len(parts) != 3 or not all(parts):
         raise HandshakeError("request line is not: method SP request-target SP HTTP-version",
-                             "RFC 9112 §3", 0)
+                             "RFC 9112 §3", 0, code="http.request_line_shape")
     method, target, version = parts
     if not _TOKEN_RE.match(method):
-        raise HandshakeError("method is not a token", "RFC 9112 §3.1", 0)
+        raise HandshakeError("method is not a token", "RFC 9112 §3.1", 0, code="http.method_token")
     vstart = len(method) + len(target) + 2
     if not _VERSION_RE.match(version):
-        raise HandshakeError("HTTP-version is not HTTP/x.y", "RFC 9112 §2.3", vstart)
+        raise HandshakeError("HTTP-version is not HTTP/x.y", "RFC 9112 §2.3", vstart,
+                             code="http.version_shape")
     headers = _parse_headers(head, spans[1:])
     return Request(method.decode("ascii"), target.decode("ascii"), version.decode("ascii"),
                    headers, head, stop + 2)
@@ -286,23 +305,27 @@ def parse_response(head: bytes) -> Response:
     start, stop = spans[0]
     _check_line_length(start, stop, 400, "status line")
     if stop == start:
-        raise HandshakeError("empty status line", "RFC 9112 §4", 0)
+        raise HandshakeError("empty status line", "RFC 9112 §4", 0, code="http.empty_status_line")
     line = head[start:stop]
     sp = line.find(b" ")
     version = line[:sp] if sp >= 0 else line
     if not _VERSION_RE.match(version):
-        raise HandshakeError("HTTP-version is not HTTP/x.y", "RFC 9112 §2.3", 0)
+        raise HandshakeError("HTTP-version is not HTTP/x.y", "RFC 9112 §2.3", 0,
+                             code="http.version_shape")
     code = line[sp + 1: sp + 4]
     if len(code) != 3 or not code.isdigit():
-        raise HandshakeError("status code is not three digits", "RFC 9112 §4", sp + 1)
+        raise HandshakeError("status code is not three digits", "RFC 9112 §4", sp + 1,
+                             code="http.status_digits")
     rest = line[sp + 4:]
     if rest and rest[:1] != b" ":
-        raise HandshakeError("status code is not followed by SP", "RFC 9112 §4", sp + 4)
+        raise HandshakeError("status code is not followed by SP", "RFC 9112 §4", sp + 4,
+                             code="http.status_space")
     reason = rest[1:]
     for i, b in enumerate(reason):
         if b < 0x20 and b != 0x09 or b == 0x7F:
             raise HandshakeError(f"control byte 0x{b:02x} in the reason phrase",
-                                 "RFC 9112 §4", sp + 5 + i)
+                                 "RFC 9112 §4", sp + 5 + i, code="http.control_in_reason",
+                                 byte=f"0x{b:02x}")
     headers = _parse_headers(head, spans[1:])
     return Response(version.decode("ascii"), int(code), reason.decode("latin-1"), headers,
                     head, stop + 2)
@@ -358,6 +381,13 @@ class Problem:
     detail: str
     status: int = 400
     missing: str | None = None
+    code: str = ""  # the rule as the catalogs know it: rule.<code>
+    params: dict[str, Any] | None = None
+
+    @property
+    def msg(self) -> Msg:
+        """The broken rule as a learner reads it (its values included)."""
+        return rule_msg(self.code, **(self.params or {}))
 
 
 @dataclass
@@ -386,6 +416,21 @@ def _missing(msg: Request | Response, name: str) -> str | None:
     return name if msg.header(name) is None else None
 
 
+def _token_rule(msg: Request | Response, name: str, token: str) -> tuple[str]:
+    """The rule a header without its token breaks: required if absent, else the token."""
+    if msg.get(name) is None:
+        return (f"a {name} header is required",)
+    return (f"the {name} header must contain the token {token}",)
+
+
+def _token_code(msg: Request | Response, name: str, code: str) -> dict[str, Any]:
+    """The problem's code and values: ``ws.header_required`` when the header is absent."""
+    value = msg.get(name)
+    if value is None:
+        return {"code": "ws.header_required", "header": name}
+    return {"code": code, "value": value}
+
+
 def _protocol_tokens_ok(tokens: list[str]) -> bool:
     return all(_TOKEN_STR_RE.match(t) for t in tokens) and len(set(tokens)) == len(tokens)
 
@@ -406,60 +451,66 @@ def check_request(req: Request, *, allowed_origins: Collection[str | None] | Non
     problems: list[Problem] = []
 
     def bad(rule: str, offset: int, detail: str, status: int = 400, where: str = rfc,
-            missing: str | None = None) -> None:
-        problems.append(Problem(rule, where, offset, detail, status, missing))
+            missing: str | None = None, *, code: str, **params: Any) -> None:
+        problems.append(Problem(rule, where, offset, detail, status, missing, code, params))
 
     if req.method != "GET":
-        bad("the method must be GET", 0, f"method {req.method!r}")
+        bad("the method must be GET", 0, f"method {req.method!r}", code="ws.method_get",
+            method=req.method)
     target_at = len(req.method) + 1
     t = req.target
     if not (t.startswith("/") or re.match(r"(?i)(https?|wss?)://", t)):
         bad("the request target must be a path or an absolute http(s) URI", target_at,
-            f"target {t!r}")
+            f"target {t!r}", code="ws.request_target", target=t)
     m = re.match(r"HTTP/(\d)\.(\d)\Z", req.version)
     if m is None or (int(m[1]), int(m[2])) < (1, 1):
         bad("the HTTP version must be 1.1 or higher", target_at + len(t) + 1,
-            f"version {req.version!r}")
+            f"version {req.version!r}", code="ws.http_version", version=req.version)
 
     hosts = req.all("Host")
     if not hosts:
-        bad("a Host header is required", -1, "Host header missing", missing="Host")
+        bad("a Host header is required", -1, "Host header missing", missing="Host",
+            code="ws.header_required", header="Host")
     elif len(hosts) > 1:
         bad("exactly one Host header is allowed", hosts[1].start,
-            f"{len(hosts)} Host headers", where="RFC 9112 §3.2")
+            f"{len(hosts)} Host headers", where="RFC 9112 §3.2", code="ws.header_repeated",
+            header="Host", count=len(hosts))
 
     if "websocket" not in [x.lower() for x in req.tokens("Upgrade")]:
-        bad("the Upgrade header must contain the token websocket",
-            _value_offset(req, "Upgrade"), _shown(req, "Upgrade"), missing=_missing(req, "Upgrade"))
+        bad(*_token_rule(req, "Upgrade", "websocket"),
+            _value_offset(req, "Upgrade"), _shown(req, "Upgrade"), missing=_missing(req, "Upgrade"),
+            **_token_code(req, "Upgrade", "ws.upgrade_token"))
     if "upgrade" not in [x.lower() for x in req.tokens("Connection")]:
-        bad("the Connection header must contain the token Upgrade",
+        bad(*_token_rule(req, "Connection", "Upgrade"),
             _value_offset(req, "Connection"), _shown(req, "Connection"),
-            missing=_missing(req, "Connection"))
+            missing=_missing(req, "Connection"), **_token_code(req, "Connection", "ws.connection_token"))
 
     keys = req.all("Sec-WebSocket-Key")
     key = req.get("Sec-WebSocket-Key")
     accept = None
     if not keys:
         bad("a Sec-WebSocket-Key header is required", -1, "Sec-WebSocket-Key header missing",
-            missing="Sec-WebSocket-Key")
+            missing="Sec-WebSocket-Key", code="ws.header_required", header="Sec-WebSocket-Key")
     elif len(keys) > 1:
         bad("Sec-WebSocket-Key must appear once", keys[1].start,
             f"{len(keys)} Sec-WebSocket-Key headers",
-            where="RFC 6455 §11.3.1")
+            where="RFC 6455 §11.3.1", code="ws.header_repeated", header="Sec-WebSocket-Key",
+            count=len(keys))
     else:
         accept = derive_accept(key)
         if accept.key_bytes is None:
             bad("Sec-WebSocket-Key must be the base64 of 16 bytes", keys[0].value_start,
-                _shown(req, "Sec-WebSocket-Key"))
+                _shown(req, "Sec-WebSocket-Key"), code="ws.key_shape", value=key)
 
     version = req.get("Sec-WebSocket-Version")
     if version is None:
         bad("a Sec-WebSocket-Version header is required", -1,
             "Sec-WebSocket-Version header missing", 426, "RFC 6455 §4.4",
-            missing="Sec-WebSocket-Version")
+            missing="Sec-WebSocket-Version", code="ws.header_required", header="Sec-WebSocket-Version")
     elif version != "13":
         bad("Sec-WebSocket-Version must be 13", _value_offset(req, "Sec-WebSocket-Version"),
-            _shown(req, "Sec-WebSocket-Version"), 426, "RFC 6455 §4.4")
+            _shown(req, "Sec-WebSocket-Version"), 426, "RFC 6455 §4.4", code="ws.version_13",
+            value=version)
 
     if allowed_origins is not None:
         origin = req.get("Origin")
@@ -467,17 +518,17 @@ def check_request(req: Request, *, allowed_origins: Collection[str | None] | Non
         if origin is None:
             if None not in allowed:
                 bad("an Origin header is required by this server", -1, "Origin header missing",
-                    403, "RFC 6455 §4.2.2", missing="Origin")
+                    403, "RFC 6455 §4.2.2", missing="Origin", code="ws.origin_required")
         elif origin.lower() not in allowed:
             bad("the Origin is not allowed by this server", _value_offset(req, "Origin"),
-                f"Origin: {origin!r}", 403, "RFC 6455 §4.2.2")
+                f"Origin: {origin!r}", 403, "RFC 6455 §4.2.2", code="ws.origin_refused", origin=origin)
 
     offered = req.tokens("Sec-WebSocket-Protocol")
     protocol = None
     if offered and not _protocol_tokens_ok(offered):
         bad("Sec-WebSocket-Protocol must be unique tokens", _value_offset(
             req, "Sec-WebSocket-Protocol"), _shown(req, "Sec-WebSocket-Protocol"),
-            where="RFC 6455 §4.1")
+            where="RFC 6455 §4.1", code="ws.protocol_tokens", value=req.get("Sec-WebSocket-Protocol"))
     else:
         for p in offered:
             if p in supported_protocols:
@@ -491,7 +542,8 @@ def check_request(req: Request, *, allowed_origins: Collection[str | None] | Non
             extensions = supported_extensions(ext_value)
         except HandshakeError as e:
             off = _value_offset(req, "Sec-WebSocket-Extensions")
-            bad(e.rule, off + max(e.offset, 0) if off >= 0 else -1, str(e), where=e.rfc)
+            bad(e.rule, off + max(e.offset, 0) if off >= 0 else -1, str(e), where=e.rfc, code=e.code,
+                **e.params)
 
     status = 101
     if problems:
@@ -542,36 +594,42 @@ def check_response(resp: Response, *, key: str, offered_protocols: Sequence[str]
     rfc = "RFC 6455 §4.1"
     problems: list[Problem] = []
 
-    def bad(rule: str, offset: int, detail: str, missing: str | None = None) -> None:
-        problems.append(Problem(rule, rfc, offset, detail, 0, missing))
+    def bad(rule: str, offset: int, detail: str, missing: str | None = None, *, code: str,
+            **params: Any) -> None:
+        problems.append(Problem(rule, rfc, offset, detail, 0, missing, code, params))
 
     if resp.status != 101:
         bad("the status must be 101 Switching Protocols", len(resp.version) + 1,
-            f"status {resp.status} {resp.reason}")
+            f"status {resp.status} {resp.reason}", code="ws.status_101", status=resp.status)
     if resp.version != "HTTP/1.1":
-        bad("the response must be HTTP/1.1", 0, f"version {resp.version!r}")
+        bad("the response must be HTTP/1.1", 0, f"version {resp.version!r}",
+            code="ws.response_version", version=resp.version)
     upgrade = resp.get("Upgrade")
     if upgrade is None or upgrade.strip().lower() != "websocket":
-        bad("the Upgrade header must be websocket", _value_offset(resp, "Upgrade"),
-            _shown(resp, "Upgrade"), _missing(resp, "Upgrade"))
+        bad("a Upgrade header is required" if upgrade is None else "the Upgrade header must be websocket",
+            _value_offset(resp, "Upgrade"), _shown(resp, "Upgrade"), _missing(resp, "Upgrade"),
+            **_token_code(resp, "Upgrade", "ws.upgrade_token"))
     if "upgrade" not in [x.lower() for x in resp.tokens("Connection")]:
-        bad("the Connection header must contain the token Upgrade",
+        bad(*_token_rule(resp, "Connection", "Upgrade"),
             _value_offset(resp, "Connection"), _shown(resp, "Connection"),
-            _missing(resp, "Connection"))
+            _missing(resp, "Connection"), **_token_code(resp, "Connection", "ws.connection_token"))
     got = resp.get("Sec-WebSocket-Accept")
     want = derive_accept(key).accept
     if got is None:
         bad("a Sec-WebSocket-Accept header is required", -1,
-            f"Sec-WebSocket-Accept header missing, expected {want!r}", "Sec-WebSocket-Accept")
+            f"Sec-WebSocket-Accept header missing, expected {want!r}", "Sec-WebSocket-Accept",
+            code="ws.header_required", header="Sec-WebSocket-Accept")
     elif got != want:
         bad("Sec-WebSocket-Accept must be base64(SHA-1(key + GUID))",
             _value_offset(resp, "Sec-WebSocket-Accept"),
-            f"Sec-WebSocket-Accept: {got!r}, expected {want!r}")
+            f"Sec-WebSocket-Accept: {got!r}, expected {want!r}", code="ws.accept_mismatch",
+            got=got, want=want)
     proto = resp.get("Sec-WebSocket-Protocol")
     if proto is not None and proto not in offered_protocols:
         bad("Sec-WebSocket-Protocol must be one the client offered",
             _value_offset(resp, "Sec-WebSocket-Protocol"),
-            f"Sec-WebSocket-Protocol: {proto!r}, offered {list(offered_protocols)!r}")
+            f"Sec-WebSocket-Protocol: {proto!r}, offered {list(offered_protocols)!r}",
+            code="ws.protocol_not_offered", protocol=proto, offered=list(offered_protocols))
     ext = resp.get("Sec-WebSocket-Extensions")
     if ext is not None:
         off = _value_offset(resp, "Sec-WebSocket-Extensions")
@@ -580,12 +638,13 @@ def check_response(resp: Response, *, key: str, offered_protocols: Sequence[str]
             offered = {n.lower() for n, _ in parse_extensions(offered_extensions or "")} \
                 if offered_extensions else set()
         except HandshakeError as e:
-            bad(e.rule, off + max(e.offset, 0), str(e))
+            bad(e.rule, off + max(e.offset, 0), str(e), code=e.code, **e.params)
         else:
             for n in names:
                 if n.lower() not in offered:
                     bad("Sec-WebSocket-Extensions names an extension the client did not offer",
-                        off, f"extension {n!r} was not offered")
+                        off, f"extension {n!r} was not offered", code="ws.extension_not_offered",
+                        extension=n)
     return problems
 
 
@@ -613,7 +672,8 @@ def parse_extensions_raw(value: str) -> list[tuple[str, list[tuple[str, str | No
         while pos < n and value[pos].isascii() and ord(value[pos]) in _TCHAR:
             pos += 1
         if pos == start:
-            raise HandshakeError(f"expected {what} (a token)", rfc, pos)
+            raise HandshakeError(f"expected {what} (a token)", rfc, pos, code="http.ext_token",
+                                 what=Msg(f"http.ext.{what.split(' ', 1)[1].replace(' ', '_')}"))
         return value[start:pos]
 
     def quoted() -> str:
@@ -629,12 +689,12 @@ def parse_extensions_raw(value: str) -> list[tuple[str, list[tuple[str, str | No
             out.append(value[pos])
             pos += 1
         if pos >= n:
-            raise HandshakeError("unterminated quoted-string", rfc, start)
+            raise HandshakeError("unterminated quoted-string", rfc, start, code="http.ext_unterminated")
         pos += 1
         text = "".join(out)
         if not _TOKEN_STR_RE.match(text):
             raise HandshakeError("a quoted parameter value must be a token once unquoted",
-                                 rfc, start)
+                                 rfc, start, code="http.ext_quoted_token")
         return text
 
     while True:
@@ -662,10 +722,11 @@ def parse_extensions_raw(value: str) -> list[tuple[str, list[tuple[str, str | No
         result.append((name, params))
         if pos < n:
             if value[pos] != ",":
-                raise HandshakeError(f"unexpected {value[pos]!r}", rfc, pos)
+                raise HandshakeError(f"unexpected {value[pos]!r}", rfc, pos, code="http.ext_unexpected",
+                                     char=value[pos])
             pos += 1
     if not result:
-        raise HandshakeError("empty extension list", rfc, 0)
+        raise HandshakeError("empty extension list", rfc, 0, code="http.ext_empty")
     return result
 
 

@@ -23,6 +23,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from wssviz.core.msg import Msg
+from wssviz.core.msg import rule as rule_msg
+
 __all__ = [
     "ContentType", "HandshakeType", "ExtensionType", "HRR_RANDOM", "MAX_CIPHERTEXT",
     "MAX_HANDSHAKE_MESSAGE", "TLSFormatError", "Record", "split_records",
@@ -124,16 +127,25 @@ class TLSFormatError(ValueError):
     start for the ``parse_*`` functions).
     """
 
-    def __init__(self, rule: str, rfc: str, offset: int, layer: str = "tls record") -> None:
+    def __init__(self, rule: str, rfc: str, offset: int, layer: str = "tls record", *,
+                 code: str, **params: object) -> None:
         self.rule = rule
         self.rfc = rfc
         self.offset = offset
         self.layer = layer
+        self.code = code
+        self.params = params
         super().__init__(f"{layer}: {rule} ({rfc}) at byte {offset}")
+
+    @property
+    def msg(self) -> Msg:
+        """The broken rule as the catalogs know it (what a learner reads)."""
+        return rule_msg(self.code, **self.params)
 
     def shifted(self, delta: int) -> "TLSFormatError":
         """The same error with ``offset`` moved by ``delta`` (to stream coordinates)."""
-        return TLSFormatError(self.rule, self.rfc, self.offset + delta, self.layer)
+        return TLSFormatError(self.rule, self.rfc, self.offset + delta, self.layer, code=self.code,
+                              **self.params)
 
 
 # --- records ---------------------------------------------------------------------
@@ -173,11 +185,13 @@ def split_records(buf: bytes, offset: int = 0) -> tuple[list[Record], int]:
         ct = buf[pos]
         if ct not in ContentType._value2member_map_:
             raise TLSFormatError(f"unknown content type {ct} (0x{ct:02x})",
-                                 "RFC 8446 §5.1", offset + pos)
+                                 "RFC 8446 §5.1", offset + pos, code="tls.unknown_content_type",
+                                 type=ct)
         length = int.from_bytes(buf[pos + 3:pos + 5], "big")
         if length > MAX_CIPHERTEXT:
             raise TLSFormatError(f"record length {length} exceeds 2^14+256 = {MAX_CIPHERTEXT}",
-                                 "RFC 8446 §5.2", offset + pos + 3)
+                                 "RFC 8446 §5.2", offset + pos + 3, code="tls.record_too_long",
+                                 length=length, limit=MAX_CIPHERTEXT)
         if n - pos - 5 < length:
             break
         version = int.from_bytes(buf[pos + 1:pos + 3], "big")
@@ -223,7 +237,8 @@ class HandshakeBuffer:
             if length > self._limit:
                 raise TLSFormatError(
                     f"handshake message length {length} exceeds the limit of {self._limit} bytes",
-                    "RFC 8446 §4", self._consumed + 1, "tls handshake")
+                    "RFC 8446 §4", self._consumed + 1, "tls handshake",
+                    code="tls.handshake_too_long", length=length, limit=self._limit)
             total = 4 + length
             if len(self._buf) < total:
                 break
@@ -281,13 +296,18 @@ class _Reader:
     def __init__(self, buf: bytes, pos: int, end: int, where: str, rfc: str) -> None:
         self.buf, self.pos, self.end, self.where, self.rfc = buf, pos, end, where, rfc
 
-    def fail(self, rule: str, offset: int | None = None) -> TLSFormatError:
+    def fail(self, rule: str, offset: int | None = None, *, code: str,
+             **params: object) -> TLSFormatError:
+        """A broken layout rule inside ``where`` (a message or a structure: its name,
+        and the names of its parts, are the RFC's and are shown as they are)."""
         return TLSFormatError(f"{self.where}: {rule}", self.rfc,
-                              self.pos if offset is None else offset, _HS)
+                              self.pos if offset is None else offset, _HS, code=code,
+                              where=self.where, **params)
 
     def need(self, n: int, what: str) -> None:
         if self.end - self.pos < n:
-            raise self.fail(f"{what} needs {n} bytes, only {self.end - self.pos} left")
+            raise self.fail(f"{what} needs {n} bytes, only {self.end - self.pos} left",
+                            code="tls.need_bytes", what=what, n=n, left=self.end - self.pos)
 
     def uint(self, n: int, what: str) -> Item:
         self.need(n, what)
@@ -307,9 +327,11 @@ class _Reader:
         n = self.uint(len_bytes, f"{what} length").value
         if n < lo or (hi is not None and n > hi):
             bound = f"{lo}..{hi}" if hi is not None else f">= {lo}"
-            raise self.fail(f"{what} length {n} outside {bound}", at)
+            raise self.fail(f"{what} length {n} outside {bound}", at, code="tls.length_bounds",
+                            what=what, n=n, bound=bound)
         if self.end - self.pos < n:
-            raise self.fail(f"{what} length {n} runs past the end ({self.end - self.pos} bytes left)", at)
+            raise self.fail(f"{what} length {n} runs past the end ({self.end - self.pos} bytes left)", at,
+                            code="tls.length_overrun", what=what, n=n, left=self.end - self.pos)
         return self.raw(n, what)
 
     def sub(self, item: Item, where: str | None = None) -> "_Reader":
@@ -318,7 +340,8 @@ class _Reader:
     def list_of(self, item: Item, width: int, what: str) -> list[Item]:
         if (item.end - item.start) % width:
             raise self.fail(f"{what} length {item.end - item.start} is not a multiple of {width}",
-                            item.start)
+                            item.start, code="tls.length_multiple", what=what,
+                            n=item.end - item.start, width=width)
         r = self.sub(item)
         return [r.uint(width, what) for _ in range((item.end - item.start) // width)]
 
@@ -328,7 +351,8 @@ class _Reader:
 
     def done(self, what: str) -> None:
         if self.pos != self.end:
-            raise self.fail(f"{self.end - self.pos} unexpected trailing bytes after {what}")
+            raise self.fail(f"{self.end - self.pos} unexpected trailing bytes after {what}",
+                            code="tls.trailing_bytes", n=self.end - self.pos, what=what)
 
 
 def handshake_header(msg: bytes, expect: int | None = None, where: str = "handshake") -> _Reader:
@@ -337,11 +361,13 @@ def handshake_header(msg: bytes, expect: int | None = None, where: str = "handsh
     msg_type = r.uint(1, "msg_type").value
     if expect is not None and msg_type != expect:
         raise TLSFormatError(f"{where}: expected handshake type {expect}, got {msg_type}",
-                             "RFC 8446 §4", 0, _HS)
+                             "RFC 8446 §4", 0, _HS, code="tls.wrong_type", where=where,
+                             expect=expect, got=msg_type)
     length = r.uint(3, "length").value
     if length != len(msg) - 4:
         raise TLSFormatError(f"{where}: length field says {length} bytes, message body has "
-                             f"{len(msg) - 4}", "RFC 8446 §4", 1, _HS)
+                             f"{len(msg) - 4}", "RFC 8446 §4", 1, _HS, code="tls.length_mismatch",
+                             where=where, length=length, body=len(msg) - 4)
     return r
 
 
@@ -358,7 +384,8 @@ def _extensions(r: _Reader, what: str, required: bool = True,
         et = er.uint(2, "extension type").value
         body = er.vec(2, f"extension {et} data")
         if et in seen:
-            raise er.fail(f"extension {et} appears twice (RFC 8446 §4.2)", start)
+            raise er.fail(f"extension {et} appears twice (RFC 8446 §4.2)", start,
+                          code="tls.extension_twice", extension=et)
         seen.add(et)
         exts.append(Extension(et, start, body.end, body.value))
     return exts, block
@@ -626,7 +653,8 @@ def selected_version(sh: ServerHello) -> int:
         return sh.legacy_version.value
     if len(ext.body) != 2:
         raise TLSFormatError(f"supported_versions in ServerHello must be 2 bytes, got "
-                             f"{len(ext.body)}", "RFC 8446 §4.2.1", ext.body_start, _HS)
+                             f"{len(ext.body)}", "RFC 8446 §4.2.1", ext.body_start, _HS,
+                             code="tls.selected_version_size", n=len(ext.body))
     return int.from_bytes(ext.body, "big")
 
 
@@ -693,7 +721,7 @@ def parse_finished(msg: bytes) -> Finished:
     r = handshake_header(msg, HandshakeType.finished, "Finished")
     r.rfc = "RFC 8446 §4.4.4"
     if r.left == 0:
-        raise r.fail("empty verify_data")
+        raise r.fail("empty verify_data", code="tls.empty_verify_data")
     return Finished(r.raw(r.left, "verify_data"))
 
 
@@ -790,7 +818,8 @@ def parse_server_key_exchange(msg: bytes) -> ServerKeyExchange:
     ps = r.pos
     ctype = r.uint(1, "curve_type")
     if ctype.value != 3:
-        raise r.fail(f"curve_type {ctype.value} is not named_curve (3)", ctype.start)
+        raise r.fail(f"curve_type {ctype.value} is not named_curve (3)", ctype.start,
+                     code="tls.curve_type", curve_type=ctype.value)
     curve = r.uint(2, "namedcurve")
     point = r.vec(1, "public", lo=1)
     params = Item(bytes(msg[ps:point.end]), ps, point.end)
@@ -827,7 +856,7 @@ def parse_alert(payload: bytes) -> Alert:
     """Alert: level and description, exactly two bytes (RFC 8446 §6)."""
     if len(payload) != 2:
         raise TLSFormatError(f"alert must be 2 bytes, got {len(payload)}", "RFC 8446 §6",
-                             min(len(payload), 2), "tls alert")
+                             min(len(payload), 2), "tls alert", code="tls.alert_size", n=len(payload))
     return Alert(Item(payload[0], 0, 1), Item(payload[1], 1, 2))
 
 
@@ -835,5 +864,5 @@ def parse_ccs(payload: bytes) -> Item:
     """ChangeCipherSpec: the single byte 0x01 (RFC 5246 §7.1, RFC 8446 §5)."""
     if payload != b"\x01":
         raise TLSFormatError("change_cipher_spec must be the single byte 0x01",
-                             "RFC 8446 §5", 0, "tls change_cipher_spec")
+                             "RFC 8446 §5", 0, "tls change_cipher_spec", code="tls.ccs_byte")
     return Item(1, 0, 1)
