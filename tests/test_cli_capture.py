@@ -27,17 +27,37 @@ def recorded(tmp_path_factory):
     return folder, rec, pcapng, steps
 
 
+def walk(fields):
+    for f in fields:
+        yield f
+        yield from walk(f["children"])
+
+
+def by_id(step) -> dict:
+    """The first --json field with each id (ids and raw values, never the words)."""
+    out: dict = {}
+    for f in walk(step["fields"]):
+        out.setdefault(f["id"], f)
+    return out
+
+
 def frames_from_steps(steps):
     out = []
     for s in steps:
         if s["kind"] != "ws.frame":
             continue
-        f = {x["name"]: x["value"] for x in s["fields"]}
-        opcode = int(f["opcode"].split()[0], 16)
-        text = f.get("unmasked payload", f.get("application data", ""))
-        text = text[1:-1] if opcode == 1 and text.startswith('"') else ""
-        code = f.get("close code", "").split()[0] if opcode == 8 else ""
-        out.append((str(opcode), f["MASK"][0], f.get("masking key", ""), text, code))
+        f = by_id(s)
+        opcode = f["ws.frame.opcode"]["raw"]
+        key = f["ws.frame.masking_key"]["raw"] if "ws.frame.masking_key" in f else ""
+        span = f["ws.frame.payload"]
+        assert span["of"] == "data"
+        payload = bytes.fromhex(s["data"])[span["start"]:span["end"]]
+        if key:
+            k = bytes.fromhex(key)
+            payload = bytes(b ^ k[i % 4] for i, b in enumerate(payload))
+        text = payload.decode("utf-8") if opcode == 1 else ""
+        code = str(f["ws.frame.close_code"]["raw"]) if opcode == 8 else ""
+        out.append((str(opcode), "1" if f["ws.frame.mask"]["raw"] else "0", key, text, code))
     return out
 
 
@@ -68,13 +88,15 @@ def test_capture_without_trust_anchors_says_the_chain_is_not_judged(recorded, tm
     _, rec, pcapng, _ = recorded
     replayed = [json.loads(l) for l in wssviz("replay", str(pcapng), "--json").stdout.splitlines()]
     check = next(s for s in replayed if s["kind"] == "tls.cert_check")
-    assert check["status"] == "warning" and "not judged" in check["summary"]
+    assert check["status"] == "warning" and by_id(check)["tls.cert_check.verdict"]["raw"] == "unanchored"
+    assert by_id(check)["tls.cert_check.chain"]["raw"] is None
+    assert "not judged" in check["summary"]
     ca = tmp_path / "ca.pem"
     ca.write_text(json.loads(rec.read_text())["trust"][0])
     judged = [json.loads(l) for l in wssviz("replay", str(pcapng), "--cafile", str(ca), "--json")
               .stdout.splitlines()]
     check = next(s for s in judged if s["kind"] == "tls.cert_check")
-    assert check["status"] == "ok"
+    assert check["status"] == "ok" and by_id(check)["tls.cert_check.verdict"]["raw"] == "ok"
 
 
 def test_capture_without_keys_shows_the_clear_parts(recorded, tmp_path):
@@ -87,8 +109,9 @@ def test_capture_without_keys_shows_the_clear_parts(recorded, tmp_path):
     kinds = [s["kind"] for s in steps]
     assert kinds[:3] == ["tcp.connect", "tls.client_hello", "tls.server_hello"]
     keys = next(s for s in steps if s["kind"] == "tls.keys")
-    assert keys["status"] == "warning" and "lacks" in keys["summary"]
-    assert any(s["kind"] == "error" and "cannot be read" in s["summary"] for s in steps)
+    assert keys["status"] == "warning" and by_id(keys)["tls.keys.missing"]["raw"]
+    assert "lacks" in keys["summary"]
+    assert any(s["kind"] == "error" and by_id(s)["error.rule"]["raw"] == "tls.no_key" for s in steps)
     assert "ws.frame" not in kinds and kinds[-1] == "tcp.close"
 
 

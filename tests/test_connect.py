@@ -6,6 +6,7 @@ The servers are small scripts on real sockets (and real OpenSSL) in a thread."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import ssl
 import threading
@@ -14,11 +15,13 @@ from typing import Callable
 
 import pytest
 
+from wssviz import explain
 from wssviz.cli import main
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
 from wssviz.live.certs import CA
 from wssviz.live.connect import ClientSession, parse_url
+from wssviz.steps import Msg
 
 
 class ScriptedServer:
@@ -119,9 +122,10 @@ def test_stalling_server_times_out_during_tls(pki):
     kinds = [s.kind for s in steps]
     assert kinds[:2] == ["tcp.connect", "tls.client_hello"]
     (err,) = errors(steps)
-    assert err.value("layer") == "tls" and "did not complete the TLS handshake" in err.value("rule")
-    assert err.value("rfc").startswith("RFC 8446") and "closed" in err.value("action")
-    assert kinds[-1] == "tcp.close" and steps[-1].value("closed first by") == "client"
+    assert err.raw("error.layer") == "tls" and err.raw("error.rule") == "tls.handshake_timeout"
+    assert "did not complete the TLS handshake" in explain.value(err.find("error.rule"), "en")
+    assert err.raw("error.rfc").startswith("RFC 8446") and err.raw("error.action") == "gave_up_closed_tcp"
+    assert kinds[-1] == "tcp.close" and steps[-1].raw("tcp.closed_by") == "client"
 
 
 def test_server_that_never_answers_the_upgrade(pki):
@@ -138,8 +142,8 @@ def test_server_that_never_answers_the_upgrade(pki):
     assert took < 3
     assert "tls.cert_check" in [s.kind for s in steps]
     (err,) = errors(steps)
-    assert err.value("layer") == "http" and "no complete response" in err.value("rule")
-    assert err.value("rfc") == "RFC 6455 §4.1"
+    assert err.raw("error.layer") == "http" and err.raw("error.rule") == "http.response_timeout"
+    assert err.raw("error.rfc") == "RFC 6455 §4.1"
 
 
 def test_server_sends_garbage_frame(pki):
@@ -156,13 +160,16 @@ def test_server_sends_garbage_frame(pki):
         steps, took = run(f"wss://localhost:{server.port}/", cafile=ca_file, timeout=2)
     assert took < 4
     err = errors(steps)
-    ours = [e for e in err if e.direction == "client" and e.value("broken by") == "server"
-            and e.value("layer") == "ws"]
-    assert ours and "opcode" in ours[-1].value("rule") and ours[-1].value("rfc").startswith("RFC 6455 §5.2")
-    assert "close 1002" in ours[-1].value("action")
+    ours = [e for e in err if e.direction == "client" and e.raw("error.broken_by") == "server"
+            and e.raw("error.layer") == "ws"]
+    assert ours and ours[-1].raw("error.rule") == "ws.reserved_opcode"
+    assert ours[-1].raw("error.rfc").startswith("RFC 6455 §5.2")
+    assert ours[-1].raw("error.action") == "close_code"
+    assert ours[-1].find("error.action").value == Msg("action.close_code", code=wf.close_code_word(1002))
     # what the client did: a masked close frame with 1002
     close = [s for s in steps if s.kind == "ws.frame" and s.direction == "c2s"][-1]
-    assert close.value("opcode") == "0x8 close" and close.value("close code").startswith("1002")
+    assert close.raw("ws.frame.opcode") == 8 and close.raw("ws.frame.close_code") == 1002
+    assert close.raw("ws.frame.mask") is True
     assert steps[-1].kind == "tcp.close"
 
 
@@ -178,9 +185,10 @@ def test_server_closes_mid_frame(pki):
     with ScriptedServer(script, identity) as server:
         steps, took = run(f"wss://localhost:{server.port}/", cafile=ca_file, timeout=2)
     assert took < 4
-    ours = [e for e in errors(steps) if e.value("layer") == "ws"]
-    assert ours and "inside a frame" in ours[0].value("rule") and "1006" in ours[0].value("action")
-    assert steps[-1].kind == "tcp.close" and steps[-1].value("closed first by") == "server"
+    ours = [e for e in errors(steps) if e.raw("error.layer") == "ws"]
+    assert ours and ours[0].raw("error.rule") == "ws.closed_inside_frame"
+    assert ours[0].raw("error.action") == "abnormal_1006"
+    assert steps[-1].kind == "tcp.close" and steps[-1].raw("tcp.closed_by") == "server"
 
 
 def test_server_closes_without_close_frame_plain_ws():
@@ -194,8 +202,10 @@ def test_server_closes_without_close_frame_plain_ws():
         steps, took = run(f"ws://127.0.0.1:{server.port}/", timeout=2)
     assert took < 4
     (err,) = errors(steps)
-    assert err.value("rule") == "the server closed the TCP connection without a Close frame"
-    assert err.value("rfc").startswith("RFC 6455 §7.1.5")
+    assert err.raw("error.rule") == "ws.closed_without_close"
+    assert explain.value(err.find("error.rule"), "en") == \
+        "the server closed the TCP connection without a Close frame"
+    assert err.raw("error.rfc").startswith("RFC 6455 §7.1.5")
 
 
 def test_server_speaks_plain_http_to_a_tls_client(pki):
@@ -211,7 +221,7 @@ def test_server_speaks_plain_http_to_a_tls_client(pki):
     assert took < 4
     err = errors(steps)
     assert err and all(e.status == "error" for e in err)
-    assert any(e.value("layer", "").startswith("tls") for e in err)
+    assert any(e.raw("error.layer", "").startswith("tls") for e in err)
     assert steps[-1].kind == "tcp.close"
 
 
@@ -227,7 +237,8 @@ def test_refused_upgrade_and_wrong_accept(pki):
     with ScriptedServer(script, identity) as server:
         steps, _ = run(f"wss://localhost:{server.port}/", cafile=ca_file, timeout=2)
     check = next(s for s in steps if s.kind == "ws.accept_check")
-    assert check.status == "error" and check.value("received") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    assert check.status == "error" and check.raw("ws.accept_check.received") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    assert check.raw("ws.accept_check.verdict") is False
     assert not [s for s in steps if s.kind == "ws.frame"]  # the client failed the connection: no frames
 
 
@@ -238,9 +249,10 @@ def test_untrusted_certificate_is_refused_then_insecure_goes_on(pki, tmp_path):
     with ScriptedServer(lambda conn: None, identity) as server:
         steps, _ = run(f"wss://localhost:{server.port}/", cafile=str(other), timeout=2)
     check = next(s for s in steps if s.kind == "tls.cert_check")
-    assert check.status == "error" and "FAILED" in check.value("OpenSSL verdict")
+    assert check.status == "error" and check.raw("tls.cert_check.openssl") is False
+    assert check.raw("tls.cert_check.verdict") == "refused"
     (err,) = errors(steps)
-    assert "certificate rejected" in err.value("rule") and err.direction == "client"
+    assert err.raw("error.rule") == "tls.cert_verify_failed" and err.direction == "client"
     alert = next(s for s in steps if s.kind == "tls.alert")
     assert alert.direction == "c2s" and alert.status == "error"
 
@@ -259,15 +271,18 @@ def test_untrusted_certificate_is_refused_then_insecure_goes_on(pki, tmp_path):
         steps = session.run_all()
         session_facts = lambda _steps, name: session.capture.facts(name)  # noqa: E731
     check = next(s for s in steps if s.kind == "tls.cert_check")
-    assert check.value("verdict").startswith("FAILED")  # the chain is still not trusted: shown
+    assert check.raw("tls.cert_check.verdict") == "insecure"  # the chain is still not trusted: shown
+    assert check.raw("tls.cert_check.chain") is False
     assert check.status == "warning"  # wssviz's checks fail while the client went on
-    assert check.value("OpenSSL verdict").startswith("not verified (--insecure)")
-    assert check.find("disagreement") is None
+    assert check.has("tls.cert_check.openssl") and check.raw("tls.cert_check.openssl") is None  # not judged
+    assert check.find("tls.cert_check.disagreement") is None
     (verdict,) = session_facts(steps, "tls.verdict")
-    assert verdict.value["insecure"] is True and "--insecure" in verdict.value["message"]
+    assert verdict.value["insecure"] is True and verdict.value["code"] == 0
+    assert check.find("tls.cert_check.openssl").value == Msg("value.openssl_insecure")
+    assert "--insecure" in explain.value(check.find("tls.cert_check.openssl"), "zh")
     assert not errors(steps)
     echo = [s for s in steps if s.kind == "ws.frame" and s.direction == "s2c"][0]
-    assert echo.value("application data") == '"Hello"'
+    assert echo.raw("ws.frame.opcode") == 1 and echo.span_bytes(echo.find("ws.frame.payload")) == b"Hello"
 
 
 def test_system_store_trust(pki, monkeypatch):
@@ -285,11 +300,11 @@ def test_system_store_trust(pki, monkeypatch):
         session = ClientSession(f"wss://localhost:{server.port}/", timeout=2)
         steps = session.run_all()
     check = next(s for s in steps if s.kind == "tls.cert_check")
-    assert check.status == "ok" and check.value("verdict").startswith("ok")
+    assert check.status == "ok" and check.raw("tls.cert_check.verdict") == "ok"
     assert session.capture.trust == [open(ca_file).read()]
     # the server closed first with 1001: our client echoed that code, as RFC 6455 §5.5.1 says
-    closes = [s for s in steps if s.kind == "ws.frame" and s.value("opcode") == "0x8 close"]
-    assert [(c.direction, c.value("close code")[:4]) for c in closes] == [("s2c", "1001"), ("c2s", "1001")]
+    closes = [s for s in steps if s.kind == "ws.frame" and s.raw("ws.frame.opcode") == 8]
+    assert [(c.direction, c.raw("ws.frame.close_code")) for c in closes] == [("s2c", 1001), ("c2s", 1001)]
 
 
 def test_connection_refused():
@@ -299,7 +314,7 @@ def test_connection_refused():
     steps, took = run(f"ws://127.0.0.1:{port}/", timeout=1)
     assert took < 2
     (err,) = errors(steps)
-    assert err.value("layer") == "tcp" and "cannot connect" in err.value("rule")
+    assert err.raw("error.layer") == "tcp" and err.raw("error.rule") == "tcp.cannot_connect"
 
 
 def test_lazy_only_clienthello_sent_until_asked(pki):
@@ -342,6 +357,28 @@ def test_cli_connect_json(pki, capsys):
     assert '"?pukram]dlob["' in texts[0]["summary"]
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_cli_connect_plain_speaks_the_chosen_language(pki, capsys, lang):
+    identity, ca_file = pki
+
+    def script(conn):
+        upgrade(conn)
+        for _ in range(3):  # echo the text, answer the ping and the close
+            frame, _ = wf.parse_frame(conn.recv(4096))
+            opcode = wf.Opcode.PONG if frame.opcode == wf.Opcode.PING else frame.opcode
+            conn.sendall(wf.serialize(wf.Frame(opcode, frame.payload)))
+
+    with ScriptedServer(script, identity) as server:
+        code = main(["connect", f"wss://localhost:{server.port}/", "--cafile", ca_file, "--plain",
+                     "--lang", lang, "--timeout", "2"])
+    out = capsys.readouterr().out
+    heads = [line for line in out.splitlines() if line.startswith("[")]
+    assert code == 0 and len(heads) > 10, out
+    han = re.compile(r"[\u4e00-\u9fff]")
+    assert all(bool(han.search(h)) == (lang == "zh") for h in heads), heads
+    assert ("发生了什么" in out) == (lang == "zh")
+
+
 def test_cli_connect_bad_url(capsys):
     assert main(["connect", "http://example.com/", "--json"]) == 2
     assert "ws:// or wss://" in capsys.readouterr().err
@@ -362,7 +399,7 @@ def test_system_store_without_the_servers_ca_is_judged_and_refused(pki, monkeypa
     with ScriptedServer(script, identity) as server:
         steps = ClientSession(f"wss://localhost:{server.port}/", timeout=2).run_all()
     check = next(s for s in steps if s.kind == "tls.cert_check")
-    assert check.status == "error" and check.value("chain").startswith("FAILED")
-    assert check.find("disagreement") is None
+    assert check.status == "error" and check.raw("tls.cert_check.chain") is False
+    assert check.find("tls.cert_check.disagreement") is None
     keys = next(s for s in steps if s.kind == "tls.keys")
     assert keys.status == "ok"

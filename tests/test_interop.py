@@ -12,12 +12,14 @@ import pytest
 from websockets.asyncio.server import serve
 from websockets.sync.client import connect
 
+from wssviz import explain
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
 from wssviz.dissect import dissect
 from wssviz.live.certs import CA
 from wssviz.live.connect import ClientSession
 from wssviz.live.listen import ListenServer
+from wssviz.plain import to_json
 
 
 class WebsocketsServer:
@@ -89,14 +91,14 @@ def frames(steps, direction: str) -> list:
 def unmask(step) -> bytes:
     """The payload of a frame step, unmasked with the key its own fields show."""
     frame, _ = wf.parse_frame(step.data)
-    key = bytes.fromhex(step.value("masking key"))
+    key = step.raw("ws.frame.masking_key")
     assert key == frame.mask_key
     start = len(step.data) - len(frame.payload)
     return wf.apply_mask(step.data[start:], key)
 
 
 def assert_clean_session(steps) -> None:
-    bad = [(s.index, s.kind, s.summary) for s in steps if s.status != "ok"]
+    bad = [(s.index, s.kind, explain.summary(s, "en")) for s in steps if s.status != "ok"]
     assert not bad, bad
 
 
@@ -123,25 +125,33 @@ def test_our_client_against_websockets_server(ca_files, version):
                   ("tls.change_cipher_spec", "c2s"), ("tls.finished", "s2c")]:
             assert k in seq, k
     check = next(s for s in steps if s.kind == "tls.cert_check")
-    assert check.status == "ok" and check.value("verdict").startswith("ok")
+    assert check.status == "ok" and check.raw("tls.cert_check.verdict") == "ok"
     if version is None:  # TLS 1.3: OpenSSL's verdict exists before the client's Finished
-        assert check.value("OpenSSL verdict") == "ok"
+        assert check.raw("tls.cert_check.openssl") is True
     request = next(s for s in steps if s.kind == "http.upgrade_request")
     assert request.data.startswith(b"GET /chat?room=1 HTTP/1.1\r\n")
     key = hs.parse_request(request.data).get("Sec-WebSocket-Key")
     accept = next(s for s in steps if s.kind == "ws.accept_check")
-    assert accept.status == "ok" and accept.value("received") == hs.derive_accept(key).accept
+    assert accept.status == "ok" and accept.raw("ws.accept_check.received") == hs.derive_accept(key).accept
+    assert accept.raw("ws.accept_check.verdict") is True
     # ws frames, as they crossed: ours masked, the server's not
     c2s, s2c = frames(steps, "c2s"), frames(steps, "s2c")
-    assert [s.value("opcode") for s in c2s] == ["0x1 text", "0x9 ping", "0x8 close"]
-    assert [s.value("opcode") for s in s2c] == ["0x1 text", "0xa pong", "0x8 close"]
-    assert unmask(c2s[0]) == b"Hello" and c2s[0].value("unmasked payload") == '"Hello"'
-    assert s2c[0].value("MASK") == "0 (not masked)" and s2c[0].value("application data") == '"Hello"'
+    assert [s.raw("ws.frame.opcode") for s in c2s] == [0x1, 0x9, 0x8]
+    assert [s.raw("ws.frame.opcode") for s in s2c] == [0x1, 0xA, 0x8]
+    assert unmask(c2s[0]) == b"Hello" and c2s[0].has("ws.frame.unmasked_payload")
+    assert c2s[0].raw("ws.frame.mask") is True
+    assert s2c[0].raw("ws.frame.mask") is False and payload(s2c[0]) == b"Hello"
+    assert s2c[0].has("ws.frame.application_data")
     assert unmask(c2s[1]) == unmask_payload_of(s2c[1])
-    assert c2s[2].value("close code").startswith("1000") and s2c[2].value("close code").startswith("1000")
+    assert c2s[2].raw("ws.frame.close_code") == 1000 and s2c[2].raw("ws.frame.close_code") == 1000
     assert seq[-1][0] == "tcp.close"
     # the recording rebuilds the very same steps
-    assert [s.to_json() for s in dissect(session.capture)] == [s.to_json() for s in steps]
+    assert [to_json(s, "en") for s in dissect(session.capture)] == [to_json(s, "en") for s in steps]
+
+
+def payload(step) -> bytes:
+    """The payload bytes of a frame step as they crossed (``ws.frame.payload``'s span)."""
+    return step.span_bytes(step.find("ws.frame.payload"))
 
 
 def unmask_payload_of(step) -> bytes:
@@ -155,8 +165,9 @@ def test_our_client_plain_ws_against_websockets_server():
     assert server.received == ["one", "two"]
     assert_clean_session(steps)
     assert not any(s.layer == "tls" for s in steps)
-    echoed = [s.value("application data") for s in frames(steps, "s2c")]
-    assert echoed[:2] == ['"one"', '"two"']
+    echoed = [payload(s) for s in frames(steps, "s2c")]
+    assert echoed[:2] == [b"one", b"two"]
+    assert all(s.raw("ws.frame.opcode") == 1 for s in frames(steps, "s2c")[:2])
     request = next(s for s in steps if s.kind == "http.upgrade_request")
     assert request.wire == request.data  # ws:// shows its own bytes on the wire
 
@@ -177,16 +188,17 @@ def test_websockets_client_against_listen_server(tmp_path):
     steps = conn.steps
     assert_clean_session(steps)
     hello = next(s for s in steps if s.kind == "tls.client_hello")
-    assert hello.direction == "c2s" and "localhost" in hello.summary  # the client's own SNI
+    assert hello.direction == "c2s" and hello.raw("tls.ext.server_name.host_name") == "localhost"
+    assert "localhost" in explain.summary(hello, "en")  # the client's own SNI, shown
     request = next(s for s in steps if s.kind == "http.upgrade_request")
     assert b"websockets" in hs.parse_request(request.data).get("User-Agent").encode()
     response = next(s for s in steps if s.kind == "http.upgrade_response")
-    assert response.value("status code").startswith("101")
+    assert response.raw("http.status_code") == 101
     c2s, s2c = frames(steps, "c2s"), frames(steps, "s2c")
-    assert all(s.value("MASK") == "1 (masked)" for s in c2s)
-    assert all(s.value("MASK") == "0 (not masked)" for s in s2c)
-    assert unmask(c2s[0]) == b"Hello" and s2c[0].value("application data") == '"Hello"'
-    assert [s.value("opcode") for s in c2s] == ["0x1 text", "0x9 ping", "0x8 close"]
-    assert [s.value("opcode") for s in s2c] == ["0x1 text", "0xa pong", "0x8 close"]
+    assert all(s.raw("ws.frame.mask") is True for s in c2s)
+    assert all(s.raw("ws.frame.mask") is False for s in s2c)
+    assert unmask(c2s[0]) == b"Hello" and payload(s2c[0]) == b"Hello"
+    assert [s.raw("ws.frame.opcode") for s in c2s] == [0x1, 0x9, 0x8]
+    assert [s.raw("ws.frame.opcode") for s in s2c] == [0x1, 0xA, 0x8]
     assert steps[-1].kind == "tcp.close"
-    assert [s.to_json() for s in dissect(conn.capture)] == [s.to_json() for s in steps]
+    assert [to_json(s, "en") for s in dissect(conn.capture)] == [to_json(s, "en") for s in steps]

@@ -9,9 +9,10 @@ import sys
 
 import pytest
 
-from wssviz.steps import ALL_KINDS, JSON_KEYS
+from wssviz.steps import ALL_KINDS, FIELD_KEYS, JSON_KEYS
 
 HEX = re.compile(r"^([0-9a-f]{2})*$")
+DOTTED_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 
 
 @pytest.fixture(scope="module", params=["1.3", "1.2"])
@@ -23,7 +24,8 @@ def lines(request):
 
 
 def check_field(f, step):
-    assert set(f) == {"name", "value", "start", "end", "of", "children"}
+    assert tuple(f) == ("id", "name", "value", "raw", "start", "end", "of", "children") == FIELD_KEYS
+    assert isinstance(f["id"], str) and DOTTED_ID.match(f["id"]), f["id"]
     assert isinstance(f["name"], str) and f["name"]
     assert isinstance(f["value"], str)
     assert f["of"] in ("wire", "data", "none")

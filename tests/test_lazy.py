@@ -66,7 +66,7 @@ def test_plain_wssviz_never_loads_argparse():
 def cli_defaults() -> dict:
     from wssviz import cli
 
-    return cli.NO_ARGUMENTS
+    return cli.no_arguments()
 
 
 def test_settling_cancels_a_warm_up_not_begun_and_waits_for_one_under_way(monkeypatch):

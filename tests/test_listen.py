@@ -20,10 +20,13 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from wssviz import explain
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
+from wssviz.core import tls_records as tr
 from wssviz.live.listen import ListenServer
 from wssviz.live.page import MESSAGE
+from wssviz.steps import Msg
 
 
 @pytest.fixture
@@ -85,13 +88,15 @@ def test_foreign_origin_gets_403_and_server_goes_on(server):
     assert echo_once(server, "own page", origin=f"https://localhost:{server.port}") == "own page"
     refused, allowed, own = finished(server, 3)
     response = next(s for s in refused.steps if s.kind == "http.upgrade_response")
-    assert response.value("status code") == "403 Forbidden"
+    assert response.raw("http.status_code") == 403
     err = next(s for s in refused.steps if s.kind == "error")
-    assert "Origin" in err.value("rule") and err.value("rfc") == "RFC 6455 §4.2.2"
-    assert "403" in err.value("action")
+    assert err.raw("error.rule") == "ws.origin_refused" and err.raw("error.rfc") == "RFC 6455 §4.2.2"
+    assert err.raw("error.action") == "answered_status"
+    assert err.find("error.action").value == Msg("action.answered_status", status=403)
     assert not [s for s in refused.steps if s.kind == "ws.frame"]
     for conn in (allowed, own):
-        assert all(s.status == "ok" for s in conn.steps), [s.summary for s in conn.steps if s.status != "ok"]
+        assert all(s.status == "ok" for s in conn.steps), [explain.summary(s, "en") for s in conn.steps
+                                                           if s.status != "ok"]
 
 
 def test_page_fetch_is_a_plain_request_not_an_error(server):
@@ -106,8 +111,9 @@ def test_page_fetch_is_a_plain_request_not_an_error(server):
     (conn,) = finished(server, 1)
     request = next(s for s in conn.steps if s.kind == "http.upgrade_request")
     response = next(s for s in conn.steps if s.kind == "http.upgrade_response")
-    assert request.title == "HTTP request: GET /" and request.status == "ok"
-    assert response.value("status code") == "200 OK" and response.status == "ok"
+    assert request.title == Msg("title.http_request", method="GET", target="/") and request.status == "ok"
+    assert request.raw("http.note") == "plain"
+    assert response.raw("http.status_code") == 200 and response.status == "ok"
     assert all(s.status == "ok" for s in conn.steps)
     assert not [s for s in conn.steps if s.kind in ("ws.accept", "ws.accept_check")]
 
@@ -124,7 +130,7 @@ def test_garbage_instead_of_tls_then_next_client_is_served(server):
     assert echo_once(server, "after garbage") == "after garbage"
     bad, good = finished(server, 2)
     errs = [s for s in bad.steps if s.kind == "error"]
-    assert errs and any(e.value("layer").startswith("tls") for e in errs)
+    assert errs and any(e.raw("error.layer").startswith("tls") for e in errs)
     assert bad.steps[-1].kind == "tcp.close"
     assert [s.kind for s in good.steps].count("ws.frame") >= 4
 
@@ -137,7 +143,7 @@ def test_silent_client_times_out(server):
         assert time.monotonic() - t < 4
     (conn,) = finished(server, 1)
     err = next(s for s in conn.steps if s.kind == "error")
-    assert "sent nothing" in err.value("rule")
+    assert err.raw("error.rule") == "tcp.client_silent"
     assert [s.kind for s in conn.steps] == ["tcp.connect", "error", "tcp.close"]
 
 
@@ -157,14 +163,18 @@ def test_unmasked_client_frame_is_failed_with_1002(server):
     frame, _ = parsed
     assert frame.opcode == wf.Opcode.CLOSE and wf.parse_close(frame.payload)[0] == 1002
     (conn,) = finished(server, 1)
-    err = next(s for s in conn.steps if s.kind == "error" and s.value("broken by") == "client")
-    assert "mask" in err.value("rule") and err.value("rfc").startswith("RFC 6455 §5")
-    assert "1002" in err.value("action")
+    err = next(s for s in conn.steps if s.kind == "error" and s.raw("error.broken_by") == "client")
+    assert err.raw("error.rule") == "ws.client_unmasked" and err.raw("error.rfc").startswith("RFC 6455 §5")
+    assert err.raw("error.action") == "close_code"
+    assert err.find("error.action").value == Msg("action.close_code", code=wf.close_code_word(1002))
 
 
-def test_cli_listen_json_and_ctrl_c(tmp_path):
-    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "wssviz", "listen", "--port", "0", "--json"],
+@pytest.mark.parametrize("lang_args, chinese", [([], True), (["--lang", "en"], False)],
+                         ids=["zh-locale", "lang-en-over-zh-locale"])
+def test_cli_listen_json_and_ctrl_c(tmp_path, lang_args, chinese):
+    """Run under a Chinese locale: the steps speak Chinese unless --lang says otherwise."""
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path), LANG="zh_CN.UTF-8", LC_ALL="", LC_MESSAGES="")
+    proc = subprocess.Popen([sys.executable, "-m", "wssviz", "listen", "--port", "0", "--json", *lang_args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
@@ -187,6 +197,9 @@ def test_cli_listen_json_and_ctrl_c(tmp_path):
         assert [d["index"] for d in lines] == list(range(len(lines)))
         assert set(lines[0]) == {"index", "kind", "direction", "title", "summary", "wire", "data",
                                  "fields", "status", "time", "session"}
+        han = re.compile(r"[\u4e00-\u9fff]")
+        assert all(bool(han.search(d["title"] + d["summary"])) == chinese for d in lines), \
+            [d["title"] for d in lines]
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
         assert "Traceback" not in proc.stderr.read()
@@ -245,22 +258,29 @@ def test_headless_chromium_loads_the_page_and_exchanges_a_message(server, tmp_pa
     status = chromium_status(server.url, str(tmp_path / "profile"))
     assert status == f'done: echo "{MESSAGE}"'
     sessions = finished(server, len(server.sessions))
-    page = [c for c in sessions if any(s.title == "HTTP request: GET /" for s in c.steps)]
+    page = [c for c in sessions if any(s.kind == "http.upgrade_request" and s.raw("http.note") == "plain"
+                                       and s.title == Msg("title.http_request", method="GET", target="/")
+                                       for s in c.steps)]
     ws = [c for c in sessions if any(s.kind == "ws.frame" for s in c.steps)]
     assert page and ws
     steps = ws[0].steps
     hello = next(s for s in steps if s.kind == "tls.client_hello")
-    grease = [f for f in walk(hello.fields) if "GREASE" in f.value]
+    grease = [f for f in walk(hello.fields)
+              if f.id == "tls.ext.grease" or (f.id in ("tls.client_hello.suite", "tls.ext.supported_groups.group",
+                                                        "tls.ext.supported_versions.version")
+                                              and tr.is_grease(f.raw))]
     assert grease, "Chromium's ClientHello carries GREASE values (RFC 8701)"
     request = hs.parse_request(next(s for s in steps if s.kind == "http.upgrade_request").data)
     assert "Chrome" in request.get("User-Agent") and request.get("Origin") == server.url.rstrip("/")
     sent = next(s for s in steps if s.kind == "ws.frame" and s.direction == "c2s")
-    assert sent.value("MASK") == "1 (masked)" and sent.value("unmasked payload") == f'"{MESSAGE}"'
+    assert sent.raw("ws.frame.mask") is True and sent.has("ws.frame.unmasked_payload")
     frame, _ = wf.parse_frame(sent.data)
+    assert frame.payload == MESSAGE.encode()
     assert sent.data[-len(frame.payload):] != frame.payload  # as it crossed: masked
     echo = next(s for s in steps if s.kind == "ws.frame" and s.direction == "s2c")
-    assert echo.value("application data") == f'"{MESSAGE}"'
-    assert all(s.status == "ok" for s in steps), [s.summary for s in steps if s.status != "ok"]
+    assert echo.has("ws.frame.application_data")
+    assert echo.span_bytes(echo.find("ws.frame.payload")) == MESSAGE.encode()
+    assert all(s.status == "ok" for s in steps), [explain.summary(s, "en") for s in steps if s.status != "ok"]
 
 
 def test_the_listen_ca_is_the_same_on_every_run(tmp_path):

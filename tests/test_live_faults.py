@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from wssviz import explain
 from wssviz.core import frames as wf
 from wssviz.live.pair import LiveSession
 from wssviz.live.settings import CONNECTION_FAULTS, FRAME_FAULTS, Message, Settings
@@ -50,35 +51,39 @@ def test_client_only_sends_rule_breaking_frames_through_a_hook():
 def test_server_accept_hook_changes_only_the_accept():
     steps = run(faults={"server.accept": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="}, messages=hello_then_close())
     check = next(s for s in steps if s.kind == "ws.accept_check")
-    assert check.status == "error" and check.value("received") == "AAAAAAAAAAAAAAAAAAAAAAAAAAA="
-    assert next(s for s in steps if s.kind == "ws.accept").value("Sec-WebSocket-Accept") == \
+    assert check.status == "error" and check.raw("ws.accept_check.received") == "AAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    assert check.raw("ws.accept_check.verdict") is False
+    assert check.raw("ws.accept_check.expected") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    assert next(s for s in steps if s.kind == "ws.accept").raw("ws.accept.accept") == \
         "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
     assert not ws_frames(steps)
 
 
 @pytest.mark.parametrize("faults, status", [
-    ({"client.ws_version": "7"}, "426"),
-    ({"client.omit_header": "Connection"}, "400"),
-    ({"client.omit_header": "Sec-WebSocket-Key"}, "400"),
+    ({"client.ws_version": "7"}, 426),
+    ({"client.omit_header": "Connection"}, 400),
+    ({"client.omit_header": "Sec-WebSocket-Key"}, 400),
 ])
 def test_client_request_hooks_get_refused(faults, status):
     steps = run(scheme="ws", faults=faults, messages=hello_then_close())
     resp = next(s for s in steps if s.kind == "http.upgrade_response")
-    assert resp.value("status code").startswith(status) and not ws_frames(steps)
+    assert resp.raw("http.status_code") == status and not ws_frames(steps)
     assert steps[-1].kind == "tcp.close" and steps[-1].direction == "s2c"
 
 
-@pytest.mark.parametrize("fault, code, field, value", [
-    ("unmasked", 1002, "MASK", "0 (not masked)"),
-    ("rsv1", 1002, "RSV1", "1"),
-    ("rsv3", 1002, "RSV3", "1"),
-    ("latin1", 1007, "opcode", "0x1 text"),
+@pytest.mark.parametrize("fault, code, field, value, rule", [
+    ("unmasked", 1002, "ws.frame.mask", False, "ws.client_unmasked"),
+    ("rsv1", 1002, "ws.frame.rsv1", True, "ws.rsv_unnegotiated"),
+    ("rsv3", 1002, "ws.frame.rsv3", True, "ws.rsv_unnegotiated"),
+    ("latin1", 1007, "ws.frame.opcode", 0x1, "ws.text_utf8"),
 ])
-def test_frame_hooks_over_plain_ws(fault, code, field, value):
+def test_frame_hooks_over_plain_ws(fault, code, field, value, rule):
     data = "naïve" if fault == "latin1" else "Hello"
     steps = run(scheme="ws", messages=[Message("text", data, fault=fault), Message("close", code=1000)])
     sent = ws_frames(steps, "c2s")[0]
-    assert sent.status == "error" and sent.value(field) == value
+    assert sent.status == "error" and sent.raw(field) == value
+    assert [f.raw for f in sent.all("ws.frame.problem")] == [rule]
+    assert not sent.has("ws.frame.inflated")  # RSV1 without permessage-deflate means nothing
     close = ws_frames(steps, "s2c")[0]
     code_seen, _ = wf.parse_close(close.data[2:])
     assert code_seen == code
@@ -91,10 +96,12 @@ def test_server_limit_and_inflate_limit_share_max_message():
     steps = run(scheme="ws", max_message=100, extensions="permessage-deflate", deflate={},
                 messages=[Message("text", "a", size=5000), Message("close", code=1000)])
     sent = ws_frames(steps, "c2s")[0]
-    assert sent.value("RSV1") == "1 (compressed)" and len(sent.data) < 100  # tiny on the wire
+    assert sent.raw("ws.frame.rsv1") is True and sent.facts["compressed"] is True
+    assert sent.raw("ws.frame.inflated") == 5000 and len(sent.data) < 100  # tiny on the wire
     err = next(s for s in steps if s.kind == "error")
-    assert err.direction == "server" and "100" in err.value("rule")
-    assert ws_frames(steps, "s2c")[0].value("close code").startswith("1009")
+    assert err.direction == "server" and err.raw("error.rule") == "ws.inflated_too_big"
+    assert err.find("error.rule").value.params["limit"] == 100
+    assert ws_frames(steps, "s2c")[0].raw("ws.frame.close_code") == 1009
 
 
 def test_ignore_pings_only_on_the_first_connection_then_reconnect():
@@ -104,16 +111,21 @@ def test_ignore_pings_only_on_the_first_connection_then_reconnect():
     assert len(connects) == 2
     cut = steps.index(connects[1])
     first, second = steps[:cut], steps[cut:]
-    assert [s.value("opcode") for s in ws_frames(first)][-1] == "0x9 ping"
-    assert sum(1 for s in ws_frames(second, "s2c") if s.value("opcode") == "0xa pong") == 2
-    assert second[-1].kind == "tcp.close" and second[-1].value("how") == "fin"
+    assert [s.raw("ws.frame.opcode") for s in ws_frames(first)][-1] == 0x9  # a ping, never answered
+    assert sum(1 for s in ws_frames(second, "s2c") if s.raw("ws.frame.opcode") == 0xA) == 2  # pongs
+    assert second[-1].kind == "tcp.close" and second[-1].raw("tcp.how") == "fin"
 
 
 def test_drop_on_close_resets_tcp_and_client_reports_1006():
     steps = run(faults={"server.drop_on_close": True}, messages=hello_then_close())
     assert [s.kind for s in steps[-3:]] == ["ws.frame", "tcp.close", "error"]
-    assert steps[-2].value("how") == "reset"
-    assert "TCP reset" in steps[-1].value("rule") and "1006" in steps[-1].value("rule")
+    assert steps[-2].raw("tcp.how") == "reset"
+    err = steps[-1]
+    assert err.raw("error.rule") == "ws.ended_without_close" and err.raw("error.action") == "report_1006"
+    assert err.raw("error.by") == "client"
+    # what the learner reads names both the reset and the code
+    text = explain.summary(err, "en")
+    assert "TCP reset" in text and "1006" in text
 
 
 def test_reset_is_seen_as_reset_by_the_peer():
@@ -129,8 +141,10 @@ def test_tls13_suite_and_groups_reach_the_wire():
     steps = run(tls13_suites="TLS_CHACHA20_POLY1305_SHA256", client_groups="P-384",
                 server_groups="P-384", messages=hello_then_close())
     sh = next(s for s in steps if s.kind == "tls.server_hello")
-    assert "TLS_CHACHA20_POLY1305_SHA256" in sh.summary and "secp384r1" in sh.summary
-    assert ws_frames(steps, "s2c")[0].value("application data") == '"Hello"'
+    assert sh.raw("tls.server_hello.cipher_suite") == 0x1303  # TLS_CHACHA20_POLY1305_SHA256
+    assert sh.raw("tls.ext.key_share.group") == 0x0018  # secp384r1
+    echo = ws_frames(steps, "s2c")[0]
+    assert echo.span_bytes(echo.find("ws.frame.payload")) == b"Hello"  # decrypted with ChaCha20
 
 
 def test_tls12_resumption_also_skips_the_certificate():

@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from wssviz import explain
 from wssviz.core import frames as wf
 from wssviz.core import tls_records as tr
 from wssviz.live.pair import LiveSession
@@ -78,12 +79,14 @@ def timeline(steps: list[Step]) -> list[tuple[str, str]]:
 def test_tls13_timeline(tls13):
     assert timeline(tls13) == TLS13_TIMELINE
     assert [s.index for s in tls13] == list(range(len(tls13)))
-    assert all(s.status == "ok" for s in tls13), [(s.kind, s.summary) for s in tls13 if s.status != "ok"]
+    assert all(s.status == "ok" for s in tls13), [(s.kind, explain.summary(s, "en")) for s in tls13
+                                                  if s.status != "ok"]
 
 
 def test_tls12_timeline(tls12):
     assert timeline(tls12) == TLS12_TIMELINE
-    assert all(s.status == "ok" for s in tls12), [(s.kind, s.summary) for s in tls12 if s.status != "ok"]
+    assert all(s.status == "ok" for s in tls12), [(s.kind, explain.summary(s, "en")) for s in tls12
+                                                  if s.status != "ok"]
 
 
 def test_times_never_go_backwards(tls13):
@@ -117,8 +120,9 @@ def test_encrypted_steps_differ_from_their_wire(tls13):
     assert ch.data in ch.wire  # sent in the clear
     ee = by_kind["tls.encrypted_extensions"]
     assert ee.data not in ee.wire and ee.wire[0] == 23  # application_data record outside
-    assert by_kind["tls.certificate"].find("subject alt names") is not None
-    assert "server.example.com" in by_kind["tls.certificate"].find("subject alt names").children[0].value
+    san = by_kind["tls.certificate"].find("x509.san")
+    assert san is not None and "server.example.com" in san.raw
+    assert san.children[0].id == "x509.san.dns" and san.children[0].raw == "server.example.com"
 
 
 def test_textbook_upgrade(tls13):
@@ -133,9 +137,9 @@ def test_textbook_upgrade(tls13):
     assert "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in resp
     assert "Sec-WebSocket-Protocol: chat\r\n" in resp
     accept = by_kind["ws.accept"]
-    assert accept.value("Sec-WebSocket-Accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-    assert accept.value("decoded key") == base64.b64decode("dGhlIHNhbXBsZSBub25jZQ==").hex()
-    assert by_kind["ws.accept_check"].value("verdict").startswith("ok")
+    assert accept.raw("ws.accept.accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    assert accept.raw("ws.accept.decoded_key") == base64.b64decode("dGhlIHNhbXBsZSBub25jZQ==")
+    assert by_kind["ws.accept_check"].raw("ws.accept_check.verdict") is True
     # the request's wire is the TLS record that carried it, not the text
     assert by_kind["http.upgrade_request"].wire[0] == 23
 
@@ -144,42 +148,48 @@ def test_masked_hello_frame(tls13):
     frames = [s for s in tls13 if s.kind == "ws.frame"]
     hello = frames[0]
     assert hello.data == bytes.fromhex("818537fa213d7f9f4d5158")  # RFC 6455 §5.7
-    key = bytes.fromhex(hello.value("masking key"))
-    payload_field = hello.find("payload")
+    key = hello.raw("ws.frame.masking_key")
+    assert key == bytes.fromhex("37fa213d")
+    payload_field = hello.find("ws.frame.payload")
     masked = hello.span_bytes(payload_field)
     assert wf.apply_mask(masked, key) == b"Hello"
-    assert hello.value("unmasked payload") == '"Hello"'
-    lane = hello.find("xor lane")
-    assert len(lane.children) == 5
-    assert lane.children[0].value.startswith("0x37 ⊕ 0x48 'H' = 0x7f")
+    # what the learner reads: the payload in the clear
+    assert explain.value(hello.find("ws.frame.unmasked_payload"), "en") == '"Hello"'
+    lane = hello.find("ws.frame.xor_lane")
+    assert len(lane.children) == 5 and all(c.id == "ws.frame.xor_lane.byte" for c in lane.children)
+    assert lane.children[0].raw == [0x37, 0x48, 0x7F]  # key byte ⊕ 'H' = masked byte
+    assert explain.value(lane.children[0], "en").startswith("0x37 ⊕ 0x48 'H' = 0x7f")
     reply = frames[1]
-    assert reply.data == bytes.fromhex("810548656c6c6f") and reply.value("MASK").startswith("0")
-    kinds = [s.value("opcode") for s in frames]
-    assert kinds == ["0x1 text", "0x1 text", "0x9 ping", "0xa pong", "0x8 close", "0x8 close"]
-    assert frames[4].value("close code") == "1000 normal closure"
+    assert reply.data == bytes.fromhex("810548656c6c6f") and reply.raw("ws.frame.mask") is False
+    opcodes = [s.raw("ws.frame.opcode") for s in frames]
+    assert opcodes == [0x1, 0x1, 0x9, 0xA, 0x8, 0x8]
+    assert frames[4].raw("ws.frame.close_code") == 1000
 
 
 def test_close_notify_both_ways(tls13):
     alerts = [s for s in tls13 if s.kind == "tls.alert"]
     assert [a.direction for a in alerts] == ["s2c", "c2s"]
-    assert all(a.value("description") == "0 close_notify" for a in alerts)
+    assert all(a.raw("tls.alert.description") == 0 for a in alerts)  # close_notify
     assert all(a.data == b"\x01\x00" for a in alerts)
 
 
 def test_cert_check_agrees_with_openssl(tls13):
     check = next(s for s in tls13 if s.kind == "tls.cert_check")
-    assert check.value("verdict").startswith("ok")
-    assert check.value("OpenSSL verdict") == "ok"
-    for name in ("chain", "host name", "validity", "proof of key"):
-        assert check.value(name, "").startswith("ok"), name
+    assert check.raw("tls.cert_check.verdict") == "ok"
+    assert check.raw("tls.cert_check.openssl") is True
+    for name in ("chain", "host_name", "validity", "proof_of_key"):
+        found = check.all(f"tls.cert_check.{name}")
+        assert found and all(f.raw is True for f in found), name
 
 
 def test_keys_steps_show_secrets_and_keys(tls13):
     hs_keys, app_keys = [s for s in tls13 if s.kind == "tls.keys"]
-    assert hs_keys.value("phase") == "handshake" and app_keys.value("phase") == "application"
-    assert hs_keys.find("SERVER_HANDSHAKE_TRAFFIC_SECRET") is not None
-    assert app_keys.find("CLIENT_TRAFFIC_SECRET_0") is not None
-    assert hs_keys.find("server handshake key").of == "none"
+    assert hs_keys.raw("tls.keys.phase") == "handshake" and app_keys.raw("tls.keys.phase") == "application"
+    # each secret is labelled with its key log label
+    assert "SERVER_HANDSHAKE_TRAFFIC_SECRET" in [explain.label(f, "en") for f in hs_keys.all("tls.keys.secret")]
+    assert "CLIENT_TRAFFIC_SECRET_0" in [explain.label(f, "en") for f in app_keys.all("tls.keys.secret")]
+    assert all(isinstance(f.raw, bytes) and f.raw for f in hs_keys.all("tls.keys.secret"))
+    assert hs_keys.find("tls.keys.server_handshake_key").of == "none"
 
 
 def test_lazy_driving_sends_nothing_ahead():

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 from wssviz import explain, memo
+from wssviz.explain import render
 
 CATALOG = Path(explain.__file__).with_name("en.toml")
 
@@ -40,7 +41,7 @@ def test_an_unwritable_cache_or_a_broken_memo_is_no_memo(monkeypatch, tmp_path):
 
 def test_catalogs_are_memoised_and_an_edited_catalog_is_read_anew(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    load = explain._load.__wrapped__  # the uncached reader
+    load = render._load.__wrapped__  # the uncached reader
     truth = tomllib.loads(CATALOG.read_text(encoding="utf-8"))
     assert load("en") == truth
     memos = list((tmp_path / "wssviz").glob("explain-en-*.json"))

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from wssviz import recording
+from wssviz import explain, recording
 from wssviz.dissect import dissect
 from wssviz.live.pair import LiveSession
 from wssviz.live.settings import Settings
+from wssviz.plain import to_json
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,7 @@ def test_round_trip_rebuilds_identical_steps(session, tmp_path):
     assert doc["format"] == "wssviz-recording" and doc["version"] == 1
     assert "steps" not in doc  # raw material only
     rebuilt = dissect(recording.load(path))
-    assert [s.to_json() for s in rebuilt] == [s.to_json() for s in session.steps]
+    assert [to_json(s, "en") for s in rebuilt] == [to_json(s, "en") for s in session.steps]
 
 
 @pytest.mark.parametrize("doc, message", [
@@ -62,8 +65,9 @@ def test_garbage_bytes_become_an_error_step(session):
     doc["events"].insert(3, {"t": 0.001, "dir": "s2c", "hex": "ff" * 8})
     steps = dissect(recording.from_document(doc))
     errors = [s for s in steps if s.kind == "error"]
-    assert errors and errors[0].value("layer") == "tls record"
-    assert "RFC 8446" in errors[0].value("rfc")
+    assert errors and errors[0].raw("error.layer") == "tls_record"
+    assert errors[0].raw("error.rule") == "tls.unknown_content_type"
+    assert "RFC 8446" in errors[0].raw("error.rfc")
 
 
 def _cli(*args, env=None):
@@ -124,3 +128,26 @@ def test_cli_bad_inputs_are_one_line_errors(tmp_path, content, message):
 def test_cli_listen_refuses_a_port_out_of_range():
     out = _cli("listen", "--port", "70000")
     assert out.returncode == 2 and "not a TCP port" in out.stderr
+
+
+# --- recordings made before steps became data -----------------------------------------
+
+OLD = Path(__file__).parent / "data" / "recordings-v1"
+
+
+@pytest.mark.parametrize("name", ["seed-example", "unmasked-client-frame", "expired-certificate"])
+def test_recordings_from_before_steps_became_data_replay_the_same(name):
+    """A recording made by the wssviz whose errors were English sentences (its facts
+    carry ``rule``/``action`` text, no codes) still gives the same steps: the same
+    kinds, sides, statuses and bytes, and its error words shown as they were written."""
+    expected = json.loads((OLD / f"{name}.expected.json").read_text(encoding="utf-8"))
+    steps = dissect(recording.load(OLD / f"{name}.json"))
+    got = [[s.kind, s.direction, s.status,
+             hashlib.sha256((s.wire.hex() + "|" + s.data.hex()).encode()).hexdigest()[:16]] for s in steps]
+    assert got == expected["steps"]
+    errors = [s for s in steps if s.kind == "error"]
+    assert [{"rule": explain.value(s.find("error.rule"), lang),
+             "action": explain.value(s.find("error.action"), lang)} for s in errors for lang in ("en", "zh")] \
+        == [e for e in expected["errors"] for _ in ("en", "zh")]
+    for s in steps:  # and every step still reads in Chinese
+        assert explain.title(s, "zh") and explain.summary(s, "zh")

@@ -20,8 +20,9 @@ from rich.console import Console
 from textual.widgets import Input, OptionList, Static
 
 from ui_fixtures import recorded_steps, replay
-from wssviz import cli, scenarios
+from wssviz import cli, explain, scenarios
 from wssviz.recording import save
+from wssviz.session import StepList
 from wssviz.ui.app import WssvizApp
 from wssviz.ui.screens.export import ExportScreen, default_name
 from wssviz.ui.screens.picker import PickerScreen, ScenarioChoice, matches
@@ -99,7 +100,7 @@ async def test_picker_lists_the_library_and_filters_as_you_type():
         assert app.screen is picker
         await pilot.press("escape")
         await pilot.pause()
-        assert app.screen is app.main_screen and app.session.title == "seed-example (replay)"
+        assert app.screen is app.main_screen and app.session.name == "seed-example"
 
 
 async def test_choosing_a_scenario_runs_it_live_with_its_title_and_goal():
@@ -108,7 +109,7 @@ async def test_choosing_a_scenario_runs_it_live_with_its_title_and_goal():
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await pilot.press("s", *"tls12", "enter")
-        await until(pilot, lambda: app.session.title.startswith("tls12") and app.main_screen.index == 0)
+        await until(pilot, lambda: app.session.name == "tls12" and app.main_screen.index == 0)
         title = shown(app, "#titlebar")
         assert f"tls12: {info.title} (live, TLS 1.2)" in title and info.goal[:40] in title
         assert not app.session.finished  # live: only the first step exists
@@ -122,7 +123,8 @@ async def test_choosing_a_scenario_runs_it_live_with_its_title_and_goal():
         first = app.session
         await pilot.press("r")
         await until(pilot, lambda: app.session is not first and app.main_screen.index == 0)
-        assert app.session.title.startswith("tls12: ") and "tls12" in shown(app, "#titlebar")
+        assert app.session.name == "tls12" and explain.text(app.session.title, "en").startswith("tls12: ")
+        assert "tls12" in shown(app, "#titlebar")
 
 
 async def test_down_down_enter_starts_the_third_scenario():
@@ -131,7 +133,7 @@ async def test_down_down_enter_starts_the_third_scenario():
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
         await pilot.press("s", "down", "down", "enter")
-        await until(pilot, lambda: app.session.title.startswith(third.name + ":"))
+        await until(pilot, lambda: app.session.name == third.name)
         await until(pilot, lambda: app.main_screen.index == 0)
         assert third.title in shown(app, "#titlebar")
         await pilot.press("right", "right")
@@ -190,7 +192,7 @@ async def test_export_a_replayed_recording_decrypts_in_tshark(tmp_path):
     live.run_all()
     save(live.capture, tmp_path / "r.json")
     session = cli.replay_session(str(tmp_path / "r.json"))
-    assert session.title.startswith("seed-example: ")
+    assert session.name == "seed-example" and explain.text(session.title, "en").startswith("seed-example: ")
     app = wired(session)
     notes = record_notices(app)
     out = tmp_path / "out.pcapng"
@@ -205,7 +207,7 @@ async def test_export_a_replayed_recording_decrypts_in_tshark(tmp_path):
     lines = keylog.read_text(encoding="ascii").split("\n")
     assert [x for x in lines if x] == live.capture.keylog
     hello = next(s for s in session.steps if s.kind == "tls.client_hello")
-    assert {x.split()[1] for x in lines if x} == {hello.value("random")}
+    assert {x.split()[1] for x in lines if x} == {hello.raw("tls.client_hello.random").hex()}
     from scapy.utils import rdpcap
 
     packets = rdpcap(str(out))
@@ -213,8 +215,8 @@ async def test_export_a_replayed_recording_decrypts_in_tshark(tmp_path):
     if shutil.which("tshark") is None:
         pytest.skip("tshark is not installed: the decryption check needs it")
     frames = tshark_fields(out, "websocket.opcode", "websocket.mask", "websocket.payload.text")
-    ours = [(s.value("opcode").split()[0], s.direction) for s in session.steps if s.kind == "ws.frame"]
-    assert [int(f[0]) for f in frames] == [int(op, 16) for op, _ in ours]
+    ours = [(s.raw("ws.frame.opcode"), s.direction) for s in session.steps if s.kind == "ws.frame"]
+    assert [int(f[0]) for f in frames] == [op for op, _ in ours]
     assert [f[1] for f in frames] == ["1" if d == "c2s" else "0" for _, d in ours]
     assert ["1", "1", "Hello"] in frames  # the masked Hello, decrypted with the embedded key log only
 
@@ -276,12 +278,18 @@ async def test_export_errors_are_notices_not_crashes(tmp_path):
 
 def test_default_export_name():
     when = time.mktime((2026, 3, 4, 5, 6, 7, 0, 0, -1))
-    assert default_name(replay(title="seed-example (replay)"), when) == "wssviz-seed-example-20260304-050607.pcapng"
-    assert default_name(replay(title="tls12: The same session (live, TLS 1.2)"), when).startswith("wssviz-tls12-")
-    assert default_name(replay(title="/tmp/a b/r.json (replay)"), when).startswith("wssviz-r.json-")
-    assert default_name(replay(title="wss://127.0.0.1:8443/ (connect, TLS)"), when).startswith(
-        "wssviz-127.0.0.1-8443-")
-    assert default_name(replay(title=""), when).startswith("wssviz-session-")
+
+    def named(name: str) -> StepList:  # the name a session carries (its scenario, connect, a file)
+        return StepList(recorded_steps(), title="whatever the title says", name=name)
+
+    assert default_name(named("seed-example"), when) == "wssviz-seed-example-20260304-050607.pcapng"
+    assert default_name(named("tls12"), when).startswith("wssviz-tls12-")
+    assert default_name(named("/tmp/a b/r.json"), when).startswith("wssviz-r.json-")
+    assert default_name(named("wss://127.0.0.1:8443/"), when).startswith("wssviz-127.0.0.1-8443-")
+    assert default_name(named("connect"), when).startswith("wssviz-connect-")
+    assert default_name(named(""), when).startswith("wssviz-session-")
+    # a live scenario and a replayed recording of it are named after the scenario
+    assert default_name(cli.live_session("tls12"), when).startswith("wssviz-tls12-")
 
 
 # --- language -----------------------------------------------------------------
@@ -301,15 +309,17 @@ async def test_l_switches_every_label_and_the_explanation_live():
         assert app.main_screen.index == 2
         screen = screen_text(app)
         assert "发生了什么" in screen and "服务器选定版本和密码套件" in screen  # the explanation
-        assert "第 2 步（共 0–27 步）" in screen  # the status line
+        assert "第 2 步（步骤 0–27）" in screen  # the status line
         assert "服务器 → 客户端" in screen  # the step heading
         first = app.session.steps[0]  # TCP connection opened: the catalog has a Chinese name
         await pilot.press("home")
         await pilot.pause()
         heading = app.main_screen.query_one("#stephead").content.plain
-        # the catalog's name for the step, then the step's own English title
-        assert ladder_label(first, "zh") != first.title and CJK.search(ladder_label(first, "zh"))
-        assert heading.startswith(f"0  {ladder_label(first, 'zh')}  {first.title}")
+        # the step's title in Chinese, and not the English one beside it
+        english = explain.title(first, "en")
+        assert ladder_label(first, "zh") == explain.title(first, "zh")
+        assert ladder_label(first, "zh") != english and CJK.search(ladder_label(first, "zh"))
+        assert heading.startswith(f"0  {ladder_label(first, 'zh')} ") and english not in heading
         await pilot.press("right", "right")
         await pilot.pause()
         assert "讲解" in screen and "握手" in screen and "协议升级" in screen  # the pane tabs
@@ -378,16 +388,22 @@ async def test_palette_finds_the_language_and_lists_one_theme_command():
 
 def test_the_chinese_ladder_keeps_sides_and_key_phases_apart():
     steps = recorded_steps()
-    labels = {s.title: ladder_label(s, "zh") for s in steps}
-    assert labels["Finished (server)"] != labels["Finished (client)"]
-    assert "服务器" in labels["Finished (server)"] and "客户端" in labels["Finished (client)"]
-    assert labels["Handshake keys"] != labels["Application keys"]
-    assert ladder_label(steps[0], "en") == steps[0].title  # English: the step's own title
+    finished = {s.direction: ladder_label(s, "zh") for s in steps if s.kind == "tls.finished"}
+    keys = {s.raw("tls.keys.phase"): ladder_label(s, "zh") for s in steps if s.kind == "tls.keys"}
+    assert finished["s2c"] != finished["c2s"]
+    assert "服务器" in finished["s2c"] and "客户端" in finished["c2s"]
+    assert keys["handshake"] != keys["application"]
+    assert all(CJK.search(label) for label in keys.values())
+    for s in steps:  # in every language: the step's own title there
+        assert ladder_label(s, "en") == explain.title(s, "en")
+        assert ladder_label(s, "zh") == explain.title(s, "zh")
+    assert ladder_label(steps[0], "en") == "TCP connection opened"
 
 
 async def test_a_local_computation_names_its_side_in_the_learners_language():
     app = WssvizApp(replay(), lang="zh")
-    keys = next(s.index for s in recorded_steps() if s.title == "Handshake keys")
+    keys = next(s.index for s in recorded_steps()
+                if s.kind == "tls.keys" and s.raw("tls.keys.phase") == "handshake")
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press(*["right"] * keys)
         await pilot.pause()

@@ -131,7 +131,7 @@ def test_commands_that_print_let_the_collector_run(monkeypatch, capsys):
 
 
 def test_plain_wssviz_skips_the_parser_with_the_parsers_own_defaults():
-    assert vars(cli.build_parser().parse_args([])) == cli.NO_ARGUMENTS
+    assert vars(cli.build_parser().parse_args([])) == cli.no_arguments()
 
 
 class Counting(StepList):

@@ -39,6 +39,20 @@ def test_snapshot(snap_compare, case, size):
     assert snap_compare(WssvizApp(replay()), press=CASES[case], terminal_size=size)
 
 
+ZH_CASES = {k: CASES[k] for k in ("first", "certificate", "accept_check", "hello_frame", "help")}
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("case", list(ZH_CASES))
+def test_snapshot_in_chinese(snap_compare, case, size):
+    """The same screens in Chinese: titles, fields, explanations, keys and panes."""
+    assert snap_compare(WssvizApp(replay(), lang="zh"), press=ZH_CASES[case], terminal_size=size)
+
+
+def test_snapshot_glossary(snap_compare):
+    assert snap_compare(WssvizApp(replay()), press=goto(HELLO) + ["G"], terminal_size=(100, 30))
+
+
 def test_snapshot_presenter_mode(snap_compare):
     app = WssvizApp(replay(), present=True)
     assert snap_compare(app, press=goto(HELLO), terminal_size=(120, 36))
@@ -50,6 +64,6 @@ def test_snapshot_light_theme(snap_compare):
 
 def test_snapshot_malicious_close_reason(snap_compare):
     steps = with_close_reason(recorded_steps(), "[/bold][link=x]")
-    i = next(s.index for s in steps if s.value("close reason") == "[/bold][link=x]")
+    i = next(s.index for s in steps if s.raw("ws.frame.close_reason") == "[/bold][link=x]")
     assert snap_compare(WssvizApp(StepList(steps, title="[b]not bold[/b]")), press=goto(i),
                         terminal_size=(80, 24))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from ui_fixtures import replay
 from wssviz.explain import explain
+from wssviz.explain import title as explain_title
 from wssviz.textwrap_cjk import NO_LINE_END, NO_LINE_START, cells, wrap
 from wssviz.ui.app import WssvizApp
 from wssviz.ui.widgets.detail import DetailView
@@ -83,7 +84,9 @@ async def test_chinese_ladder_keeps_its_rails_and_uses_catalog_names():
         await pilot.pause()
         timeline = app.screen.query_one(Timeline)
         rows = [timeline.render_line(y).text for y in range(timeline.size.height)]
-        assert "TCP 建立连接" in rows[0]  # the catalog's name, not the English title
+        first = app.session.steps[0]
+        assert explain_title(first, "zh") in rows[0]  # the catalog's name, not the English title
+        assert explain_title(first, "en") not in rows[0]
         rails = {cells(row.rstrip()[: row.rstrip().rindex("│") + 1]) for row in rows if "│" in row}
         assert len(rails) == 1  # every rung ends at the same cell
         # the frontier row of a live-like session, in Chinese

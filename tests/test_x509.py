@@ -11,9 +11,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from wssviz import explain
 from wssviz.core.tls_records import TLSFormatError
 from wssviz.dissect.x509 import (certificate_fields, check_chain, tls13_certificate_verify_content,
                                  verify_signature)
+from wssviz.steps import Msg
 
 T0 = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.timezone.utc)
 AT = dt.datetime(2026, 11, 26, 8, 55, tzinfo=dt.timezone.utc)
@@ -75,8 +77,18 @@ def by_name(checks, name_):
     return found
 
 
-def field(fields, name_):
-    return next(f for f in fields if f.name == name_)
+def field(fields, id_):
+    return next(f for f in fields if f.id == id_)
+
+
+def said(check) -> str:
+    """A check's detail as a learner reads it (English)."""
+    return explain.text(check.detail, "en")
+
+
+def shown(f) -> str:
+    """A field's value as a learner reads it (English)."""
+    return explain.value(f, "en")
 
 
 # --- fields -----------------------------------------------------------------------------
@@ -88,36 +100,49 @@ def test_certificate_fields_values_and_spans(pki):
     base = 17
     buf = bytes(base) + data
     fields = certificate_fields(data, base=base)
-    assert [f.name for f in fields] == [
+    assert [f.id for f in fields] == [
+        "x509.subject", "x509.issuer", "x509.serial", "x509.not_before", "x509.not_after", "x509.san",
+        "x509.public_key", "x509.signature_algorithm", "x509.basic_constraints", "x509.key_usage",
+        "x509.extended_key_usage", "x509.fingerprint"]
+    # what a learner reads beside each value
+    assert [explain.label(f, "en") for f in fields] == [
         "subject", "issuer", "serial number", "not before", "not after", "subject alt names",
         "public key", "signature algorithm", "basic constraints", "key usage",
         "extended key usage", "SHA-256 fingerprint"]
-    subject = field(fields, "subject")
-    assert subject.value == "CN=server.example.com,O=wssviz tests"
+    subject = field(fields, "x509.subject")
+    assert subject.raw == "CN=server.example.com,O=wssviz tests"
     assert buf[subject.start:subject.end] == leaf.subject.public_bytes()
-    issuer = field(fields, "issuer")
+    issuer = field(fields, "x509.issuer")
+    assert issuer.raw == "CN=wssviz Demo CA,O=wssviz tests"
     assert buf[issuer.start:issuer.end] == leaf.issuer.public_bytes()
-    serial = field(fields, "serial number")
-    assert int.from_bytes(buf[serial.start:serial.end], "big") == leaf.serial_number
-    assert serial.value == f"0x{leaf.serial_number:x}"
-    nb = field(fields, "not before")
-    assert nb.value == "2026-11-25 08:00:00 UTC" and buf[nb.start:nb.end] == b"261125080000Z"
-    assert field(fields, "not after").value == "2027-11-25 08:00:00 UTC"
-    sans = field(fields, "subject alt names")
-    assert sans.value == "DNS: server.example.com, IP: 127.0.0.1"
+    serial = field(fields, "x509.serial")
+    assert int.from_bytes(buf[serial.start:serial.end], "big") == leaf.serial_number == serial.raw
+    assert shown(serial) == f"0x{leaf.serial_number:x}"
+    nb = field(fields, "x509.not_before")
+    assert nb.raw == "2026-11-25T08:00:00+00:00" and buf[nb.start:nb.end] == b"261125080000Z"
+    assert shown(nb) == "2026-11-25 08:00:00 UTC"
+    assert field(fields, "x509.not_after").raw == "2027-11-25T08:00:00+00:00"
+    sans = field(fields, "x509.san")
+    assert sans.raw == ["server.example.com", "127.0.0.1"]
     dns, ip = sans.children
-    assert buf[dns.start:dns.end] == b"server.example.com" and dns.value == "server.example.com"
-    assert buf[ip.start:ip.end] == bytes([127, 0, 0, 1]) and ip.name == "IP: 127.0.0.1"
-    key = field(fields, "public key")
-    assert key.value == "EC P-256 (secp256r1)"
+    assert (dns.id, ip.id) == ("x509.san.dns", "x509.san.ip")
+    assert buf[dns.start:dns.end] == b"server.example.com" and dns.raw == "server.example.com"
+    assert buf[ip.start:ip.end] == bytes([127, 0, 0, 1]) and ip.raw == "127.0.0.1"
+    assert explain.label(ip, "en") == "IP"
+    key = field(fields, "x509.public_key")
+    assert shown(key) == "EC P-256 (secp256r1)"
     assert buf[key.start:key.end] == leaf.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    assert field(fields, "signature algorithm").value == "ECDSA with SHA-256"
-    assert field(fields, "basic constraints").value == "not a CA (critical)"
-    assert field(fields, "key usage").value == "digitalSignature (critical)"
-    assert field(fields, "extended key usage").value == "serverAuth"
-    fp = field(fields, "SHA-256 fingerprint")
+    sig_alg = field(fields, "x509.signature_algorithm")
+    assert sig_alg.raw == "1.2.840.10045.4.3.2" and shown(sig_alg) == "ecdsa-with-SHA256"  # the ASN.1 name
+    bc = field(fields, "x509.basic_constraints")
+    assert bc.raw is False and shown(bc) == "not a CA (critical)"
+    ku = field(fields, "x509.key_usage")
+    assert ku.raw == ["digitalSignature"] and shown(ku) == "digitalSignature (critical)"
+    assert field(fields, "x509.extended_key_usage").raw == ["serverAuth"]
+    fp = field(fields, "x509.fingerprint")
     assert fp.of == "none"
+    assert fp.raw == leaf.fingerprint(hashes.SHA256())
     assert fp.value.replace(":", "").lower() == leaf.fingerprint(hashes.SHA256()).hex()
     for f in fields:
         if f.of == "data":
@@ -128,16 +153,21 @@ def test_rsa_ca_fields():
     key = rsa.generate_private_key(65537, 2048)
     ca = make_cert("RSA CA", key, ca=True)
     fields = certificate_fields(der(ca))
-    assert field(fields, "public key").value == "RSA 2048 bits"
-    assert field(fields, "signature algorithm").value == "RSA PKCS#1 v1.5 with SHA-256"
-    assert field(fields, "basic constraints").value == "CA (critical)"
-    assert field(fields, "key usage").value == "keyCertSign, cRLSign (critical)"
+    assert field(fields, "x509.public_key").value == Msg("value.rsa_bits", n=2048)
+    assert shown(field(fields, "x509.public_key")) == "RSA 2048 bits"
+    sig_alg = field(fields, "x509.signature_algorithm")
+    assert sig_alg.raw == "1.2.840.113549.1.1.11" and shown(sig_alg) == "sha256WithRSAEncryption"
+    bc = field(fields, "x509.basic_constraints")
+    assert bc.raw is True and shown(bc) == "CA (critical)"
+    ku = field(fields, "x509.key_usage")
+    assert ku.raw == ["keyCertSign", "cRLSign"] and shown(ku) == "keyCertSign, cRLSign (critical)"
 
 
 def test_invalid_der_names_the_layer():
     with pytest.raises(TLSFormatError) as err:
         certificate_fields(b"\x30\x03\x02\x01\x05", base=9)
     assert err.value.layer == "x509" and err.value.offset == 9 and "RFC 5280" in str(err.value)
+    assert err.value.code == "x509.invalid" and err.value.msg.key == "rule.x509.invalid"
 
 
 # --- chain checks --------------------------------------------------------------------------
@@ -147,38 +177,53 @@ def test_good_chain(pki):
     checks = check_chain([der(pki["leaf"]), der(pki["ca"])], [pem(pki["ca"])],
                          "server.example.com", AT)
     assert all(c.ok for c in checks), checks
-    assert by_name(checks, "chain")[0].detail == \
-        "server.example.com → wssviz Demo CA (trusted anchor)"
+    assert [c.name for c in checks] == ["chain", "signature", "ca", "host_name", "validity", "validity",
+                                        "key_usage"]
+    chain = by_name(checks, "chain")[0]
+    assert chain.detail == Msg("check.chain_ok", path="server.example.com → wssviz Demo CA")
+    assert said(chain) == "server.example.com → wssviz Demo CA (trusted anchor)"
     sig = by_name(checks, "signature")[0]
-    assert sig.detail == ("leaf server.example.com signed by wssviz Demo CA (ECDSA with "
-                          "SHA-256): signature valid")
-    assert by_name(checks, "host name")[0].detail == \
-        "server.example.com matches SAN DNS:server.example.com"
+    assert sig.detail.key == "check.signed_by" and sig.detail.params["result"] == Msg("check.sig_valid")
+    assert said(sig) == ("leaf server.example.com signed by wssviz Demo CA (ecdsa-with-SHA256): "
+                         "signature valid")
+    host = by_name(checks, "host_name")[0]
+    assert host.detail.key == "check.host_ok" and host.detail.params["pattern"] == "server.example.com"
+    assert said(host) == "server.example.com matches SAN DNS:server.example.com"
     validity = by_name(checks, "validity")
-    assert validity[0].detail == ("server.example.com: valid 2026-11-25 → 2027-11-25; "
-                                  "checked at 2026-11-26 08:55:00 UTC")
+    assert validity[0].detail == Msg("check.valid", name="server.example.com", span="2026-11-25 → 2027-11-25",
+                                     at="2026-11-26 08:55:00 UTC")
+    assert said(validity[0]) == ("server.example.com: valid 2026-11-25 → 2027-11-25; "
+                                 "checked at 2026-11-26 08:55:00 UTC")
     assert len(validity) == 2  # leaf and anchor
-    assert by_name(checks, "CA")[0].ok
-    assert by_name(checks, "key usage")[0].detail == "leaf allows digitalSignature and serverAuth"
+    assert by_name(checks, "ca")[0].ok
+    usage = by_name(checks, "key_usage")[0]
+    assert usage.detail == Msg("check.usage_ok", items=["digitalSignature", "serverAuth"])
+    assert said(usage) == "leaf allows digitalSignature, serverAuth"
 
 
 def test_wrong_host_and_ip_hosts(pki):
     chain, trust = [der(pki["leaf"])], [pem(pki["ca"])]
-    host = by_name(check_chain(chain, trust, "evil.example.com", AT), "host name")[0]
+    host = by_name(check_chain(chain, trust, "evil.example.com", AT), "host_name")[0]
     assert not host.ok
-    assert host.detail == "evil.example.com matches none of DNS:server.example.com"
-    assert by_name(check_chain(chain, trust, "127.0.0.1", AT), "host name")[0].ok
-    ip = by_name(check_chain(chain, trust, "127.0.0.2", AT), "host name")[0]
-    assert not ip.ok and "IP:127.0.0.1" in ip.detail
+    assert host.detail == Msg("check.host_mismatch", host="evil.example.com",
+                              have=["DNS:server.example.com"])
+    assert said(host) == "evil.example.com matches none of DNS:server.example.com"
+    ok_ip = by_name(check_chain(chain, trust, "127.0.0.1", AT), "host_name")[0]
+    assert ok_ip.ok and ok_ip.detail.key == "check.host_ip_ok"
+    ip = by_name(check_chain(chain, trust, "127.0.0.2", AT), "host_name")[0]
+    assert not ip.ok and ip.detail.key == "check.host_ip_mismatch"
+    assert ip.detail.params["have"] == ["IP:127.0.0.1"]
 
 
 def test_validity_is_judged_at_the_given_moment(pki):
     chain, trust = [der(pki["leaf"])], [pem(pki["ca"])]
     later = T0 + 400 * DAY
     expired = by_name(check_chain(chain, trust, "server.example.com", later), "validity")[0]
-    assert not expired.ok and "expired 2027-11-25 08:00:00 UTC" in expired.detail
+    assert not expired.ok and expired.detail.key == "check.expired"
+    assert expired.detail.params["when"] == "2027-11-25 08:00:00 UTC"
+    assert "expired 2027-11-25 08:00:00 UTC" in said(expired)
     early = by_name(check_chain(chain, trust, "server.example.com", T0 - DAY), "validity")[0]
-    assert not early.ok and "not yet valid" in early.detail
+    assert not early.ok and early.detail.key == "check.not_yet_valid"
     naive = by_name(check_chain(chain, trust, "server.example.com",
                                 AT.replace(tzinfo=None)), "validity")[0]
     assert naive.ok  # a naive moment is taken as UTC
@@ -191,7 +236,9 @@ def test_untrusted_ca(pki):
                          "server.example.com", AT)
     chain = by_name(checks, "chain")[0]
     assert not chain.ok
-    assert "issuer wssviz Demo CA is not among the 1 trusted certificate(s)" in chain.detail
+    assert chain.detail.key == "check.chain_untrusted"
+    assert chain.detail.params["issuer"] == "wssviz Demo CA" and chain.detail.params["n"] == 1
+    assert "issuer wssviz Demo CA is not among the 1 trusted certificate" in said(chain)
 
 
 def test_forged_signature_is_caught(pki):
@@ -201,7 +248,7 @@ def test_forged_signature_is_caught(pki):
                        sans=("server.example.com",))
     checks = check_chain([der(forged)], [pem(pki["ca"])], "server.example.com", AT)
     sig = by_name(checks, "signature")[0]
-    assert not sig.ok and sig.detail.endswith("signature INVALID")
+    assert not sig.ok and sig.detail.params["result"] == Msg("check.sig_invalid")
 
 
 def test_wildcards(pki):
@@ -210,11 +257,13 @@ def test_wildcards(pki):
     chain, trust = [der(leaf)], [pem(pki["ca"])]
 
     def host_ok(h):
-        return by_name(check_chain(chain, trust, h, AT), "host name")[0]
+        return by_name(check_chain(chain, trust, h, AT), "host_name")[0]
 
     assert host_ok("a.example.com").ok
     assert host_ok("A.Example.COM.").ok
-    assert host_ok("a.example.com").detail == "a.example.com matches wildcard SAN DNS:*.example.com"
+    assert host_ok("a.example.com").detail == Msg("check.host_ok", host="a.example.com",
+                                                  pattern="*.example.com", wildcard=True)
+    assert said(host_ok("a.example.com")) == "a.example.com matches wildcard SAN DNS:*.example.com"
     assert not host_ok("a.b.example.com").ok  # one label only
     assert not host_ok("example.com").ok  # not the bare domain
     assert not host_ok("foo.com").ok  # "*.com" is too broad to count
@@ -228,7 +277,7 @@ def test_intermediate_and_ca_constraints(pki):
     checks = check_chain([der(leaf), der(mid)], [pem(pki["ca"])], "server.example.com", AT)
     assert all(c.ok for c in checks), checks
     assert by_name(checks, "chain")[0].detail == \
-        "server.example.com → wssviz Intermediate → wssviz Demo CA (trusted anchor)"
+        Msg("check.chain_ok", path="server.example.com → wssviz Intermediate → wssviz Demo CA")
     assert len(by_name(checks, "signature")) == 2
     # An "intermediate" that is not a CA must not sign.
     bad_key = ec.generate_private_key(ec.SECP256R1())
@@ -237,8 +286,8 @@ def test_intermediate_and_ca_constraints(pki):
     leaf2 = make_cert("server.example.com", ec.generate_private_key(ec.SECP256R1()),
                       bad_mid.subject, bad_key, sans=("server.example.com",))
     checks = check_chain([der(leaf2), der(bad_mid)], [pem(pki["ca"])], "server.example.com", AT)
-    ca_checks = by_name(checks, "CA")
-    assert not ca_checks[0].ok and "is not a CA" in ca_checks[0].detail
+    ca_checks = by_name(checks, "ca")
+    assert not ca_checks[0].ok and ca_checks[0].detail == Msg("check.ca_not_ca", name="Not A CA")
 
 
 def test_leaf_usage_problems(pki):
@@ -246,14 +295,15 @@ def test_leaf_usage_problems(pki):
                             pki["ca"].subject, pki["ca_key"], sans=("server.example.com",),
                             eku=ExtendedKeyUsageOID.CLIENT_AUTH)
     usage = by_name(check_chain([der(client_cert)], [pem(pki["ca"])], "server.example.com", AT),
-                    "key usage")[0]
-    assert not usage.ok and "serverAuth" in usage.detail
+                    "key_usage")[0]
+    assert not usage.ok and usage.detail == Msg("check.usage_problems", items=[Msg("check.no_server_auth")])
 
 
 def test_no_certificate_and_garbage():
-    assert not check_chain([], [], "x", AT)[0].ok
+    none = check_chain([], [], "x", AT)[0]
+    assert not none.ok and none.name == "chain" and none.detail == Msg("check.no_certificate")
     bad = check_chain([b"\x30\x00"], [], "x", AT)[0]
-    assert not bad.ok and "x509" in bad.detail
+    assert not bad.ok and bad.detail.key == "rule.x509.invalid"
 
 
 # --- TLS signatures ---------------------------------------------------------------------------
@@ -276,17 +326,19 @@ def test_verify_signature_schemes():
     ]
     for cert, scheme, sig in cases:
         good = verify_signature(cert, scheme, sig, content)
-        assert good.ok, good.detail
-        assert good.detail.endswith("signature valid")
+        assert good.ok, said(good)
+        assert good.detail.params["result"] == Msg("check.sig_valid")
         flipped = bytearray(sig)
         flipped[len(flipped) // 2] ^= 1
         bad = verify_signature(cert, scheme, bytes(flipped), content)
         assert not bad.ok and bad.name == "signature"
     wrong_key = verify_signature(ec_cert, 0x0804, cases[1][2], content)
-    assert not wrong_key.ok and "EC P-256" in wrong_key.detail
+    assert not wrong_key.ok and wrong_key.detail.params["result"].key == "check.scheme_key_mismatch"
+    assert "EC P-256" in said(wrong_key)
     unknown = verify_signature(ec_cert, 0xFEFE, b"x", content)
-    assert not unknown.ok and "not supported" in unknown.detail
-    assert verify_signature(ec_cert, 0x0403, cases[0][2], content).detail == \
+    assert not unknown.ok and unknown.detail.params["result"] == Msg("check.scheme_unsupported",
+                                                                     scheme="0xfefe")
+    assert said(verify_signature(ec_cert, 0x0403, cases[0][2], content)) == \
         "signature by ec (ecdsa_secp256r1_sha256): signature valid"
 
 

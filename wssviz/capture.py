@@ -14,6 +14,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from wssviz.core.msg import Msg
+
+
+def msg_to_json(value: Any) -> Any:
+    """A rule's or an action's values as a recording stores them: a Msg (a word the
+    catalogs translate) becomes ``{"msg": key, ...its values}``."""
+    if isinstance(value, Msg):
+        return {"msg": value.key, **{k: msg_to_json(v) for k, v in value.params.items()}}
+    if isinstance(value, (list, tuple)):
+        return [msg_to_json(v) for v in value]
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
 
 @dataclass
 class Chunk:
@@ -38,8 +52,12 @@ class Fact:
     - ``tls.verdict``: OpenSSL's outcome on the client: ``ok`` (bool), ``code``, ``message``
     - ``ws.abort``: a side gave up without a close frame: ``by``, ``reason``
     - ``error``: anything a side reported that has no bytes of its own:
-      ``layer``, ``rule``, ``rfc``, ``by`` (the side that noticed and acted),
-      ``blame`` (the side that broke the rule, when known), ``detail``, ``action``
+      ``layer``, ``code`` and ``params`` (the broken rule, as the catalogs know it:
+      ``rule.<code>``), ``rfc``, ``by`` (the side that noticed and acted),
+      ``blame`` (the side that broke the rule, when known), ``detail``,
+      ``action_code`` and ``action_params`` (what ``by`` did: ``action.<code>``).
+      Recordings made before version 0.2 hold English ``rule`` and ``action`` text
+      instead, shown as it is.
     """
 
     time: float
@@ -71,18 +89,24 @@ class Capture:
     def add_fact(self, time: float, name: str, **value: Any) -> None:
         self.events.append(Fact(round(time, 6), name, value))
 
-    def add_error(self, time: float, layer: str, rule: str, rfc: str, action: str, *, by: str,
-                  blame: str | None = None, detail: str = "", offset: int | None = None) -> None:
-        """A side reported a broken rule that has no bytes of its own (an ``error`` fact):
-        ``by`` noticed it and did ``action``; ``blame`` broke the rule, when known."""
-        value: dict[str, Any] = {"layer": layer, "rule": rule, "rfc": rfc, "by": by, "action": action}
+    def add_error(self, time: float, layer: str, rule: Msg, rfc: str, action: Msg, *, by: str,
+                  blame: str | None = None, detail: str = "", offset: int | None = None,
+                  name: str = "error") -> None:
+        """A side reported a broken rule that has no bytes of its own (an ``error`` fact,
+        or ``ws.abort`` for a side that gave up on a connection): ``by`` noticed it and
+        did ``action``; ``blame`` broke the rule, when known.  ``rule`` and ``action``
+        are catalog messages (``rule.<code>``, ``action.<code>``)."""
+        value: dict[str, Any] = {"layer": layer, "code": rule.key.removeprefix("rule."),
+                                 "params": {k: msg_to_json(v) for k, v in rule.params.items()},
+                                 "rfc": rfc, "by": by, "action_code": action.key.removeprefix("action."),
+                                 "action_params": {k: msg_to_json(v) for k, v in action.params.items()}}
         if blame:
             value["blame"] = blame
         if detail:
             value["detail"] = detail
         if offset is not None:
             value["offset"] = offset
-        self.add_fact(time, "error", **value)
+        self.add_fact(time, name, **value)
 
     def add_keylog(self, lines: list[str]) -> None:
         seen = set(self.keylog)

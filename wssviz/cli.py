@@ -36,10 +36,17 @@ def _add_view(p: argparse.ArgumentParser) -> None:
     g.add_argument("--plain", action="store_true", help="print a numbered walkthrough as text")
     g.add_argument("--json", action="store_true", help="print one JSON object per step per line")
     # SUPPRESS: a subcommand without the flag keeps the top-level value (wssviz --lang zh run)
-    p.add_argument("--lang", choices=["en", "zh"], default=argparse.SUPPRESS,
-                   help="language of the explanations")
+    _add_lang(p, argparse.SUPPRESS)
     p.add_argument("--present", action="store_true", default=argparse.SUPPRESS,
                    help="presenter mode: large text, one pane")
+
+
+def _add_lang(p: argparse.ArgumentParser, default: object) -> None:
+    from wssviz.explain import languages
+
+    p.add_argument("--lang", choices=languages(), default=default,
+                   help="language of everything shown: the explanations, the steps, the interface "
+                   "(default: from LC_ALL, LC_MESSAGES or LANG; a zh locale means Chinese)")
 
 
 def _add_scenarios(p: argparse.ArgumentParser, default: object) -> None:
@@ -68,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wssviz", description="See how wss:// works, one step at a time.")
     parser.add_argument("--version", action="version", version=f"wssviz {__version__}")
     _add_scenarios(parser, [])
-    parser.add_argument("--lang", choices=["en", "zh"], default="en",
-                        help="language of the explanations and the interface")
+    from wssviz.explain import default_language
+
+    _add_lang(parser, default_language())
     parser.add_argument("--present", action="store_true", help="presenter mode: large text, one pane")
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run a live session (the default one unless a scenario is named)")
@@ -113,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--port", type=_port, default=8443, help="port (default 8443; 0 picks one)")
     listen.add_argument("--allow-origin", action="append", default=[], metavar="O",
                         help="also accept WebSocket upgrades from this Origin (repeatable)")
+    _add_lang(listen, argparse.SUPPRESS)
     g = listen.add_mutually_exclusive_group()
     g.add_argument("--plain", action="store_true", help="print each connection's steps as text (default)")
     g.add_argument("--json", action="store_true", help="print one JSON object per step per line, "
@@ -259,10 +268,18 @@ def replay_of(capture, path: str) -> Session:
     """The steps of a loaded Capture, rebuilt through Dissect as they are asked for."""
     from wssviz.replay import CaptureReplay
 
+    from wssviz.core.msg import Msg
+
     settings = capture.settings or {}
-    name = settings.get("name", path)
-    title = f"{name}: {settings['title']} (replay)" if settings.get("title") else f"{name} (replay)"
-    return CaptureReplay(capture, title=title, goal=settings.get("goal", ""))
+    name = str(settings.get("name") or "")
+    title = Msg("session.replay", path=path, name=name or None,
+                title=Msg("scenario.part", name=name, part="title", default=str(settings.get("title") or ""))
+                if settings.get("title") else None)
+    goal = (Msg("scenario.part", name=name, part="goal", default=str(settings.get("goal") or ""))
+            if settings.get("goal") else "")
+    replay = CaptureReplay(capture, title=title, goal=goal)
+    replay.name = name or path
+    return replay
 
 
 # --- views ---------------------------------------------------------------------
@@ -284,11 +301,15 @@ def stream(session: Session, out: TextIO, write: Callable[[object, TextIO], None
 def text_view(args: argparse.Namespace, session: Session, scheme: str) -> int:
     from wssviz import plain
 
+    from wssviz import explain
+
+    lang = getattr(args, "lang", "en")
     if args.json:
-        stream(session, sys.stdout, plain.write_json)
+        stream(session, sys.stdout, lambda s, o: plain.write_json(s, o, lang))
     else:
-        sys.stdout.write(plain.header(session.title, session.goal))
-        stream(session, sys.stdout, lambda s, o: plain.write_plain(s, o, args.lang, scheme))
+        sys.stdout.write(plain.header(explain.text(session.title, lang), explain.text(session.goal, lang)))
+        seen: set[str] = set()
+        stream(session, sys.stdout, lambda s, o: plain.write_plain(s, o, lang, scheme, seen))
     return 0
 
 
@@ -297,7 +318,11 @@ def scenario_choices() -> list[tuple[str, str, str, str]]:
     from wssviz import scenarios
 
     try:
-        return [(i.name, i.title, i.goal, i.description) for i in scenarios.catalog()]
+        from wssviz.core.msg import Msg
+
+        return [(i.name, *(Msg("scenario.part", name=i.name, part=part, default=getattr(i, part))
+                           for part in ("title", "goal", "description")))
+                for i in scenarios.catalog()]
     except scenarios.ScenarioError as exc:
         raise UserError(str(exc)) from None
 
@@ -457,17 +482,18 @@ def cmd_listen(args: argparse.Namespace) -> int:
     from wssviz import plain
     from wssviz.live.listen import ListenServer
 
+    lang = getattr(args, "lang", "en")
     # Connections hand their steps to a queue; one printer writes them, so a slow
     # reader of stdout never stalls a connection in the middle of its handshake.
     lines: "queue.Queue[str | None]" = queue.Queue()
 
     def on_step(number: int, step) -> None:
         if args.json:
-            d = step.to_dict()
+            d = plain.step_dict(step, lang)
             d["session"] = number
             lines.put(json.dumps(d, ensure_ascii=False, separators=(", ", ": ")) + "\n")
         else:
-            text = plain.format_step(step, explain=False)
+            text = plain.format_step(step, lang, explain=False)
             lines.put("\n".join(f"#{number} {line}" for line in text.splitlines()) + "\n\n")
 
     def printer() -> None:
@@ -525,9 +551,12 @@ def main(argv: list[str] | None = None) -> int:
         gc.enable()
 
 
-#: What ``build_parser().parse_args([])`` gives (a test holds the two together): plain
-#: ``wssviz``, the command most people type, starts without building the parser.
-NO_ARGUMENTS = {"scenarios": [], "lang": "en", "present": False, "command": None}
+def no_arguments() -> dict:
+    """What ``build_parser().parse_args([])`` gives (a test holds the two together):
+    plain ``wssviz``, the command most people type, starts without building the parser."""
+    from wssviz.explain import default_language
+
+    return {"scenarios": [], "lang": default_language(), "present": False, "command": None}
 
 
 def route_warnings() -> None:
@@ -557,7 +586,7 @@ def route_warnings() -> None:
 def _main(argv: list[str] | None) -> int:
     route_warnings()
     if not (sys.argv[1:] if argv is None else argv):
-        args = SimpleNamespace(**NO_ARGUMENTS)
+        args = SimpleNamespace(**no_arguments())
     else:
         args = build_parser().parse_args(argv)
     if not opens_interface(args):

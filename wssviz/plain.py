@@ -1,36 +1,39 @@
 """The text views: ``--plain`` (a numbered walkthrough for people) and ``--json``.
 
-Both render Steps only.  ``--json`` prints exactly the Step keys of docs/architecture.md §2,
-one Step per line.
+Both render Steps only, in one language: every word comes from the catalogs
+(``wssviz.explain``).  ``--json`` prints exactly the Step keys of
+docs/architecture.md §2, one Step per line; each field carries its ``id`` and
+``raw`` value beside its ``name`` and ``value`` for people, and the ids, kinds and
+raw values are the same in every language.
 """
 
 from __future__ import annotations
 
-from typing import TextIO
+import json
+from typing import Any, TextIO
 
-from wssviz.steps import Step
-from wssviz.textwrap_cjk import wrap
+from wssviz import explain as ex
+from wssviz.steps import Field, Step, jsonable
+from wssviz.textwrap_cjk import cut, wrap
 
-ARROWS = {"c2s": "client ──► server", "s2c": "client ◄── server",
-          "client": "client (local)", "server": "server (local)"}
 MAX_FIELDS = 14  # key fields shown per step in --plain
+#: Fields --plain leaves to --json: record framing, the version, decryption, the XOR lane.
+_FRAMING = {"tls.record", "tls.version", "tls.decrypted", "ws.frame.xor_lane"}
+_HEADER_PARTS = {"tls.handshake.type", "tls.handshake.length"}
 
 
-def _key_fields(step: Step) -> list[tuple[str, str]]:
+def _key_fields(step: Step) -> list[Field]:
     """The fields worth a line: the message's own children, not record framing."""
-    out: list[tuple[str, str]] = []
+    out: list[Field] = []
     for f in step.fields:
-        if f.name in ("record", "tls version", "decrypted with", "xor lane"):
+        if f.id in _FRAMING:
             continue
         if f.children and f.of == "data" and step.layer == "tls":
-            for c in f.children:
-                if c.name in ("handshake type", "length"):
-                    continue
-                out.append((c.name, c.value))
-        elif f.name == "headers":
-            out.extend((c.name, c.value) for c in f.children)
+            out.extend(c for c in f.children if c.id not in _HEADER_PARTS)
+        elif f.id == "http.headers":
+            out.extend(f.children)
         else:
-            out.append((f.name, f.value))
+            out.append(f)
     return out
 
 
@@ -38,36 +41,45 @@ def _key_fields(step: Step) -> list[tuple[str, str]]:
 # start: the rule lives in wssviz.textwrap_cjk, shared with the interface.
 
 
-def _bytes(n: int) -> str:
-    return f"{n} byte" + ("" if n == 1 else "s")
+def arrow(step: Step, lang: str) -> str:
+    return ex.ui_text(f"plain_{step.direction}", lang)
 
 
-def format_step(step: Step, lang: str = "en", scheme: str = "wss", explain: bool = True) -> str:
-    lines = [f"[{step.index}] {ARROWS[step.direction]}  {step.title}"
-             + ("" if step.status == "ok" else f"  ({step.status.upper()})"),
-             f"    {step.summary}"]
+def format_step(step: Step, lang: str = "en", scheme: str = "wss", explain: bool = True,
+                seen: set[str] | None = None) -> str:
+    """One step as text.  ``seen``: glossary terms already explained in this
+    walkthrough (a term's meaning is printed the first time it appears)."""
+    t = ex.ui_text
+    status = "" if step.status == "ok" else "  (" + t(f"status_{step.status}", lang) + ")"
+    lines = [f"[{step.index}] {arrow(step, lang)}  {ex.title(step, lang)}{status}",
+             *wrap(ex.summary(step, lang), 100, "    ", "      ")]
     kf = _key_fields(step)
-    for name, value in kf[:MAX_FIELDS]:
-        value = value if len(value) <= 100 else value[:97] + "…"
-        lines.append(f"      {name}: {value}")
+    for f in kf[:MAX_FIELDS]:
+        lines.append(cut("      " + t("plain_field", lang).format(label=ex.label(f, lang), value=ex.value(f, lang)), 100))
     if len(kf) > MAX_FIELDS:
-        lines.append(f"      … {len(kf) - MAX_FIELDS} more fields (see --json)")
+        lines.append("      " + t("plain_more_fields", lang).format(n=len(kf) - MAX_FIELDS))
     if step.wire:
         if step.wire == step.data:
-            lines.append(f"    on the wire: {_bytes(len(step.wire))}, readable as they are")
+            lines.append("    " + t("plain_wire_clear", lang).format(n=len(step.wire)))
         else:
-            lines.append(f"    on the wire: {_bytes(len(step.wire))} of TLS records; "
-                         f"the message inside: {_bytes(len(step.data))}")
+            lines.append("    " + t("plain_wire_records", lang).format(n=len(step.wire), m=len(step.data)))
     if explain:
-        from wssviz.explain import explain as explain_step
-        from wssviz.explain import ui_text
-
-        e = explain_step(step, lang, scheme=scheme)
+        e = ex.explain(step, lang, scheme=scheme)
+        body = []
         for key, text in (("what_happened", e.what), ("why", e.why), ("eavesdropper_sees", e.eavesdropper)):
             if text:
-                lines.extend(wrap(f"{ui_text(key, lang)}: {text}", 100, "    ", "      "))
+                lines.extend(wrap(t("plain_field", lang).format(label=t(key, lang), value=text), 100, "    ", "      "))
+                body.append(text)
         if e.rfc:
-            lines.append(f"    {ui_text('rfc', lang)}: {e.rfc}")
+            lines.append("    " + t("plain_field", lang).format(label=t("rfc", lang), value=e.rfc))
+        if seen is not None:
+            for term in ex.glossary(lang):
+                if term.key in seen:
+                    continue
+                if any(ex.mentions(text, word) for text in body for word in term.match):
+                    seen.add(term.key)
+                    lines.extend(wrap(t("plain_glossary_line", lang).format(name=term.name, text=term.text),
+                                      100, "    ⟶ ", "      "))
     return "\n".join(lines)
 
 
@@ -77,9 +89,29 @@ def header(title: str, goal: str) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def write_json(step: Step, out: TextIO) -> None:
-    out.write(step.to_json() + "\n")
+def field_dict(f: Field, lang: str) -> dict[str, Any]:
+    return {"id": f.id, "name": ex.label(f, lang), "value": ex.value(f, lang), "raw": jsonable(f.raw),
+            "start": f.start, "end": f.end, "of": f.of,
+            "children": [field_dict(c, lang) for c in f.children]}
 
 
-def write_plain(step: Step, out: TextIO, lang: str = "en", scheme: str = "wss") -> None:
-    out.write(format_step(step, lang, scheme) + "\n\n")
+def step_dict(step: Step, lang: str = "en") -> dict[str, Any]:
+    """The --json object of a step, in ``lang``."""
+    return {"index": step.index, "kind": str(step.kind), "direction": str(step.direction),
+            "title": ex.title(step, lang), "summary": ex.summary(step, lang),
+            "wire": step.wire.hex(), "data": step.data.hex(),
+            "fields": [field_dict(f, lang) for f in step.fields],
+            "status": str(step.status), "time": step.time}
+
+
+def to_json(step: Step, lang: str = "en") -> str:
+    return json.dumps(step_dict(step, lang), ensure_ascii=False, separators=(", ", ": "))
+
+
+def write_json(step: Step, out: TextIO, lang: str = "en") -> None:
+    out.write(to_json(step, lang) + "\n")
+
+
+def write_plain(step: Step, out: TextIO, lang: str = "en", scheme: str = "wss",
+                seen: set[str] | None = None) -> None:
+    out.write(format_step(step, lang, scheme, seen=seen) + "\n\n")

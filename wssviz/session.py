@@ -13,13 +13,14 @@ import time
 import weakref
 from typing import Any, Callable, Protocol, runtime_checkable
 
-from wssviz.steps import Step
+from wssviz.steps import Msg, Step
 
 
 @runtime_checkable
 class Session(Protocol):
-    title: str  # what is being shown, e.g. "seed-example (live, TLS 1.3)"
-    goal: str  # one line: what this session sets out to show
+    title: Msg | str  # what is being shown, e.g. "seed-example: ... (live, TLS 1.3)", in words
+    goal: Msg | str  # one line: what this session sets out to show
+    name: str  # the scenario's name ("seed-example"), "connect", "replay", ...
 
     @property
     def steps(self) -> list[Step]:
@@ -44,10 +45,12 @@ class Session(Protocol):
 class StepList:
     """A finished session: a list of steps already built (replay, import)."""
 
-    def __init__(self, steps: list[Step], title: str = "recording", goal: str = "") -> None:
+    def __init__(self, steps: list[Step], title: Msg | str = "recording", goal: Msg | str = "",
+                 name: str = "recording") -> None:
         self._steps = list(steps)
         self.title = title
         self.goal = goal
+        self.name = name
 
     @property
     def steps(self) -> list[Step]:
@@ -97,8 +100,9 @@ class GrowingSession:
     around each ``ensure`` (``_resume``/``_pause`` under the lock, ``_after_ensure``
     outside it)."""
 
-    title: str = ""
-    goal: str = ""
+    title: Msg | str = ""
+    goal: Msg | str = ""
+    name: str = ""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

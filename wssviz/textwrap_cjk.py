@@ -41,6 +41,19 @@ def cells(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+def cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, ending in "…" if it was cut."""
+    if cells(text) <= width:
+        return text
+    out, used = [], 1
+    for ch in text:
+        used += cells(ch)
+        if used > width:
+            break
+        out.append(ch)
+    return "".join(out) + "…"
+
+
 def _split_long(token: str, width: int) -> list[str]:
     """A word longer than a line, cut into pieces of at most ``width`` cells."""
     out, piece = [], ""

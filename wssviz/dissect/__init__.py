@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from wssviz.capture import Capture, Chunk, Event, Fact
-from wssviz.dissect.build import StepMaker
-from wssviz.steps import Field, Step, computed
+from wssviz.dissect.build import SIDES, StepMaker, side, slug
+from wssviz.steps import Field, Msg, Step, computed
 
 if TYPE_CHECKING:
     from wssviz.dissect.app import AppLayer
@@ -26,6 +26,7 @@ class Dissector:
     def __init__(self, capture: Capture) -> None:
         self.capture = capture
         self.maker = StepMaker()
+        self.session_facts = session_facts(capture)
         self.connections = 0
         self._layers()
         self.time = 0.0
@@ -55,9 +56,9 @@ class Dissector:
 
                 self.tls = TLSLayer(self.capture, self.maker, self.app.feed)
             if self.tls is not None:
-                return self.tls.feed(event.direction, event.data, event.time)
-            return self.app.feed(event.direction, event.data, event.data, event.time)
-        return self._fact(event)
+                return self._with_session(self.tls.feed(event.direction, event.data, event.time))
+            return self._with_session(self.app.feed(event.direction, event.data, event.data, event.time))
+        return self._with_session(self._fact(event))
 
     def finish(self) -> list[Step]:
         if self.finished:
@@ -67,17 +68,29 @@ class Dissector:
         if self.tls is not None:
             steps += self.tls.finish(self.time)
         steps += self.app.finish(self.time)
+        return self._with_session(steps)
+
+    def _with_session(self, steps: list[Step]) -> list[Step]:
+        """Every step knows the session's own facts (the scenario's man in the middle,
+        the scheme), which change what some steps mean."""
+        if self.session_facts:
+            for s in steps:
+                for k, v in self.session_facts.items():
+                    s.facts.setdefault(k, v)
         return steps
 
     def _what_ended(self) -> str:
-        """What led to the TCP close: a WebSocket closing handshake, a fatal TLS
-        alert, a refused upgrade, or nothing orderly (an abort)."""
+        """What led to the TCP close: a WebSocket closing handshake (both Close
+        frames), only one side's Close, a fatal TLS alert, a refused upgrade, or
+        nothing orderly (an abort)."""
+        if self.app.closes >= {"c2s", "s2c"}:
+            return "websocket_close"
         if self.app.closes:
-            return "websocket close"
+            return "one_sided_close"
         if self.tls is not None and self.tls.fatal_alert:
-            return "tls alert"
+            return "tls_alert"
         if self.app.refused:
-            return "http refusal"
+            return "http_refusal"
         return "abort"
 
     # -- local facts -----------------------------------------------------------
@@ -92,48 +105,124 @@ class Dissector:
                 steps += self.finish()
                 self._layers()
                 self.finished = False
-            c, s = v.get("client", ["?", 0]), v.get("server", ["?", 0])
-            fields = [computed("client", f"{c[0]}:{c[1]}"), computed("server", f"{s[0]}:{s[1]}"),
-                      computed("host name", self.capture.server_name),
-                      computed("scheme", f"{self.capture.scheme}://")]
-            summary = (f"client {c[0]}:{c[1]} → server {s[0]}:{s[1]}: "
-                       f"SYN, SYN-ACK, ACK; {self.capture.server_name} is reached on loopback")
-            title = "TCP connection opened"
+            c, s = _endpoint(v.get("client")), _endpoint(v.get("server"))
+            fields = [computed("tcp.client", c, raw=v.get("client")),
+                      computed("tcp.server", s, raw=v.get("server")),
+                      computed("tcp.host_name", self.capture.server_name, raw=self.capture.server_name),
+                      computed("tcp.scheme", f"{self.capture.scheme}://", raw=self.capture.scheme)]
+            facts: dict = {"connection": self.connections}
+            title = Msg("title.tcp_connect")
             if self.connections > 1:
                 n = v.get("connection", self.connections)
-                why = str(v.get("why", "another connection"))
-                fields.insert(0, computed("connection", f"{n} ({why})"))
-                title = f"TCP connection {n} opened"
-                summary = f"connection {n} ({why}): " + summary
+                why = _why(v.get("why"))
+                fields.insert(0, computed("tcp.connection", Msg("value.connection", n=n, why=why), raw=n))
+                title = Msg("title.tcp_connect_n", n=n)
+                facts["why"] = v.get("why")
                 if v.get("after") is not None:
-                    fields.append(computed("after back-off", f"{float(v['after']):g} s"))
-            steps.append(make("tcp.connect", "c2s", title, summary, fields=fields, time=fact.time))
+                    fields.append(computed("tcp.backoff", Msg("value.seconds", s=f"{float(v['after']):g}"),
+                                           raw=float(v["after"])))
+            summary = Msg("summary.tcp_connect", client=c, server=s, host=self.capture.server_name,
+                          n=v.get("connection") if self.connections > 1 else None,
+                          why=_why(v.get("why")) if self.connections > 1 else None)
+            steps.append(make("tcp.connect", "c2s", title, summary, fields=fields, time=fact.time,
+                              facts=facts))
             return steps
         if fact.name == "tcp.close":
             by = v.get("by", "client")
+            by = by if by in SIDES else "client"
             steps = self.finish()
             direction = "c2s" if by == "client" else "s2c"
             how = v.get("how", "fin")
-            summary = (f"the {by} closes the TCP connection first (FIN), then the other side"
-                       if how == "fin" else f"the {by} drops the connection ({how})")
-            steps.append(make("tcp.close", direction, "TCP connection closed", summary,
-                              fields=[computed("closed first by", by), computed("how", how),
-                                      computed("after", self._what_ended())],
-                              status="ok" if how == "fin" else "warning", time=fact.time))
+            after = self._what_ended()
+            summary = Msg("summary.tcp_close_fin" if how == "fin" else "summary.tcp_close_abrupt",
+                          by=side(by), how=Msg(f"how.{slug(str(how))}"))
+            steps.append(make("tcp.close", direction, Msg("title.tcp_close"), summary,
+                              fields=[computed("tcp.closed_by", side(by), raw=by),
+                                      computed("tcp.how", Msg(f"how.{slug(str(how))}"), raw=how),
+                                      computed("tcp.after", Msg(f"after.{after}"), raw=after)],
+                              status="ok" if how == "fin" else "warning", time=fact.time,
+                              facts={"after": after, "closes": sorted(self.app.closes)}))
             return steps
         if fact.name == "tls.verdict":
             return self.tls.on_verdict(v, fact.time) if self.tls is not None else []
         if fact.name in ("error", "ws.abort"):
-            by = v.get("by", "client")
-            layer = v.get("layer", "ws")
-            rule = v.get("rule") or v.get("reason") or "unspecified"
-            extra = [computed("detail", str(v["detail"]))] if v.get("detail") else []
-            blame = v.get("blame")
-            return [self.maker.error(layer, str(rule), str(v.get("rfc", "")), v.get("offset", "none"), by,
-                                     fact.time, action=str(v.get("action", "gave up")), extra=extra,
-                                     blame=str(blame) if blame else None,
-                                     title=f"{layer}: {by} gives up", summary=f"{by}: {rule}")]
+            return [self._error_fact(v, fact.time)]
         return []
+
+
+    def _error_fact(self, v: dict, time: float) -> Step:
+        """A side reported a broken rule that has no bytes of its own.  A recording
+        made by this version stores the rule and the action as catalog codes with
+        their values (``code``, ``params``, ``action_code``, ``action_params``); an
+        older one has only English words, shown as they are."""
+        by = v.get("by", "client")
+        layer = str(v.get("layer", "ws"))
+        params = v.get("params") if isinstance(v.get("params"), dict) else {}
+        code = v.get("code") if isinstance(v.get("code"), str) else None
+        rule: Msg | str = (Msg(f"rule.{code}", **_params(params)) if code
+                           else str(v.get("rule") or v.get("reason") or "unspecified"))
+        acode = v.get("action_code") if isinstance(v.get("action_code"), str) else None
+        aparams = v.get("action_params") if isinstance(v.get("action_params"), dict) else {}
+        action: Msg | str = (Msg(f"action.{acode}", **_params(aparams)) if acode
+                             else str(v.get("action", "gave up")))
+        extra = ([computed("error.detail", Msg("value.library_words", text=str(v["detail"])), raw=str(v["detail"]))]
+                 if v.get("detail") else [])
+        blame = v.get("blame")
+        offset = v.get("offset")
+        return self.maker.error(layer, rule, str(v.get("rfc", "")),
+                                offset if isinstance(offset, int) else None, by, time, action=action,
+                                extra=extra, blame=str(blame) if blame else None, code=code,
+                                title=Msg("title.gives_up", layer=Msg(f"layer.{slug(layer)}"),
+                                          by=side(by) if by in SIDES else by),
+                                summary=Msg("summary.gives_up", by=side(by) if by in SIDES else by,
+                                            rule=rule))
+
+
+def session_facts(capture: Capture) -> dict:
+    """What the recording says about the session that no byte tells: whose CA signed the
+    server's certificate in a scenario, and whether the client trusted it (a man in the
+    middle the client rejected, or one it trusted)."""
+    s = capture.settings or {}
+    facts: dict = {"scheme": capture.scheme}
+    issuer = s.get("cert_issuer")
+    if isinstance(issuer, str):
+        facts["cert_issuer"] = issuer
+        trust = s.get("client_trust")
+        if issuer == "attacker-ca" and isinstance(trust, list):
+            facts["mitm"] = "trusted" if "attacker-ca" in trust else "rejected"
+    return facts
+
+
+def _endpoint(addr: object) -> str:
+    """``host:port`` (``[host]:port`` for IPv6) from a recorded ``[host, port]``."""
+    if isinstance(addr, (list, tuple)) and len(addr) == 2:
+        host, port = addr
+        host = str(host)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return "?"
+
+
+_WHY = {"resume the TLS session": "resume", "reconnect": "reconnect"}
+
+
+def _why(why: object) -> Msg | str | None:
+    """Why a session opened another connection (``resume``, ``reconnect``; older
+    recordings wrote the words)."""
+    if why is None:
+        return None
+    code = _WHY.get(str(why), str(why))
+    return Msg(f"why.{code}") if code in ("resume", "reconnect") else str(why)
+
+
+def _params(params: dict) -> dict:
+    """Recorded rule values: a ``{"msg": key, ...}`` value is a word of the catalogs."""
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, dict) and isinstance(v.get("msg"), str):
+            out[str(k)] = Msg(v["msg"], **_params({a: b for a, b in v.items() if a != "msg"}))
+        else:
+            out[str(k)] = v
+    return out
 
 
 def holds_websocket(capture: Capture) -> bool:

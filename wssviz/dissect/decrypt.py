@@ -41,6 +41,8 @@ from typing import Iterable
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
+from wssviz.core.msg import Msg
+
 # --- cipher suites -----------------------------------------------------------
 
 
@@ -112,11 +114,18 @@ class DecryptError(Exception):
 
     layer = "tls"
 
-    def __init__(self, rule: str, rfc: str, offset: int) -> None:
+    def __init__(self, rule: str, rfc: str, offset: int, *, code: str, **params: object) -> None:
         self.rule = rule
         self.rfc = rfc
         self.offset = offset
+        self.code = code
+        self.params = params
         super().__init__(f"tls: {rule} ({rfc}) at record offset {offset}")
+
+    @property
+    def msg(self) -> Msg:
+        """The broken rule as the catalogs know it (what a learner reads)."""
+        return Msg(f"rule.{self.code}", **self.params)
 
 
 class KeyLogError(ValueError):
@@ -342,11 +351,12 @@ class RecordDecryptor:
         """Open one record: ``header`` is its 5 bytes as sent, ``fragment`` the body."""
         header, fragment = bytes(header), bytes(fragment)
         if len(header) != 5:
-            raise DecryptError("record header must be 5 bytes", "RFC 8446 §5.1", 0)
+            raise DecryptError("record header must be 5 bytes", "RFC 8446 §5.1", 0, code="tls.header_size")
         length = int.from_bytes(header[3:5], "big")
         if length != len(fragment):
             raise DecryptError(f"header says {length} bytes but the fragment has {len(fragment)}",
-                               "RFC 8446 §5.1", 3)
+                               "RFC 8446 §5.1", 3, code="tls.fragment_length", length=length,
+                               n=len(fragment))
         if self.suite.tls13:
             return self._decrypt13(header, fragment)
         return self._decrypt12(header, fragment)
@@ -357,23 +367,27 @@ class RecordDecryptor:
         except InvalidTag:
             raise DecryptError(
                 f"bad_record_mac: the {self.suite.aead} tag does not verify for record seq {self.seq}",
-                rfc, tag_offset) from None
+                rfc, tag_offset, code="tls.bad_record_mac", aead=self.suite.aead, seq=self.seq) from None
 
     def _decrypt13(self, header: bytes, fragment: bytes) -> Decrypted:
         if header[0] != 23:
             raise DecryptError(f"protected records have outer type application_data (23), not {header[0]}",
-                               "RFC 8446 §5.2", 0)
+                               "RFC 8446 §5.2", 0, code="tls.outer_type", type=header[0])
         if len(fragment) < 17:
-            raise DecryptError("encrypted record shorter than tag + content type", "RFC 8446 §5.2", 5)
+            raise DecryptError("encrypted record shorter than tag + content type", "RFC 8446 §5.2", 5,
+                               code="tls.record_too_short")
         if len(fragment) > MAX_PLAINTEXT + 256:
-            raise DecryptError("record_overflow: ciphertext longer than 2^14 + 256", "RFC 8446 §5.2", 3)
+            raise DecryptError("record_overflow: ciphertext longer than 2^14 + 256", "RFC 8446 §5.2", 3,
+                               code="tls.record_overflow", limit="2^14 + 256")
         nonce = self._xor_nonce()
         inner = self._open(nonce, fragment, header, "RFC 8446 §5.2", 5 + len(fragment) - 16)
         stripped = inner.rstrip(b"\x00")
         if not stripped:
-            raise DecryptError("unexpected_message: plaintext is all zeros, no content type", "RFC 8446 §5.4", 5)
+            raise DecryptError("unexpected_message: plaintext is all zeros, no content type", "RFC 8446 §5.4", 5,
+                               code="tls.no_content_type")
         if len(stripped) - 1 > MAX_PLAINTEXT:
-            raise DecryptError("record_overflow: plaintext longer than 2^14", "RFC 8446 §5.4", 5)
+            raise DecryptError("record_overflow: plaintext longer than 2^14", "RFC 8446 §5.4", 5,
+                               code="tls.plaintext_overflow")
         out = Decrypted(content_type=stripped[-1], plaintext=stripped[:-1],
                         padding=len(inner) - len(stripped), seq=self.seq, nonce=nonce,
                         explicit_nonce=b"", aad=header, tag=fragment[-16:])
@@ -384,9 +398,11 @@ class RecordDecryptor:
         explicit_len = self.suite.explicit_nonce_len
         if len(fragment) < explicit_len + 16:
             raise DecryptError("encrypted record shorter than explicit nonce + tag",
-                               "RFC 5288 §3" if explicit_len else "RFC 7905 §2", 5)
+                               "RFC 5288 §3" if explicit_len else "RFC 7905 §2", 5,
+                               code="tls.record_too_short")
         if len(fragment) > MAX_PLAINTEXT + 2048:
-            raise DecryptError("record_overflow: ciphertext longer than 2^14 + 2048", "RFC 5246 §6.2.3", 3)
+            raise DecryptError("record_overflow: ciphertext longer than 2^14 + 2048", "RFC 5246 §6.2.3", 3,
+                               code="tls.record_overflow", limit="2^14 + 2048")
         if explicit_len:
             explicit = fragment[:explicit_len]
             nonce = self.keys.iv + explicit

@@ -13,8 +13,10 @@ differs from the IANA registry (TLS 1.3 SignatureScheme names, handshake and
 extension numbers added by RFC 8446 / RFC 8879).  scapy's global ``conf`` is
 never touched.
 
-GREASE values (RFC 8701) are named "GREASE (0x0a0a)"; unknown numbers
-"unknown (0x1234)".
+GREASE values (RFC 8701) are named "GREASE (0x0a0a)".  A number with no name is
+not text but a ``Msg`` (``value.unknown_code``), so it reads "unknown" in the
+learner's language; every function here returns a protocol name (``str``, the same
+in every language) or that Msg.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import threading
 from typing import Callable
 
 from wssviz import memo
+from wssviz.core.msg import Msg
 
 __all__ = ["cipher_suite", "extension", "group", "signature_scheme", "alert", "known",
            "handshake_type", "version", "content_type", "alert_level", "label",
@@ -162,52 +165,52 @@ def known(kind: str, code: int) -> bool:
     return (kind in _GREASE_KINDS and _grease(code)) or code in _table(kind)
 
 
-def _name(kind: str, code: int, width: int = 4) -> str:
+def _name(kind: str, code: int, width: int = 4) -> str | Msg:
     if kind in _GREASE_KINDS and _grease(code):
         return f"GREASE (0x{code:04x})"
     name = _table(kind).get(code)
     if name is None:
-        return f"unknown (0x{code:0{width}x})"
+        return Msg("value.unknown_code", code=f"0x{code:0{width}x}")
     return name
 
 
-def cipher_suite(code: int) -> str:
+def cipher_suite(code: int) -> str | Msg:
     return _name("cipher_suite", code)
 
 
-def extension(code: int) -> str:
+def extension(code: int) -> str | Msg:
     return _name("extension", code)
 
 
-def group(code: int) -> str:
+def group(code: int) -> str | Msg:
     return _name("group", code)
 
 
-def signature_scheme(code: int) -> str:
+def signature_scheme(code: int) -> str | Msg:
     return _name("signature_scheme", code)
 
 
-def alert(code: int) -> str:
+def alert(code: int) -> str | Msg:
     return _name("alert", code, 2)
 
 
-def alert_level(code: int) -> str:
+def alert_level(code: int) -> str | Msg:
     return _name("alert_level", code, 2)
 
 
-def handshake_type(code: int) -> str:
+def handshake_type(code: int) -> str | Msg:
     return _name("handshake_type", code, 2)
 
 
-def version(code: int) -> str:
+def version(code: int) -> str | Msg:
     return _name("version", code)
 
 
-def content_type(code: int) -> str:
+def content_type(code: int) -> str | Msg:
     return _name("content_type", code, 2)
 
 
-_FUNCS: dict[str, Callable[[int], str]] = {
+_FUNCS: dict[str, Callable[[int], str | Msg]] = {
     "cipher_suite": cipher_suite, "extension": extension, "group": group,
     "signature_scheme": signature_scheme, "alert": alert, "alert_level": alert_level,
     "handshake_type": handshake_type, "version": version, "content_type": content_type,
@@ -217,15 +220,17 @@ _FUNCS: dict[str, Callable[[int], str]] = {
 _HEX = {"cipher_suite", "extension", "group", "signature_scheme", "version"}
 
 
-def label(kind: str, code: int) -> str:
-    """The form field values use: "0x1301 TLS_AES_128_GCM_SHA256", "42 bad_certificate"."""
+def label(kind: str, code: int) -> str | Msg:
+    """The form field values use: "0x1301 TLS_AES_128_GCM_SHA256", "42 bad_certificate";
+    for a number with no name, ``Msg("value.code_unknown")`` ("0x1234 unknown")."""
     try:
         func = _FUNCS[kind]
     except KeyError:
         raise ValueError(f"unknown name kind {kind!r}; one of {sorted(_FUNCS)}") from None
+    number = f"0x{code:04x}" if kind in _HEX else str(code)
     name = func(code)
-    if name.endswith(")") and name.startswith(("GREASE (", "unknown (")):
-        name = name.split(" ", 1)[0]  # the number is already in front
-    if kind in _HEX:
-        return f"0x{code:04x} {name}"
-    return f"{code} {name}"
+    if isinstance(name, Msg):
+        return Msg("value.code_unknown", code=number)
+    if kind in _GREASE_KINDS and _grease(code):
+        name = "GREASE"  # the number is already in front
+    return f"{number} {name}"

@@ -22,10 +22,11 @@ from typing import Callable
 
 from wssviz.capture import Capture
 from wssviz.core import tls_records as tr
+from wssviz.core.tls_records import ExtensionType as ET
 from wssviz.dissect import decrypt, names, x509
-from wssviz.dissect.build import StepMaker, record_fields
+from wssviz.dissect.build import StepMaker, openssl_verify, record_fields, side
 from wssviz.dissect.tls_messages import describe_alert, describe_ccs, describe_handshake
-from wssviz.steps import Field, Step, computed
+from wssviz.steps import Field, Msg, Step, computed
 
 KIND_BY_TYPE = {
     1: "tls.client_hello", 2: "tls.server_hello", 4: "tls.new_session_ticket",
@@ -35,7 +36,17 @@ KIND_BY_TYPE = {
 }
 SIDE = {"c2s": "client", "s2c": "server"}
 OTHER = {"client": "server", "server": "client"}
-ARROW = {"c2s": "client → server", "s2c": "server → client"}
+TLS12, TLS13 = 0x0303, 0x0304
+
+
+def sent(direction: str, what: Msg) -> Msg:
+    """A summary of something that crossed: "client → server: <what>"."""
+    return Msg("summary.sent", dir=Msg(f"dir.{direction}"), what=what)
+
+
+def key_name(side_: str, phase: str, suite: str) -> Msg:
+    """"the server handshake traffic key (TLS_AES_128_GCM_SHA256)", in words."""
+    return Msg("value.key_name", side=side(side_), phase=Msg(f"phase.{phase}"), suite=suite)
 
 AppSink = Callable[[str, bytes, bytes, float], list[Step]]
 
@@ -46,12 +57,14 @@ class _Direction:
         self.offset = 0  # stream offset of buf[0]
         self.hs = tr.HandshakeBuffer()
         self.decryptor: decrypt.RecordDecryptor | None = None
-        self.key_name = ""  # which key decrypts this direction now
-        self.pending: tuple[decrypt.RecordDecryptor, str] | None = None  # 1.2: after CCS
+        self.key_name: Msg | None = None  # which key decrypts this direction now
+        self.key_id = ""  # the same as an id: "server_handshake", "client_write", ...
+        self.pending: tuple[decrypt.RecordDecryptor, Msg, str] | None = None  # 1.2: after CCS
         self.records: dict[int, tuple[bytes, bool]] = {}  # tag -> (raw record, encrypted)
         self.undecryptable = 0
         self.warned = False
-        self.wanted: tuple[str, str, bool] | None = None  # a secret not yet in the key log
+        self.wanted: tuple[str, str, str] | None = None  # a secret not yet in the key log:
+        # (its key log label, the side, the phase)
 
 
 class TLSLayer:
@@ -71,18 +84,23 @@ class TLSLayer:
         self.check_done = False
         self.app_keys_pending = False
         self.retried = False  # a HelloRetryRequest was seen
+        self.resuming = False  # the ServerHello accepted a pre-shared key
+        self.ems_offered = False  # the ClientHello offered extended_master_secret
+        self.ems = False  # ... and the ServerHello accepted it (RFC 7627)
         self.fatal_alert = False  # a fatal alert ended the session
+        self.cert_problem: str | None = None  # the first check the certificate failed
         self.verdict: dict | None = None
         self._tag = 0
-        self._decrypted: dict[int, tuple[str, decrypt.Decrypted]] = {}  # tag -> (key name, result)
+        self._decrypted: dict[int, tuple[Msg, str, decrypt.Decrypted]] = {}  # tag -> (key, id, result)
         self._keylog_len = -1
         self._keylog: decrypt.KeyLog | None = None
 
     # -- helpers ---------------------------------------------------------------
 
     @property
-    def version_label(self) -> str:
-        return {True: "TLS 1.3", False: "TLS 1.2", None: "not negotiated yet"}[self.tls13]
+    def version(self) -> int | None:
+        """The negotiated version (0x0304, 0x0303), None before the ServerHello."""
+        return {True: TLS13, False: TLS12, None: None}[self.tls13]
 
     def _secrets(self) -> dict[str, bytes]:
         if len(self.capture.keylog) != self._keylog_len:
@@ -91,7 +109,17 @@ class TLSLayer:
         return self._keylog.secrets_for(self.client_random) if self._keylog else {}
 
     def _version_field(self) -> Field:
-        return computed("tls version", self.version_label)
+        v = self.version
+        return computed("tls.version", names.version(v) if v else Msg("value.not_negotiated"), raw=v)
+
+    def _facts(self, direction: str, **more: object) -> dict:
+        """What every TLS step knows: the version, who sent it or computed it, the
+        scenario's words that change what the step means."""
+        facts: dict = {"tls_version": self.version, "sender": SIDE.get(direction, direction)}
+        if self.cert_problem:
+            facts["cert_problem"] = self.cert_problem
+        facts.update({k: v for k, v in more.items() if v is not None})
+        return facts
 
     # -- input -----------------------------------------------------------------
 
@@ -104,8 +132,7 @@ class TLSLayer:
         try:
             records, tail = tr.split_records(bytes(d.buf), d.offset)
         except tr.TLSFormatError as exc:
-            steps.append(self._error("tls record", exc.rule, exc.rfc, exc.offset,
-                                     SIDE[direction], time))
+            steps.append(self._error("tls record", exc.msg, exc.rfc, exc.offset, SIDE[direction], time))
             d.offset += len(d.buf)
             d.buf.clear()
             return steps
@@ -138,11 +165,11 @@ class TLSLayer:
         for direction, d in self.dirs.items():
             if d.buf:
                 steps.append(self._error(
-                    "tls record", f"the connection ended inside a TLS record ({len(d.buf)} bytes left over)",
+                    "tls record", Msg("rule.tls.ended_in_record", n=len(d.buf)),
                     "RFC 8446 §5.1", d.offset, SIDE[direction], time, status="warning"))
             if d.hs.pending:
                 steps.append(self._error(
-                    "tls handshake", "the connection ended inside a handshake message",
+                    "tls handshake", Msg("rule.tls.ended_in_message"),
                     "RFC 8446 §4", d.offset, SIDE[direction], time, status="warning"))
         return steps
 
@@ -158,11 +185,13 @@ class TLSLayer:
             return self._ccs(direction, raw, rec.fragment, time)
         if rec.content_type == tr.ContentType.alert and d.decryptor is not None and self.tls13:
             # TLS 1.3 protects records under outer type application_data; an alert with
-            # outer type alert is in the clear (OpenSSL sends one when it refuses the
-            # server's certificate before it has written anything encrypted).
+            # outer type alert is in the clear (RFC 8446 Appendix A.1: the client still
+            # sends with its handshake keys when it refuses the server's certificate
+            # before its own Finished; OpenSSL writes that alert unprotected).
             d.records[tag] = (raw, False)
             step = self._alert(direction, raw, rec.fragment, time, encrypted=False)
-            step.fields.insert(1, computed("unused key", d.key_name))
+            step.fields.insert(1, computed("tls.unused_key", d.key_name or Msg("value.none"), raw=d.key_id))
+            step.facts["clear_alert_under_keys"] = True
             return [step]
         if d.decryptor is None and d.wanted is not None and rec.content_type == tr.ContentType.application_data:
             self._late_key(d)
@@ -172,34 +201,34 @@ class TLSLayer:
                 return self._handshake_bytes(direction, rec.fragment, tag, time)
             if rec.content_type == tr.ContentType.alert:
                 return [self._alert(direction, raw, rec.fragment, time, encrypted=False)]
-            return self._undecryptable(direction, raw, rec.start, time, "no traffic key for this direction yet")
+            return self._undecryptable(direction, raw, rec.start, time)
         try:
             out = d.decryptor.decrypt(rec.header, rec.fragment)
         except decrypt.DecryptError as exc:
-            return [self._error("tls record", f"record does not decrypt: {exc.rule}", exc.rfc,
-                                rec.start + exc.offset, SIDE[direction], time, wire=raw)]
+            return [self._error("tls record", exc.msg, exc.rfc, rec.start + exc.offset, SIDE[direction], time,
+                                wire=raw)]
         d.records[tag] = (raw, True)
-        self._decrypted[tag] = (d.key_name, out)
+        self._decrypted[tag] = (d.key_name, d.key_id, out)
         if out.content_type == tr.ContentType.handshake:
             return self._handshake_bytes(direction, out.plaintext, tag, time)
         if out.content_type == tr.ContentType.alert:
-            return [self._alert(direction, raw, out.plaintext, time, encrypted=True, how=(d.key_name, out))]
+            return [self._alert(direction, raw, out.plaintext, time, encrypted=True,
+                                how=(d.key_name, d.key_id, out))]
         if out.content_type == tr.ContentType.application_data:
             return self.app(direction, out.plaintext, raw, time)
-        return [self._error("tls record", f"unexpected inner content type {out.content_type}",
+        return [self._error("tls record", Msg("rule.tls.inner_content_type", type=out.content_type),
                             "RFC 8446 §5.2", rec.start, SIDE[direction], time, wire=raw)]
 
-    def _undecryptable(self, direction: str, raw: bytes, offset: int, time: float, why: str) -> list[Step]:
+    def _undecryptable(self, direction: str, raw: bytes, offset: int, time: float) -> list[Step]:
         d = self.dirs[direction]
         d.undecryptable += 1
         if d.warned:
             return []
         d.warned = True
         return [self.maker.error(
-            "tls record", why, "RFC 8446 §5.2", offset, SIDE[direction], time, wire=raw, status="warning",
-            action="shown as opaque bytes", title="Encrypted records: no key",
-            summary=f"{ARROW[direction]}: encrypted records cannot be read ({why}); "
-                    "an eavesdropper is here too")]
+            "tls record", Msg("rule.tls.no_key"), "RFC 8446 §5.2", offset, SIDE[direction], time,
+            wire=raw, status="warning", action=Msg("action.shown_opaque"), title=Msg("title.no_key"),
+            summary=sent(direction, Msg("summary.no_key")), blame=None)]
 
     # -- ChangeCipherSpec and alerts ------------------------------------------
 
@@ -207,48 +236,51 @@ class TLSLayer:
         d = self.dirs[direction]
         desc = describe_ccs(payload)
         fields = record_fields([raw], [False]) + [self._version_field()] + desc.fields
+        title = Msg("title.message", name="ChangeCipherSpec")
         if self.tls13:
-            summary = "middlebox compatibility: a dummy ChangeCipherSpec that changes nothing (RFC 8446 D.4)"
-        else:
-            summary = "from here on this side encrypts with the new keys"
-            before: list[Step] = []
-            if d.pending is None and d.decryptor is None and self.tls13 is False:
-                # An abbreviated (resumed) TLS 1.2 handshake has no ClientKeyExchange:
-                # the master secret is the resumed session's, and the keys exist now.
-                before = self._tls12_keys(time)
-            if d.pending:
-                d.decryptor, d.key_name = d.pending
-                d.pending = None
-            return before + [self.maker.make("tls.change_cipher_spec", direction, "ChangeCipherSpec",
-                                             summary, wire=raw, data=payload, fields=fields, time=time)]
-        return [self.maker.make("tls.change_cipher_spec", direction, "ChangeCipherSpec", summary,
-                                wire=raw, data=payload, fields=fields, time=time)]
+            return [self.maker.make("tls.change_cipher_spec", direction, title,
+                                    sent(direction, Msg("summary.ccs_tls13")), wire=raw, data=payload,
+                                    fields=fields, time=time, facts=self._facts(direction))]
+        before: list[Step] = []
+        if d.pending is None and d.decryptor is None and self.tls13 is False:
+            # An abbreviated (resumed) TLS 1.2 handshake has no ClientKeyExchange:
+            # the master secret is the resumed session's, and the keys exist now.
+            before = self._tls12_keys(time)
+        if d.pending:
+            d.decryptor, d.key_name, d.key_id = d.pending
+            d.pending = None
+        return before + [self.maker.make("tls.change_cipher_spec", direction, title,
+                                         sent(direction, Msg("summary.ccs_tls12")), wire=raw, data=payload,
+                                         fields=fields, time=time, facts=self._facts(direction))]
 
     def _alert(self, direction: str, raw: bytes, payload: bytes, time: float, *, encrypted: bool,
                how: tuple | None = None) -> Step:
         try:
             desc = describe_alert(payload)
         except tr.TLSFormatError as exc:
-            return self._error("tls alert", exc.rule, exc.rfc, exc.offset, SIDE[direction], time,
+            return self._error("tls alert", exc.msg, exc.rfc, exc.offset, SIDE[direction], time,
                                wire=raw, data=payload)
         fields = record_fields([raw], [encrypted]) + [self._version_field()]
         if how:
             fields.append(self._decrypted_field(*how))
         fields += desc.fields
-        level = desc.info.get("level")
+        level, description = desc.parsed.level.value, desc.parsed.description.value
         if level == 2:
             self.fatal_alert = True
-        status = "ok" if desc.info.get("description") == 0 else ("error" if level == 2 else "warning")
-        return self.maker.make("tls.alert", direction, f"Alert: {names.alert(desc.info.get('description', -1))}",
-                               f"{ARROW[direction]}: {desc.summary}", wire=raw, data=payload,
-                               fields=fields, status=status, time=time)
+        status = "ok" if description == 0 else ("error" if level == 2 else "warning")
+        return self.maker.make("tls.alert", direction, Msg("title.alert", name=names.alert(description)),
+                               sent(direction, desc.summary), wire=raw, data=payload,
+                               fields=fields, status=status, time=time,
+                               facts=self._facts(direction, encrypted=encrypted))
 
-    def _decrypted_field(self, key_name: str, out: "decrypt.Decrypted") -> Field:
-        f = computed("decrypted with", f"{key_name}, record sequence number {out.seq}")
-        f.add(computed("nonce", out.nonce.hex()))
+    def _decrypted_field(self, key: Msg | None, key_id: str, out: "decrypt.Decrypted") -> Field:
+        f = computed("tls.decrypted", Msg("value.decrypted_with", key=key, seq=out.seq), raw=key_id)
+        f.add(computed("tls.decrypted.seq", str(out.seq), raw=out.seq))
+        f.add(computed("tls.decrypted.nonce", out.nonce.hex(), raw=out.nonce))
         if out.padding:
-            f.add(computed("padding", f"{out.padding} zero bytes"))
-        f.add(computed("inner content type", f"{out.content_type} {names.content_type(out.content_type)}"))
+            f.add(computed("tls.decrypted.padding", Msg("value.zero_bytes", n=out.padding), raw=out.padding))
+        f.add(computed("tls.decrypted.inner_content_type", names.label("content_type", out.content_type),
+                       raw=out.content_type))
         return f
 
     # -- handshake messages ----------------------------------------------------
@@ -259,7 +291,7 @@ class TLSLayer:
         try:
             messages = d.hs.feed(plaintext, tag)
         except tr.TLSFormatError as exc:
-            return [self._error("tls handshake", exc.rule, exc.rfc, exc.offset, SIDE[direction], time)]
+            return [self._error("tls handshake", exc.msg, exc.rfc, exc.offset, SIDE[direction], time)]
         for msg, tags in messages:
             steps += self._message(direction, msg, tags, time)
         return steps
@@ -270,32 +302,48 @@ class TLSLayer:
         try:
             desc = describe_handshake(msg, tls13=self.tls13, from_client=direction == "c2s")
         except tr.TLSFormatError as exc:
-            return [self._error("tls handshake", exc.rule, exc.rfc, exc.offset, SIDE[direction], time,
+            return [self._error("tls handshake", exc.msg, exc.rfc, exc.offset, SIDE[direction], time,
                                 data=msg)]
-        info = desc.info
+        parsed = desc.parsed
         kind = KIND_BY_TYPE.get(mtype)
         steps: list[Step] = []
         after: list[Step] = []
+        facts: dict = {}
 
         if mtype == 1:
             if not self.client_random:
-                self.client_random = info.get("client_random", b"")
+                self.client_random = parsed.random.value
+            self.ems_offered = parsed.extension(ET.extended_master_secret) is not None
             self.transcript.append(msg)
             if self.retried:
-                desc.fields.insert(0, computed("attempt", "2 (after HelloRetryRequest)"))
+                desc.fields.insert(0, computed("tls.client_hello.attempt", Msg("value.attempt_retry", n=2),
+                                               raw=2))
+                facts["retry"] = True
+            if parsed.extension(ET.pre_shared_key) is not None:
+                facts["resumption"] = True
+            if parsed.extension(ET.extended_master_secret) is not None:
+                facts["ems"] = True
+            sv = parsed.extension(ET.supported_versions)
+            facts["offers_tls13"] = sv is not None and b"\x03\x04" in sv.body[1:]
         elif mtype == 2:
-            if info.get("is_hrr"):
+            if parsed.is_hrr:
                 kind = "tls.hello_retry_request"
                 self.tls13 = True  # HelloRetryRequest exists only in TLS 1.3 (RFC 8446 §4.1.4)
                 self.retried = True
                 first = self.transcript[0] if self.transcript else b""
-                h = self._hash_name(info.get("cipher_suite"))
+                h = self._hash_name(parsed.cipher_suite.value)
                 digest = hashlib.new(h, first).digest()
                 self.transcript = [bytes([254, 0, 0, len(digest)]) + digest, msg]
             else:
-                self.server_random = info.get("server_random", b"")
-                self.tls13 = info.get("selected_version") == 0x0304
-                self.suite = decrypt.SUITES.get(info.get("cipher_suite"))
+                self.server_random = parsed.random.value
+                self.tls13 = tr.selected_version(parsed) == TLS13
+                self.suite = decrypt.SUITES.get(parsed.cipher_suite.value)
+                self.resuming = parsed.extension(ET.pre_shared_key) is not None
+                self.ems = self.ems_offered and parsed.extension(ET.extended_master_secret) is not None
+                if self.resuming:
+                    facts["resumption"] = True
+                if self.ems and not self.tls13:
+                    facts["ems"] = True
                 self.transcript.append(msg)
         else:
             self.transcript.append(msg)
@@ -312,32 +360,31 @@ class TLSLayer:
                 fields.append(self._decrypted_field(*self._decrypted[t]))
                 break
         fields += desc.fields
-        status = "ok"
-        if kind is None:
-            kind = "error"
-            status = "warning"
-            fields = [computed("layer", "tls handshake"),
-                      computed("rule", f"handshake message type {mtype} is not shown by wssviz"),
-                      computed("rfc", "RFC 8446 §4"), computed("offset", "0"),
-                      computed("by", SIDE[direction]), computed("action", "skipped")] + fields
-        title = desc.name
+        summary = sent(direction, desc.summary)
+        title = Msg("title.message", name=desc.name)
         if mtype == 20:
-            title = f"Finished ({SIDE[direction]})"
-        steps.append(self.maker.make(kind, direction, title, f"{ARROW[direction]}: {desc.summary}",
-                                     wire=wire, data=msg, fields=fields, status=status, time=time))
+            title = Msg("title.finished", side=side(SIDE[direction]))
+        if kind is None:
+            steps.append(self.maker.error(
+                "tls handshake", Msg("rule.tls.unshown_type", type=mtype, name=names.handshake_type(mtype)),
+                "RFC 8446 §4", 0, OTHER[SIDE[direction]], time, action=Msg("action.skipped"),
+                wire=wire, data=msg, status="warning", extra=fields, blame=None))
+        else:
+            steps.append(self.maker.make(kind, direction, title, summary, wire=wire, data=msg, fields=fields,
+                                         time=time, facts=self._facts(direction, **facts)))
 
         # state changes that follow the message
-        if mtype == 2 and not info.get("is_hrr") and self.tls13:
+        if mtype == 2 and not parsed.is_hrr and self.tls13:
             after += self._tls13_handshake_keys(time)
         elif mtype == 11 and direction == "s2c":
-            self.server_chain = list(info.get("certificates", []))
+            self.server_chain = [e.cert.value for e in parsed.entries]
         elif mtype == 15 and direction == "s2c":
-            self.cv = {"scheme": info.get("signature_scheme"), "signature": info.get("signature", b""),
+            self.cv = {"scheme": parsed.scheme.value, "signature": parsed.signature.value,
                        "transcript": list(self.transcript[:-1])}
             self.check_pending = bool(self.server_chain)
         elif mtype == 12 and direction == "s2c":
-            self.cv = {"scheme": info.get("signature_scheme"), "signature": info.get("signature", b""),
-                       "content": self.client_random + self.server_random + info.get("ske_params", b"")}
+            self.cv = {"scheme": parsed.scheme.value, "signature": parsed.signature.value,
+                       "content": self.client_random + self.server_random + parsed.params.value}
         elif mtype == 14 and direction == "s2c" and self.server_chain:
             self.check_pending = True
         elif mtype == 16 and direction == "c2s":
@@ -361,41 +408,44 @@ class TLSLayer:
     def _activate_pending(self, direction: str) -> None:
         d = self.dirs[direction]
         if d.pending:
-            d.decryptor, d.key_name = d.pending
+            d.decryptor, d.key_name, d.key_id = d.pending
             d.pending = None
 
     def _keys_step(self, phase: str, time: float, secrets: list[tuple[str, bytes]],
                    derived: list[tuple[str, "decrypt.TrafficKeys"]], missing: list[str]) -> Step:
-        fields = [computed("phase", phase), self._version_field()]
+        """``phase``: ``handshake``, ``application`` (TLS 1.3) or ``master_secret`` (TLS 1.2);
+        ``derived``: (``client_handshake``, keys), ...; ``missing``: key log labels."""
+        fields = [computed("tls.keys.phase", Msg(f"phase.{phase}"), raw=phase), self._version_field()]
         if self.suite:
-            fields.append(computed("cipher suite", f"0x{self.suite.code:04x} {self.suite.name}"))
+            fields.append(computed("tls.keys.cipher_suite", f"0x{self.suite.code:04x} {self.suite.name}",
+                                   raw=self.suite.code))
         lines = []
         for label, secret in secrets:
-            fields.append(computed(label, secret.hex()))
+            if label == "CLIENT_RANDOM":
+                # the key log names the 48-byte master secret by the client random it belongs to
+                fields.append(computed("tls.keys.master_secret", secret.hex(), [
+                    computed("tls.keys.keylog_label", "CLIENT_RANDOM", raw="CLIENT_RANDOM")], raw=secret))
+            else:
+                fields.append(computed("tls.keys.secret", secret.hex(), raw=secret, name=label))
             lines.append(f"{label} {self.client_random.hex()} {secret.hex()}")
         for name, keys in derived:
-            fields.append(computed(f"{name} key", keys.key.hex()))
-            fields.append(computed(f"{name} iv", keys.iv.hex()))
+            fields.append(computed(f"tls.keys.{name}_key", keys.key.hex(), raw=keys.key))
+            fields.append(computed(f"tls.keys.{name}_iv", keys.iv.hex(), raw=keys.iv))
         if missing:
-            fields.append(computed("missing", ", ".join(missing)))
+            fields.append(computed("tls.keys.missing", Msg("value.list", items=missing), raw=list(missing)))
         # OpenSSL derives the client's handshake *sending* key only when the client next
         # sends: a client-side key log may not hold it yet.  Not a fault; it is picked
         # up when the client's first encrypted record arrives.
         late_client = missing == ["CLIENT_HANDSHAKE_TRAFFIC_SECRET"]
-        what = {"handshake": "handshake traffic keys now exist on both sides",
-                "application": "application traffic keys now exist: the WebSocket bytes will use them",
-                "master secret": "the master secret and the four traffic keys now exist"}[phase]
-        if late_client:
-            summary = f"{what}; the client's own sending key is not in its key log yet (OpenSSL " \
-                      "derives it when the client next sends)"
-        else:
-            summary = what if not missing else f"{what}; the key log lacks {', '.join(missing)}"
-        title = {"handshake": "Handshake keys", "application": "Application keys",
-                 "master secret": "Session keys"}[phase]
-        return self.maker.make("tls.keys", "client", title, summary,
+        summary = Msg("summary.keys", what=Msg(f"keys.what_{phase}"), late=True if late_client else None,
+                      missing=missing if missing and not late_client else None)
+        return self.maker.make("tls.keys", "client", Msg(f"title.keys_{phase}"), summary,
                                data="\n".join(lines).encode() + (b"\n" if lines else b""),
                                fields=fields, status="warning" if missing and not late_client else "ok",
-                               time=time)
+                               time=time, facts=self._facts("client", phase=phase,
+                                                            ems=True if self.ems and phase == "master_secret"
+                                                            else None,
+                                                            both_sides=True if phase != "master_secret" else None))
 
     def _tls13_handshake_keys(self, time: float) -> list[Step]:
         return self._tls13_keys("handshake", "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
@@ -407,11 +457,11 @@ class TLSLayer:
 
     def _late_key(self, d: "_Direction") -> None:
         """A secret that was missing when its keys came to exist may be in the key log now."""
-        label, name, _now = d.wanted
+        label, side_, phase = d.wanted
         secret = self._secrets().get(label)
         if secret is not None and self.suite is not None:
             d.decryptor = decrypt.RecordDecryptor(self.suite, decrypt.tls13_traffic_keys(self.suite, secret))
-            d.key_name = name
+            d.key_name, d.key_id = key_name(side_, phase, self.suite.name), f"{side_}_{phase}"
             d.wanted = None
 
     def _server_application_keys(self) -> None:
@@ -421,31 +471,31 @@ class TLSLayer:
             keys = decrypt.tls13_traffic_keys(self.suite, secret)
             d = self.dirs["s2c"]
             d.decryptor = decrypt.RecordDecryptor(self.suite, keys)
-            d.key_name = f"server application traffic key ({self.suite.name})"
+            d.key_name, d.key_id = key_name("server", "application", self.suite.name), "server_application"
 
     def _tls13_keys(self, phase: str, client_label: str, server_label: str, time: float,
                     *, activate_client: bool) -> list[Step]:
         secrets = self._secrets()
         found, derived, missing = [], [], []
-        for side, label, direction in (("client", client_label, "c2s"), ("server", server_label, "s2c")):
+        for side_, label, direction in (("client", client_label, "c2s"), ("server", server_label, "s2c")):
             secret = secrets.get(label)
             if secret is None or self.suite is None:
                 missing.append(label)
                 if self.suite is not None:
-                    self.dirs[direction].wanted = (label, f"{side} {phase} traffic key ({self.suite.name})",
-                                                   direction == "s2c" or activate_client)
+                    self.dirs[direction].wanted = (label, side_, phase)
                 continue
             keys = decrypt.tls13_traffic_keys(self.suite, secret)
             found.append((label, secret))
-            derived.append((f"{side} {phase}", keys))
+            derived.append((f"{side_}_{phase}", keys))
             dec = decrypt.RecordDecryptor(self.suite, keys)
-            name = f"{side} {phase} traffic key ({self.suite.name})"
-            if direction == "s2c" and phase == "application" and self.dirs["s2c"].key_name == name:
+            name, kid = key_name(side_, phase, self.suite.name), f"{side_}_{phase}"
+            if direction == "s2c" and phase == "application" and self.dirs["s2c"].key_id == kid:
                 continue  # already switched at the server's Finished; keep its sequence number
             if direction == "s2c" or activate_client:
-                self.dirs[direction].decryptor, self.dirs[direction].key_name = dec, name
+                d = self.dirs[direction]
+                d.decryptor, d.key_name, d.key_id = dec, name, kid
             else:
-                self.dirs[direction].pending = (dec, name)
+                self.dirs[direction].pending = (dec, name, kid)
         return [self._keys_step(phase, time, found, derived, missing)]
 
     def _tls12_keys(self, time: float) -> list[Step]:
@@ -453,13 +503,13 @@ class TLSLayer:
         master = secrets.get("CLIENT_RANDOM")
         if master is None or self.suite is None:
             why = "CLIENT_RANDOM" if master is None else "a cipher suite wssviz can decrypt"
-            return [self._keys_step("master secret", time, [], [], [why])]
+            return [self._keys_step("master_secret", time, [], [], [why])]
         ckeys, skeys = decrypt.tls12_key_block(self.suite, master, self.client_random, self.server_random)
-        for side, keys, direction in (("client", ckeys, "c2s"), ("server", skeys, "s2c")):
+        for side_, keys, direction in (("client", ckeys, "c2s"), ("server", skeys, "s2c")):
             self.dirs[direction].pending = (decrypt.RecordDecryptor(self.suite, keys),
-                                            f"{side} write key ({self.suite.name})")
-        return [self._keys_step("master secret", time, [("CLIENT_RANDOM", master)],
-                                [("client write", ckeys), ("server write", skeys)], [])]
+                                            key_name(side_, "write", self.suite.name), f"{side_}_write")
+        return [self._keys_step("master_secret", time, [("CLIENT_RANDOM", master)],
+                                [("client_write", ckeys), ("server_write", skeys)], [])]
 
     # -- the certificate check -------------------------------------------------
 
@@ -480,7 +530,7 @@ class TLSLayer:
                 content = self.cv["content"]
                 what = "ServerKeyExchange"
             sig = x509.verify_signature(self.server_chain[0], self.cv["scheme"], self.cv["signature"], content)
-            checks.append(x509.Check("proof of key", sig.ok, f"{what}: {sig.detail}"))
+            checks.append(x509.Check("proof_of_key", sig.ok, Msg("check.proof", what=what, result=sig.detail)))
         # An imported capture does not say what its client trusted; a live client does
         # (its ``trust_source``), even when none of its anchors matched.
         unanchored = not self.capture.trust and not self.capture.settings.get("trust_source")
@@ -489,50 +539,53 @@ class TLSLayer:
         ours_ok = all(c.ok for c in checks)
         fields = [self._version_field()]
         if unanchored:
-            fields.append(computed("chain", "not judged: this capture carries no trust anchors "
-                                            "(replay it with --cafile to judge the chain)"))
+            fields.append(computed("tls.cert_check.chain", Msg("value.chain_not_judged"), raw=None))
         for c in checks:
-            fields.append(computed(c.name, ("ok: " if c.ok else "FAILED: ") + c.detail))
+            fields.append(computed(f"tls.cert_check.{c.name}", Msg("value.check", ok=c.ok, detail=c.detail),
+                                   raw=c.ok))
         status = "ok" if ours_ok and not unanchored else "warning" if ours_ok else "error"
         unchecked = bool(self.verdict and self.verdict.get("insecure"))
         if self.verdict is not None:
             v = self.verdict
             if unchecked:
-                ossl = f"not verified (--insecure): {v.get('message')}"
+                ossl: Msg = Msg("value.openssl_insecure")
                 status = "ok" if ours_ok else "warning"
             else:
-                ossl = "ok" if v.get("ok") else f"FAILED: {v.get('message')} (code {v.get('code')})"
+                ossl = (Msg("value.openssl_ok") if v.get("ok")
+                        else Msg("value.openssl_failed", message=openssl_verify(v.get("code"), v.get("message")),
+                                 code=v.get("code")))
                 if bool(v.get("ok")) != ours_ok:
                     status = "warning" if ours_ok is False else "error"
-                    fields.append(computed("disagreement", "wssviz's checks and OpenSSL's verdict differ"))
-            fields.append(computed("OpenSSL verdict", ossl))
-        problems = "; ".join(f"{c.name}: {c.detail}" for c in checks if not c.ok)
+                    fields.append(computed("tls.cert_check.disagreement", Msg("value.disagreement"), raw=True))
+            fields.append(computed("tls.cert_check.openssl", ossl,
+                                   raw=None if unchecked else bool(v.get("ok"))))
+        failed = [c for c in checks if not c.ok]
+        if failed:
+            self.cert_problem = failed[0].name
+        problems = [Msg("check.named", name=Msg(f"check_name.{c.name}"), detail=c.detail) for c in failed]
         if ours_ok and unanchored:
-            verdict, summary = ("not judged: no trust anchors; host name, dates and key proof check out",
-                                "host name, dates and key proof check out; the chain is not judged "
-                                "(no trust anchors in this capture)")
+            outcome = "unanchored"
         elif ours_ok:
-            verdict, summary = ("ok: chains to a CA this client trusts, the name and dates match, "
-                                "the key is proven",
-                                "chain, host name, dates and key proof all check out")
+            outcome = "ok"
         elif unchecked:
-            verdict, summary = ("FAILED, but the client went on without checking (--insecure)",
-                                f"not verified, the client carries on (--insecure): {problems}")
+            outcome = "insecure"
         else:
-            verdict, summary = "FAILED: the client must not trust this server", f"refused: {problems}"
-        fields.insert(1, computed("verdict", verdict))
+            outcome = "refused"
+        fields.insert(1, computed("tls.cert_check.verdict", Msg(f"verdict.{outcome}"), raw=outcome))
         if self.server_chain:
-            fields.insert(2, computed("issuer", x509.issuer_name(self.server_chain[0])))
-        failed = [c.name for c in checks if not c.ok]
+            fields.insert(2, computed("tls.cert_check.issuer", x509.issuer_name(self.server_chain[0]),
+                                      raw=x509.issuer_name(self.server_chain[0])))
+        summary = Msg(f"summary.cert_check_{outcome}", problems=problems or None)
         return [self.maker.make("tls.cert_check", "client",
-                                "Certificate check" + (" failed" if failed else ""), summary,
-                                data=b"".join(self.server_chain), fields=fields, status=status, time=time)]
+                                Msg("title.cert_check_failed" if failed else "title.cert_check"), summary,
+                                data=b"".join(self.server_chain), fields=fields, status=status, time=time,
+                                facts=self._facts("client", outcome=outcome,
+                                                  failed=[c.name for c in failed] or None))]
 
     # -- errors ----------------------------------------------------------------
 
-    def _error(self, layer: str, rule: str, rfc: str, offset: int, by: str, time: float, *,
+    def _error(self, layer: str, rule: Msg, rfc: str, offset: int, by: str, time: float, *,
                wire: bytes = b"", data: bytes = b"", status: str = "error") -> Step:
         # ``by`` sent the offending bytes; the side reading them notices
         return self.maker.error(layer, rule, rfc, offset, OTHER[by], time, blame=by, wire=wire, data=data,
-                                status=status,
-                                action="shown; the rest of the stream is skipped")
+                                status=status, action=Msg("action.skip_stream"))

@@ -2,41 +2,48 @@
 
 ``describe_handshake`` takes one whole handshake message (type, 3-byte length,
 body: what ``HandshakeBuffer`` returns) and gives back a ``Described``: its
-name, a one-line summary, the Field tree (``of="data"``, spans relative to the
-message start; the caller shifts them) and ``info``, the raw values the
-orchestrator needs (randoms, suite, version, certificates, signature, ...).
+protocol name, a one-line summary (a ``Msg``), the Field tree (``of="data"``, spans
+relative to the message start; the caller shifts them) and ``parsed``, the core's
+own dataclass for the message (``tls_records.ClientHello``, ``Certificate``, ...),
+which is all the orchestrator reads.
 
-Field names are a contract with the UI and the explanation catalogs; see
-docs/steps.md and the tests.  Values are always strings for
-people; numbers are written as ``names.label`` does ("0x1301 TLS_AES_128_GCM_SHA256").
+Field ids are listed in docs/steps.md; a field's raw value is the number, the bytes
+or the text the message carries; its value for people is a protocol token
+("0x1301 TLS_AES_128_GCM_SHA256") or a ``Msg`` the catalogs put into words.
 
 Malformed input raises ``TLSFormatError`` (layer, RFC section, offset).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from wssviz.core import tls_records as tr
 from wssviz.core.tls_records import (ExtensionType as ET, HandshakeType as HT, Item,
                                      TLSFormatError)
 from wssviz.dissect import names
-from wssviz.steps import Field
+from wssviz.dissect.build import hex_or_empty, nbytes
+from wssviz.steps import Field, Msg
 
-__all__ = ["Described", "describe_handshake", "describe_alert", "describe_ccs",
-           "MESSAGE_NAMES"]
+__all__ = ["Described", "KeyUpdate", "describe_handshake", "describe_alert", "describe_ccs",
+           "MESSAGE_NAMES", "client_hello_extension", "server_hello_extension"]
 
 
 @dataclass
 class Described:
-    name: str
-    summary: str
+    name: str  # the message's protocol name, e.g. "ClientHello"
+    summary: Msg
     fields: list[Field]
-    info: dict[str, Any] = field(default_factory=dict)
+    parsed: Any = None  # the core dataclass of the message (None for an unknown type)
 
 
-#: Display names of handshake messages (the top field and ``Described.name``).
+@dataclass
+class KeyUpdate:
+    request_update: Item
+
+
+#: Protocol names of handshake messages (the top field and ``Described.name``).
 MESSAGE_NAMES = {
     HT.client_hello: "ClientHello", HT.server_hello: "ServerHello",
     HT.new_session_ticket: "NewSessionTicket", HT.end_of_early_data: "EndOfEarlyData",
@@ -46,38 +53,41 @@ MESSAGE_NAMES = {
     HT.client_key_exchange: "ClientKeyExchange", HT.finished: "Finished",
     HT.key_update: "KeyUpdate", HT.message_hash: "MessageHash",
 }
+#: The id part of each message (``tls.<id>``): the registry's own name.
+MESSAGE_IDS = {t: t.name for t in HT}
 
-# Small registries scapy has no table for.
+# Small registries scapy has no table for (protocol names, the same in every language).
 _PSK_MODES = {0: "psk_ke", 1: "psk_dhe_ke"}  # RFC 8446 §4.2.9
 _POINT_FORMATS = {0: "uncompressed", 1: "ansiX962_compressed_prime",
                   2: "ansiX962_compressed_char2"}  # RFC 8422 §5.1.2
 _CERT_COMPRESSION = {1: "zlib", 2: "brotli", 3: "zstd"}  # RFC 8879 §3
 _CERT_TYPES = {1: "rsa_sign", 2: "dss_sign", 3: "rsa_fixed_dh", 4: "dss_fixed_dh",
                64: "ecdsa_sign"}  # RFC 5246 §7.4.4, RFC 8422 §5.5
-_DOWNGRADE = {b"DOWNGRD\x01": "TLS 1.2", b"DOWNGRD\x00": "TLS 1.1 or below"}  # RFC 8446 §4.1.3
+_DOWNGRADE = {b"DOWNGRD\x01": "TLS 1.2", b"DOWNGRD\x00": "TLS 1.1"}  # RFC 8446 §4.1.3
 
 
 # --- small helpers -----------------------------------------------------------------
 
 
-def _f(name: str, value: str, start: int, end: int, children: list[Field] | None = None) -> Field:
-    return Field(name, value, start, end, "data", children or [])
+def _f(id: str, value: Any, start: int, end: int, children: list[Field] | None = None, *,
+       raw: Any = None, name: str | None = None, n: int | None = None) -> Field:
+    return Field(id, value, start, end, "data", children or [], raw, name, n)
 
 
-def _fi(name: str, item: Item, value: str, children: list[Field] | None = None) -> Field:
-    return _f(name, value, item.start, item.end, children)
+def _fi(id: str, item: Item, value: Any, children: list[Field] | None = None, *, raw: Any = None,
+        name: str | None = None, n: int | None = None) -> Field:
+    return _f(id, value, item.start, item.end, children,
+              raw=item.value if raw is None else raw, name=name, n=n)
 
 
-def _hex(data: bytes, limit: int = 48) -> str:
-    if not data:
-        return "empty"
-    if len(data) <= limit:
-        return data.hex()
-    return f"{data[:32].hex()}… ({len(data)} bytes)"
+def _named(table: dict[int, str], code: int) -> str | Msg:
+    """``"1 psk_dhe_ke"``: a number and its protocol name (or "unknown")."""
+    name = table.get(code)
+    return f"{code} {name}" if name else Msg("value.code_unknown", code=str(code))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _word(table: dict[int, str], code: int) -> str | Msg:
+    return table.get(code) or Msg("value.unknown_code", code=str(code))
 
 
 def _text(data: bytes) -> str:
@@ -86,277 +96,264 @@ def _text(data: bytes) -> str:
                    for ch in data.decode("ascii", "replace"))
 
 
-def _versions_phrase(codes: list[int]) -> str:
-    """[0x0304, 0x0303] -> "TLS 1.3 and 1.2"."""
-    labels = [names.version(c) for c in codes]
-    if not labels:
-        return "nothing"
-    short = [labels[0]] + [v[4:] if v.startswith("TLS ") and labels[0].startswith("TLS ") else v
-                           for v in labels[1:]]
-    if len(short) == 1:
-        return short[0]
-    return ", ".join(short[:-1]) + " and " + short[-1]
-
-
 def _header_fields(msg: bytes) -> list[Field]:
     length = int.from_bytes(msg[1:4], "big")
-    return [_f("handshake type", names.label("handshake_type", msg[0]), 0, 1),
-            _f("length", f"{length} bytes", 1, 4)]
+    return [_f("tls.handshake.type", names.label("handshake_type", msg[0]), 0, 1, raw=msg[0]),
+            _f("tls.handshake.length", nbytes(length), 1, 4, raw=length)]
+
+
+def _real(codes: list[int]) -> list[int]:
+    return [c for c in codes if not tr.is_grease(c)]
+
+
+def client_hello_extension(ch: tr.ClientHello, msg: bytes, t: int) -> tr.ExtensionBody | None:
+    """The parsed body of extension ``t`` of a ClientHello, or None."""
+    ext = ch.extension(t)
+    return tr.parse_extension_body(ext, msg, "client_hello") if ext is not None else None
+
+
+def server_hello_extension(sh: tr.ServerHello, msg: bytes, t: int) -> tr.ExtensionBody | None:
+    ext = sh.extension(t)
+    context = "hello_retry_request" if sh.is_hrr else "server_hello"
+    return tr.parse_extension_body(ext, msg, context) if ext is not None else None
 
 
 # --- extensions -------------------------------------------------------------------
 
 
-def _int_children(child: str, items: list[Item], fmt: Callable[[int], str]) -> list[Field]:
-    return [_fi(child, it, fmt(it.value)) for it in items]
+def _int_children(id: str, items: list[Item], fmt: Callable[[int], Any]) -> list[Field]:
+    return [_fi(id, it, fmt(it.value)) for it in items]
 
 
-def _describe_extension(ext: tr.Extension, msg: bytes, context: str,
-                        info: dict[str, Any]) -> Field:
-    """One extension as a Field whose value is a short human summary."""
+def _describe_extension(ext: tr.Extension, msg: bytes, context: str) -> Field:
+    """One extension as a Field: its protocol name as the label, a short summary as
+    the value, its parts as children."""
     t = ext.type
     name = names.extension(t)
-    kids: list[Field] = []
     if tr.is_grease(t):
-        return _f(name, f"GREASE: a reserved value that must be ignored ({len(ext.body)} bytes)",
-                  ext.start, ext.end)
+        return _f("tls.ext.grease", Msg("value.ext_grease", n=len(ext.body)), ext.start, ext.end,
+                  raw=t, name=name if isinstance(name, str) else None)
+    if isinstance(name, Msg):
+        return _f("tls.ext.unknown", Msg("value.ext_unknown", code=f"0x{t:04x}", n=len(ext.body)),
+                  ext.start, ext.end, raw=t)
+    eid = f"tls.ext.{name}"
     body = tr.parse_extension_body(ext, msg, context)
-    value = f"{len(ext.body)} bytes" if ext.body else "empty"
+    value: Any = nbytes(len(ext.body)) if ext.body else Msg("value.empty")
+    kids: list[Field] = []
 
     if t == ET.server_name:
         if body.kind == "empty":
-            value = "acknowledged (the server used the name the client sent)"
+            value = Msg("value.sni_ack")
         else:
-            hosts = [sn.name.value for sn in body.names]
-            kids = [_fi("host name", sn.name, _text(sn.name.value.encode("ascii", "replace")))
+            kids = [_fi(f"{eid}.host_name", sn.name, _text(sn.name.value.encode("ascii", "replace")))
                     for sn in body.names]
-            value = ", ".join(k.value for k in kids)
-            if hosts:
-                info.setdefault("sni", hosts[0])
-    elif t in (ET.supported_groups,):
-        kids = _int_children("group", body.items, lambda c: names.label("group", c))
-        value = ", ".join(names.group(i.value) for i in body.items if not tr.is_grease(i.value))
-        info["supported_groups"] = [i.value for i in body.items]
+            value = Msg("value.list", items=[k.value for k in kids])
+    elif t == ET.supported_groups:
+        kids = _int_children(f"{eid}.group", body.items, lambda c: names.label("group", c))
+        value = Msg("value.list", items=[names.group(c) for c in _real([i.value for i in body.items])])
     elif t in (ET.signature_algorithms, ET.signature_algorithms_cert):
-        kids = _int_children("scheme", body.items, lambda c: names.label("signature_scheme", c))
-        value = _plural(len(body.items), "scheme") + ": " + ", ".join(
-            names.signature_scheme(i.value) for i in body.items[:4]) + (
-            ", …" if len(body.items) > 4 else "")
+        kids = _int_children(f"{eid}.scheme", body.items, lambda c: names.label("signature_scheme", c))
+        value = Msg("value.schemes", n=len(body.items),
+                    first=[names.signature_scheme(i.value) for i in body.items[:4]],
+                    more=True if len(body.items) > 4 else None)
     elif t == ET.ec_point_formats:
-        kids = _int_children("format", body.items,
-                             lambda c: f"{c} {_POINT_FORMATS.get(c, 'unknown')}")
-        value = ", ".join(_POINT_FORMATS.get(i.value, str(i.value)) for i in body.items)
+        kids = _int_children(f"{eid}.format", body.items, lambda c: _named(_POINT_FORMATS, c))
+        value = Msg("value.list", items=[_word(_POINT_FORMATS, i.value) for i in body.items])
     elif t == ET.psk_key_exchange_modes:
-        kids = _int_children("mode", body.items, lambda c: f"{c} {_PSK_MODES.get(c, 'unknown')}")
-        value = ", ".join(_PSK_MODES.get(i.value, str(i.value)) for i in body.items)
+        kids = _int_children(f"{eid}.mode", body.items, lambda c: _named(_PSK_MODES, c))
+        value = Msg("value.list", items=[_word(_PSK_MODES, i.value) for i in body.items])
     elif t == ET.compress_certificate:
-        kids = _int_children("algorithm", body.items,
-                             lambda c: f"{c} {_CERT_COMPRESSION.get(c, 'unknown')}")
-        value = ", ".join(_CERT_COMPRESSION.get(i.value, str(i.value)) for i in body.items)
+        kids = _int_children(f"{eid}.algorithm", body.items, lambda c: _named(_CERT_COMPRESSION, c))
+        value = Msg("value.list", items=[_word(_CERT_COMPRESSION, i.value) for i in body.items])
     elif t == ET.supported_versions:
         if body.kind == "ints":
-            kids = _int_children("version", body.items, lambda c: names.label("version", c))
-            real = [i.value for i in body.items if not tr.is_grease(i.value)]
-            value = ", ".join(names.version(c) for c in real)
-            info["supported_versions"] = real
+            kids = _int_children(f"{eid}.version", body.items, lambda c: names.label("version", c))
+            value = Msg("value.list", items=[names.version(c)
+                                             for c in _real([i.value for i in body.items])])
         else:
-            kids = [_fi("selected version", body.value, names.label("version", body.value.value))]
+            kids = [_fi(f"{eid}.selected_version", body.value, names.label("version", body.value.value))]
             value = names.version(body.value.value)
     elif t == ET.application_layer_protocol_negotiation:
         protos = [_text(i.value) for i in body.items]
-        kids = [_fi("protocol", i, p) for i, p in zip(body.items, protos, strict=True)]
-        value = ", ".join(protos)
-        info["alpn"] = protos if context == "client_hello" else protos[0] if protos else None
+        kids = [_fi(f"{eid}.protocol", i, p, raw=p) for i, p in zip(body.items, protos, strict=True)]
+        value = Msg("value.list", items=protos)
     elif t == ET.key_share:
         if body.kind == "key_share_hrr":
             g = body.value.value
-            kids = [_fi("selected group", body.value, names.label("group", g))]
-            value = f"retry with {names.group(g)}"
-            info["key_share_group"] = g
+            kids = [_fi(f"{eid}.selected_group", body.value, names.label("group", g))]
+            value = Msg("value.retry_with", group=names.group(g))
         else:
             shares = []
-            for e in body.entries:
+            for n, e in enumerate(body.entries, 1):
                 g = e.group.value
-                desc = (f"{names.group(g)} (GREASE)" if tr.is_grease(g)
-                        else f"{names.group(g)} ({len(e.key.value)}-byte key)")
+                desc = (Msg("value.key_share_grease", group=names.group(g)) if tr.is_grease(g)
+                        else Msg("value.key_share_entry", group=names.group(g), n=len(e.key.value)))
                 shares.append(desc)
-                kids.append(_f("key share", desc, e.start, e.end, [
-                    _fi("group", e.group, names.label("group", g)),
-                    _fi("key exchange", e.key, _hex(e.key.value))]))
-            value = ", ".join(shares) if shares else "empty (asks the server to choose)"
-            if body.kind == "key_share_server":
-                info["key_share_group"] = body.entries[0].group.value
-                info["key_share"] = body.entries[0].key.value
-            else:
-                info["key_share_groups"] = [e.group.value for e in body.entries
-                                            if not tr.is_grease(e.group.value)]
+                kids.append(_f(f"{eid}.entry", desc, e.start, e.end, [
+                    _fi(f"{eid}.group", e.group, names.label("group", g)),
+                    _fi(f"{eid}.key_exchange", e.key, hex_or_empty(e.key.value))], raw=g, n=n))
+            value = Msg("value.list", items=shares) if shares else Msg("value.key_share_empty")
     elif t == ET.pre_shared_key:
         if body.kind == "psk_offer":
             for n, ident in enumerate(body.identities, 1):
-                kids.append(_fi(f"identity {n}", ident.identity,
-                                f"{len(ident.identity.value)}-byte ticket", [
-                                    _fi("obfuscated ticket age", ident.obfuscated_ticket_age,
-                                        str(ident.obfuscated_ticket_age.value))]))
+                kids.append(_fi(f"{eid}.identity", ident.identity,
+                                Msg("value.ticket_bytes", n=len(ident.identity.value)), [
+                                    _fi(f"{eid}.obfuscated_ticket_age", ident.obfuscated_ticket_age,
+                                        str(ident.obfuscated_ticket_age.value))], n=n))
             for n, b in enumerate(body.binders, 1):
-                kids.append(_fi(f"binder {n}", b, _hex(b.value)))
-            value = f"offers {_plural(len(body.identities), 'ticket')} for resumption"
+                kids.append(_fi(f"{eid}.binder", b, hex_or_empty(b.value), n=n))
+            value = Msg("value.psk_offer", n=len(body.identities))
         else:
-            kids = [_fi("selected identity", body.value, str(body.value.value))]
-            value = f"accepts ticket #{body.value.value}"
+            kids = [_fi(f"{eid}.selected_identity", body.value, str(body.value.value))]
+            value = Msg("value.psk_accept", n=body.value.value)
     elif t == ET.padding:
-        value = f"{len(ext.body)} bytes of padding"
+        value = Msg("value.padding", n=len(ext.body))
     elif t == ET.session_ticket:
-        value = f"{len(ext.body)}-byte ticket" if ext.body else "empty (ticket welcome)"
+        value = Msg("value.ticket_bytes", n=len(ext.body)) if ext.body else Msg("value.ticket_welcome")
     elif t == ET.renegotiation_info:
-        value = ("empty: initial handshake, secure renegotiation supported"
-                 if not body.opaque.value else f"{len(body.opaque.value)} bytes")
+        value = Msg("value.reneg_initial") if not body.opaque.value else nbytes(len(body.opaque.value))
     elif t == ET.record_size_limit:
-        kids = [_fi("limit", body.value, f"{body.value.value} bytes")]
-        value = f"{body.value.value} bytes"
+        kids = [_fi(f"{eid}.limit", body.value, nbytes(body.value.value))]
+        value = nbytes(body.value.value)
     elif t == ET.early_data:
-        value = (f"max {body.value.value} bytes of early data" if body.kind == "int"
-                 else "early data")
+        value = (Msg("value.max_early_data", n=body.value.value) if body.kind == "int"
+                 else Msg("value.early_data"))
     elif t == ET.encrypt_then_mac:
-        value = "supported"
+        value = Msg("value.supported")
     elif t == ET.extended_master_secret:
-        value = "supported (RFC 7627)"
+        value = Msg("value.ems_supported")
     elif t == ET.post_handshake_auth:
-        value = "client accepts post-handshake authentication"
+        value = Msg("value.post_handshake_auth")
     elif t == ET.status_request:
         if body.kind == "status_request":
-            kids = [_fi("status type", body.value,
-                        f"{body.value.value} {'ocsp' if body.value.value == 1 else 'unknown'}")]
-            value = "asks for an OCSP staple" if body.value.value == 1 else "status request"
+            st = body.value.value
+            kids = [_fi(f"{eid}.status_type", body.value, "1 ocsp" if st == 1 else
+                        Msg("value.code_unknown", code=str(st)))]
+            value = Msg("value.ocsp_request") if st == 1 else Msg("value.status_request")
         elif body.kind == "empty":
-            value = "will staple an OCSP response"
+            value = Msg("value.ocsp_will_staple")
     elif t == ET.cookie:
-        kids = [_fi("cookie", body.opaque, _hex(body.opaque.value))]
-        value = f"{len(body.opaque.value)}-byte cookie to echo"
-    return _f(name, value, ext.start, ext.end, kids)
+        kids = [_fi(f"{eid}.cookie", body.opaque, hex_or_empty(body.opaque.value))]
+        value = Msg("value.cookie", n=len(body.opaque.value))
+    return _f(eid, value, ext.start, ext.end, kids, raw=t, name=name)
 
 
 def _extensions_field(exts: list[tr.Extension], span: tuple[int, int] | None, msg: bytes,
-                      context: str, info: dict[str, Any]) -> Field | None:
+                      context: str) -> Field | None:
     if span is None:
         return None
-    kids = [_describe_extension(e, msg, context, info) for e in exts]
-    info["extensions"] = [e.type for e in exts]
-    return _f("extensions", _plural(len(exts), "extension"), span[0], span[1], kids)
+    kids = [_describe_extension(e, msg, context) for e in exts]
+    return _f("tls.extensions", Msg("value.count_extensions", n=len(exts)), span[0], span[1], kids,
+              raw=[e.type for e in exts])
 
 
 # --- messages --------------------------------------------------------------------
 
 
-def _client_hello(msg: bytes, info: dict[str, Any]) -> tuple[list[Field], str]:
+def _client_hello(msg: bytes) -> tuple[list[Field], Msg, tr.ClientHello]:
     ch = tr.parse_client_hello(msg)
-    info["client_random"] = ch.random.value
-    info["session_id"] = ch.session_id.value
-    info["cipher_suites"] = [s.value for s in ch.cipher_suites]
-    suites = [_fi(f"suite {n}", s, names.label("cipher_suite", s.value))
+    p = "tls.client_hello"
+    suites = [_fi(f"{p}.suite", s, names.label("cipher_suite", s.value), n=n)
               for n, s in enumerate(ch.cipher_suites, 1)]
-    methods = [_fi("method", m, "0 null" if m.value == 0 else f"{m.value} (compression)")
+    methods = [_fi(f"{p}.method", m, "0 null" if m.value == 0 else Msg("value.compression", n=m.value))
                for m in ch.compression_methods]
     kids = _header_fields(msg) + [
-        _fi("legacy version", ch.legacy_version, names.label("version", ch.legacy_version.value)),
-        _fi("random", ch.random, ch.random.value.hex()),
-        _fi("session id", ch.session_id, _hex(ch.session_id.value)),
-        _f("cipher suites", _plural(len(suites), "suite"), *ch.cipher_suites_span, suites),
-        _f("compression methods", ", ".join(m.value[2:] if m.value.startswith("0 ") else m.value
-                                            for m in methods), *ch.compression_span, methods),
+        _fi(f"{p}.legacy_version", ch.legacy_version, names.label("version", ch.legacy_version.value)),
+        _fi(f"{p}.random", ch.random, ch.random.value.hex()),
+        _fi(f"{p}.session_id", ch.session_id, hex_or_empty(ch.session_id.value)),
+        _f(f"{p}.cipher_suites", Msg("value.count_suites", n=len(suites)), *ch.cipher_suites_span, suites,
+           raw=[s.value for s in ch.cipher_suites]),
+        _f(f"{p}.compression_methods",
+           Msg("value.list", items=["null" if m.value == 0 else str(m.value) for m in ch.compression_methods]),
+           *ch.compression_span, methods, raw=[m.value for m in ch.compression_methods]),
     ]
-    ext = _extensions_field(ch.extensions, ch.extensions_span, msg, "client_hello", info)
+    ext = _extensions_field(ch.extensions, ch.extensions_span, msg, "client_hello")
     if ext is not None:
         kids.append(ext)
-    versions = info.get("supported_versions") or [ch.legacy_version.value]
-    real_suites = [s for s in info["cipher_suites"] if not tr.is_grease(s)]
-    parts = [f"offers {_versions_phrase(versions)}", _plural(len(real_suites), "suite")]
-    if info.get("key_share_groups") is not None:
-        groups = ", ".join(names.group(g) for g in info["key_share_groups"]) or "none"
-        parts.append(f"key shares {groups}")
-    summary = ", ".join(parts)
-    if info.get("sni"):
-        summary += f"; SNI {info['sni']}"
-    if info.get("alpn"):
-        summary += f"; ALPN {', '.join(info['alpn'])}"
-    return kids, summary
+    sv = client_hello_extension(ch, msg, ET.supported_versions)
+    versions = _real([i.value for i in sv.items]) if sv is not None else [ch.legacy_version.value]
+    ks = client_hello_extension(ch, msg, ET.key_share)
+    sni = client_hello_extension(ch, msg, ET.server_name)
+    alpn = client_hello_extension(ch, msg, ET.application_layer_protocol_negotiation)
+    shares = None
+    if ks is not None:
+        groups = [names.group(e.group.value) for e in ks.entries if not tr.is_grease(e.group.value)]
+        shares = groups or [Msg("value.none")]
+    summary = Msg("summary.client_hello", versions=[names.version(v) for v in versions],
+                  suites=len(_real([s.value for s in ch.cipher_suites])), shares=shares,
+                  sni=_text(sni.names[0].name.value.encode("ascii", "replace")) if sni and sni.names else None,
+                  alpn=[_text(i.value) for i in alpn.items] if alpn else None)
+    return kids, summary, ch
 
 
-def _server_hello(msg: bytes, info: dict[str, Any]) -> tuple[list[Field], str, str]:
+def _server_hello(msg: bytes) -> tuple[list[Field], Msg, str, tr.ServerHello]:
     sh = tr.parse_server_hello(msg)
     name = "HelloRetryRequest" if sh.is_hrr else "ServerHello"
+    p = "tls.hello_retry_request" if sh.is_hrr else "tls.server_hello"
     context = "hello_retry_request" if sh.is_hrr else "server_hello"
-    info["is_hrr"] = sh.is_hrr
-    info["server_random"] = sh.random.value
-    info["session_id"] = sh.session_id.value
-    info["cipher_suite"] = sh.cipher_suite.value
-    rnd = sh.random.value.hex()
+    rnd: Any = sh.random.value.hex()
     if sh.is_hrr:
-        rnd += " (the HelloRetryRequest marker, RFC 8446 §4.1.3)"
+        rnd = Msg("value.random_hrr", hex=rnd)
     elif sh.random.value[-8:] in _DOWNGRADE:
-        rnd += f" (ends with the downgrade sentinel: server supports TLS 1.3 but chose " \
-               f"{_DOWNGRADE[sh.random.value[-8:]]})"
+        rnd = Msg("value.random_downgrade", hex=rnd, version=_DOWNGRADE[sh.random.value[-8:]])
     kids = _header_fields(msg) + [
-        _fi("legacy version", sh.legacy_version, names.label("version", sh.legacy_version.value)),
-        _fi("random", sh.random, rnd),
-        _fi("session id", sh.session_id, _hex(sh.session_id.value)),
-        _fi("cipher suite", sh.cipher_suite, names.label("cipher_suite", sh.cipher_suite.value)),
-        _fi("compression method", sh.compression_method,
-            "0 null" if sh.compression_method.value == 0 else str(sh.compression_method.value)),
+        _fi(f"{p}.legacy_version", sh.legacy_version, names.label("version", sh.legacy_version.value)),
+        _fi(f"{p}.random", sh.random, rnd),
+        _fi(f"{p}.session_id", sh.session_id, hex_or_empty(sh.session_id.value)),
+        _fi(f"{p}.cipher_suite", sh.cipher_suite, names.label("cipher_suite", sh.cipher_suite.value)),
+        _fi(f"{p}.compression_method", sh.compression_method,
+            "0 null" if sh.compression_method.value == 0 else Msg("value.compression",
+                                                                  n=sh.compression_method.value)),
     ]
-    ext = _extensions_field(sh.extensions, sh.extensions_span, msg, context, info)
+    ext = _extensions_field(sh.extensions, sh.extensions_span, msg, context)
     if ext is not None:
         kids.append(ext)
     version = tr.selected_version(sh)
-    info["selected_version"] = version
     sv = sh.extension(ET.supported_versions)
     where = (sv.body_start, sv.end) if sv is not None else (sh.legacy_version.start,
                                                              sh.legacy_version.end)
-    kids.append(_f("selected version", names.label("version", version), *where))
+    kids.append(_f(f"{p}.selected_version", names.label("version", version), *where, raw=version))
     suite = names.cipher_suite(sh.cipher_suite.value)
+    ks = server_hello_extension(sh, msg, ET.key_share)
     if sh.is_hrr:
-        group = info.get("key_share_group")
-        summary = (f"asks the client to retry with key share {names.group(group)}"
-                   if group is not None else "asks the client to send a new ClientHello")
-        summary += f" ({names.version(version)}, {suite})"
+        group = ks.value.value if ks is not None and ks.value is not None else None
+        summary = Msg("summary.hello_retry_request",
+                      group=names.group(group) if group is not None else None,
+                      version=names.version(version), suite=suite)
     else:
-        summary = f"picks {names.version(version)}, {suite}"
-        if info.get("key_share_group") is not None:
-            summary += f", key share {names.group(info['key_share_group'])}"
-    return kids, summary, name
+        group = ks.entries[0].group.value if ks is not None and ks.entries else None
+        summary = Msg("summary.server_hello", version=names.version(version), suite=suite,
+                      group=names.group(group) if group is not None else None)
+    return kids, summary, name, sh
 
 
-def _certificate(msg: bytes, tls13: bool | None, info: dict[str, Any]) -> tuple[list[Field], str]:
+def _certificate(msg: bytes, tls13: bool | None) -> tuple[list[Field], Msg, tr.Certificate]:
     from wssviz.dissect import x509  # cryptography: only when a certificate shows up
 
     cert = _either(tls13, lambda v: tr.parse_certificate(msg, v))
+    p = "tls.certificate"
     kids = _header_fields(msg)
     if cert.request_context is not None:
-        kids.append(_fi("certificate request context", cert.request_context,
-                        _hex(cert.request_context.value)))
+        kids.append(_fi(f"{p}.request_context", cert.request_context,
+                        hex_or_empty(cert.request_context.value)))
     entries = []
-    ders = []
-    subjects = []
     for n, entry in enumerate(cert.entries, 1):
         der = entry.cert.value
-        ders.append(der)
         sub = x509.certificate_fields(der, base=entry.cert.start)
-        subject = next((f.value for f in sub if f.name == "subject"), "?")
-        subjects.append(subject)
         if entry.extensions:
-            sub.append(_f("extensions", _plural(len(entry.extensions), "extension"),
+            sub.append(_f("tls.extensions", Msg("value.count_extensions", n=len(entry.extensions)),
                           entry.cert.end, entry.end,
-                          [_describe_extension(e, msg, "certificate", {})
-                           for e in entry.extensions]))
-        entries.append(_f(f"certificate {n}", subject, entry.start, entry.end, sub))
-    kids.append(_f("certificates", _plural(len(entries), "certificate"),
-                   cert.list_span[0], cert.list_span[1], entries))
-    info["certificates"] = ders
-    info["tls13"] = cert.request_context is not None
-    if not ders:
-        return kids, "no certificate"
-    issuer = x509.issuer_name(ders[0])
-    return kids, (f"{x509.short_name(ders[0])}, issued by {issuer} "
-                  f"({_plural(len(ders), 'certificate')})")
+                          [_describe_extension(e, msg, "certificate") for e in entry.extensions],
+                          raw=[e.type for e in entry.extensions]))
+        entries.append(_f(f"{p}.entry", x509.short_name(der), entry.start, entry.end, sub,
+                          raw=None, n=n))
+    kids.append(_f(f"{p}.list", Msg("value.count_certificates", n=len(entries)),
+                   cert.list_span[0], cert.list_span[1], entries, raw=len(entries)))
+    if not cert.entries:
+        return kids, Msg("summary.certificate_none"), cert
+    leaf = cert.entries[0].cert.value
+    return kids, Msg("summary.certificate", subject=x509.short_name(leaf), issuer=x509.issuer_name(leaf),
+                     n=len(cert.entries)), cert
 
 
 def _either(tls13: bool | None, parse: Callable[[bool], Any]) -> Any:
@@ -372,144 +369,132 @@ def _either(tls13: bool | None, parse: Callable[[bool], Any]) -> Any:
             raise first from None
 
 
-def _certificate_verify(msg: bytes, info: dict[str, Any]) -> tuple[list[Field], str]:
+def _certificate_verify(msg: bytes) -> tuple[list[Field], Msg, tr.CertificateVerify]:
     cv = tr.parse_certificate_verify(msg)
-    info["signature_scheme"] = cv.scheme.value
-    info["signature"] = cv.signature.value
+    p = "tls.certificate_verify"
     kids = _header_fields(msg) + [
-        _fi("signature scheme", cv.scheme, names.label("signature_scheme", cv.scheme.value)),
-        _fi("signature", cv.signature, _hex(cv.signature.value)),
+        _fi(f"{p}.scheme", cv.scheme, names.label("signature_scheme", cv.scheme.value)),
+        _fi(f"{p}.signature", cv.signature, hex_or_empty(cv.signature.value)),
     ]
-    return kids, (f"signs the handshake so far with {names.signature_scheme(cv.scheme.value)} "
-                  f"({len(cv.signature.value)}-byte signature)")
+    return kids, Msg("summary.certificate_verify", scheme=names.signature_scheme(cv.scheme.value),
+                     n=len(cv.signature.value)), cv
 
 
-def _finished(msg: bytes, info: dict[str, Any]) -> tuple[list[Field], str]:
+def _finished(msg: bytes) -> tuple[list[Field], Msg, tr.Finished]:
     fin = tr.parse_finished(msg)
-    info["verify_data"] = fin.verify_data.value
-    kids = _header_fields(msg) + [_fi("verify data", fin.verify_data,
+    kids = _header_fields(msg) + [_fi("tls.finished.verify_data", fin.verify_data,
                                       fin.verify_data.value.hex())]
-    return kids, f"{len(fin.verify_data.value)}-byte MAC over the whole handshake transcript"
+    return kids, Msg("summary.finished", n=len(fin.verify_data.value)), fin
 
 
-def _duration(seconds: int) -> str:
+def _duration(seconds: int) -> Msg:
     if seconds and seconds % 86400 == 0:
-        return f"{seconds} s ({_plural(seconds // 86400, 'day')})"
+        return Msg("value.seconds_days", s=seconds, d=seconds // 86400)
     if seconds and seconds % 3600 == 0:
-        return f"{seconds} s ({seconds // 3600} h)"
-    return f"{seconds} s"
+        return Msg("value.seconds_hours", s=seconds, h=seconds // 3600)
+    return Msg("value.seconds", s=seconds)
 
 
-def _new_session_ticket(msg: bytes, tls13: bool | None,
-                        info: dict[str, Any]) -> tuple[list[Field], str]:
+def _new_session_ticket(msg: bytes, tls13: bool | None) -> tuple[list[Field], Msg, tr.NewSessionTicket]:
     nst = _either(tls13, lambda v: tr.parse_new_session_ticket(msg, v))
-    info.update(lifetime=nst.lifetime.value, ticket=nst.ticket.value,
-                age_add=nst.age_add.value if nst.age_add else None,
-                nonce=nst.nonce.value if nst.nonce else None)
-    kids = _header_fields(msg) + [_fi("ticket lifetime", nst.lifetime,
-                                      _duration(nst.lifetime.value))]
+    p = "tls.new_session_ticket"
+    kids = _header_fields(msg) + [_fi(f"{p}.lifetime", nst.lifetime, _duration(nst.lifetime.value))]
     if nst.age_add is not None:
-        kids.append(_fi("ticket age add", nst.age_add, str(nst.age_add.value)))
-        kids.append(_fi("ticket nonce", nst.nonce, _hex(nst.nonce.value)))
-    kids.append(_fi("ticket", nst.ticket, _hex(nst.ticket.value)))
+        kids.append(_fi(f"{p}.age_add", nst.age_add, str(nst.age_add.value)))
+        kids.append(_fi(f"{p}.nonce", nst.nonce, hex_or_empty(nst.nonce.value)))
+    kids.append(_fi(f"{p}.ticket", nst.ticket, hex_or_empty(nst.ticket.value)))
     if nst.extensions:
         s = nst.extensions[0].start - 2
-        kids.append(_f("extensions", _plural(len(nst.extensions), "extension"),
+        kids.append(_f("tls.extensions", Msg("value.count_extensions", n=len(nst.extensions)),
                        s, nst.extensions[-1].end,
-                       [_describe_extension(e, msg, "new_session_ticket", info)
-                        for e in nst.extensions]))
-    return kids, (f"{len(nst.ticket.value)}-byte ticket for resumption, valid "
-                  f"{_duration(nst.lifetime.value)}")
+                       [_describe_extension(e, msg, "new_session_ticket") for e in nst.extensions],
+                       raw=[e.type for e in nst.extensions]))
+    return kids, Msg("summary.new_session_ticket", n=len(nst.ticket.value),
+                     lifetime=_duration(nst.lifetime.value)), nst
 
 
-def _encrypted_extensions(msg: bytes, info: dict[str, Any]) -> tuple[list[Field], str]:
+def _encrypted_extensions(msg: bytes) -> tuple[list[Field], Msg, tr.EncryptedExtensions]:
     ee = tr.parse_encrypted_extensions(msg)
     kids = _header_fields(msg)
-    kids.append(_extensions_field(ee.extensions, ee.extensions_span, msg,
-                                  "encrypted_extensions", info))
+    kids.append(_extensions_field(ee.extensions, ee.extensions_span, msg, "encrypted_extensions"))
     if not ee.extensions:
-        return kids, "no extensions"
-    summary = ", ".join(names.extension(e.type) for e in ee.extensions)
-    if info.get("alpn"):
-        summary = f"ALPN {info['alpn']}; " + summary
-    return kids, summary
+        return kids, Msg("summary.no_extensions"), ee
+    alpn = next((tr.parse_extension_body(e, msg, "encrypted_extensions") for e in ee.extensions
+                 if e.type == ET.application_layer_protocol_negotiation), None)
+    return kids, Msg("summary.encrypted_extensions", names=[names.extension(e.type) for e in ee.extensions],
+                     alpn=_text(alpn.items[0].value) if alpn and alpn.items else None), ee
 
 
-def _certificate_request(msg: bytes, tls13: bool | None,
-                         info: dict[str, Any]) -> tuple[list[Field], str]:
+def _certificate_request(msg: bytes, tls13: bool | None) -> tuple[list[Field], Msg, tr.CertificateRequest]:
     cr = _either(tls13, lambda v: tr.parse_certificate_request(msg, v))
+    p = "tls.certificate_request"
     kids = _header_fields(msg)
     if cr.request_context is not None:
-        kids.append(_fi("certificate request context", cr.request_context,
-                        _hex(cr.request_context.value)))
+        kids.append(_fi(f"{p}.request_context", cr.request_context, hex_or_empty(cr.request_context.value)))
         if cr.extensions:
             s = cr.extensions[0].start - 2
-            kids.append(_f("extensions", _plural(len(cr.extensions), "extension"), s,
+            kids.append(_f("tls.extensions", Msg("value.count_extensions", n=len(cr.extensions)), s,
                            cr.extensions[-1].end,
-                           [_describe_extension(e, msg, "certificate_request", info)
-                            for e in cr.extensions]))
-        return kids, "asks the client for a certificate"
+                           [_describe_extension(e, msg, "certificate_request") for e in cr.extensions],
+                           raw=[e.type for e in cr.extensions]))
+        return kids, Msg("summary.certificate_request"), cr
     if cr.certificate_types:
-        kids.append(_f("certificate types", ", ".join(
-            _CERT_TYPES.get(i.value, str(i.value)) for i in cr.certificate_types),
-            cr.certificate_types[0].start - 1, cr.certificate_types[-1].end,
-            [_fi("type", i, f"{i.value} {_CERT_TYPES.get(i.value, 'unknown')}")
-             for i in cr.certificate_types]))
+        kids.append(_f(f"{p}.certificate_types",
+                       Msg("value.list", items=[_word(_CERT_TYPES, i.value) for i in cr.certificate_types]),
+                       cr.certificate_types[0].start - 1, cr.certificate_types[-1].end,
+                       [_fi(f"{p}.type", i, _named(_CERT_TYPES, i.value)) for i in cr.certificate_types],
+                       raw=[i.value for i in cr.certificate_types]))
     if cr.signature_algorithms:
-        kids.append(_f("signature algorithms", _plural(len(cr.signature_algorithms), "scheme"),
+        kids.append(_f(f"{p}.signature_algorithms", Msg("value.count_schemes", n=len(cr.signature_algorithms)),
                        cr.signature_algorithms[0].start - 2, cr.signature_algorithms[-1].end,
-                       _int_children("scheme", cr.signature_algorithms,
-                                     lambda c: names.label("signature_scheme", c))))
-    cas = [_fi("authority", a, _hex(a.value)) for a in cr.authorities]
+                       _int_children(f"{p}.scheme", cr.signature_algorithms,
+                                     lambda c: names.label("signature_scheme", c)),
+                       raw=[i.value for i in cr.signature_algorithms]))
+    cas = [_fi(f"{p}.authority", a, hex_or_empty(a.value), n=n) for n, a in enumerate(cr.authorities, 1)]
     if cas:
-        kids.append(_f("certificate authorities", _plural(len(cas), "name"),
-                       cas[0].start - 2, cas[-1].end, cas))
-    return kids, "asks the client for a certificate"
+        kids.append(_f(f"{p}.authorities", Msg("value.count_names", n=len(cas)),
+                       cas[0].start - 2, cas[-1].end, cas, raw=len(cas)))
+    return kids, Msg("summary.certificate_request"), cr
 
 
-def _server_key_exchange(msg: bytes, info: dict[str, Any]) -> tuple[list[Field], str]:
+def _server_key_exchange(msg: bytes) -> tuple[list[Field], Msg, tr.ServerKeyExchange]:
     ske = tr.parse_server_key_exchange(msg)
-    info.update(ske_params=ske.params.value, curve=ske.named_curve.value,
-                public_key=ske.public.value, signature_scheme=ske.scheme.value,
-                signature=ske.signature.value)
+    p = "tls.server_key_exchange"
     kids = _header_fields(msg) + [
-        _fi("curve type", ske.curve_type, "3 named_curve"),
-        _fi("curve", ske.named_curve, names.label("group", ske.named_curve.value)),
-        _fi("public key", ske.public, _hex(ske.public.value)),
-        _fi("signature scheme", ske.scheme, names.label("signature_scheme", ske.scheme.value)),
-        _fi("signature", ske.signature, _hex(ske.signature.value)),
+        _fi(f"{p}.curve_type", ske.curve_type, "3 named_curve"),
+        _fi(f"{p}.curve", ske.named_curve, names.label("group", ske.named_curve.value)),
+        _fi(f"{p}.public_key", ske.public, hex_or_empty(ske.public.value)),
+        _fi(f"{p}.scheme", ske.scheme, names.label("signature_scheme", ske.scheme.value)),
+        _fi(f"{p}.signature", ske.signature, hex_or_empty(ske.signature.value)),
     ]
-    return kids, (f"ephemeral {names.group(ske.named_curve.value)} key, signed with "
-                  f"{names.signature_scheme(ske.scheme.value)}")
+    return kids, Msg("summary.server_key_exchange", group=names.group(ske.named_curve.value),
+                     scheme=names.signature_scheme(ske.scheme.value)), ske
 
 
-def _client_key_exchange(msg: bytes, info: dict[str, Any]) -> tuple[list[Field], str]:
+def _client_key_exchange(msg: bytes) -> tuple[list[Field], Msg, tr.ClientKeyExchange]:
     cke = tr.parse_client_key_exchange(msg)
-    info["public_key"] = cke.public.value
-    kids = _header_fields(msg) + [_fi("public key", cke.public, _hex(cke.public.value))]
-    return kids, f"the client's ephemeral ECDH public key ({len(cke.public.value)} bytes)"
+    kids = _header_fields(msg) + [_fi("tls.client_key_exchange.public_key", cke.public,
+                                      hex_or_empty(cke.public.value))]
+    return kids, Msg("summary.client_key_exchange", n=len(cke.public.value)), cke
 
 
-def _empty(msg: bytes, what: str) -> tuple[list[Field], str]:
+def _empty(msg: bytes, what: str) -> tuple[list[Field], Msg, None]:
     r = tr.handshake_header(msg, None, what)
     r.done(f"{what} (its body is empty)")
-    return _header_fields(msg), {
-        "ServerHelloDone": "the server has sent all its hello messages",
-        "EndOfEarlyData": "no more early data follows"}.get(what, what)
+    return _header_fields(msg), Msg(f"summary.{'server_hello_done' if what == 'ServerHelloDone' else 'end_of_early_data'}"), None
 
 
-def _key_update(msg: bytes, info: dict[str, Any]) -> tuple[list[Field], str]:
+def _key_update(msg: bytes) -> tuple[list[Field], Msg, KeyUpdate]:
     r = tr.handshake_header(msg, HT.key_update, "KeyUpdate")
     r.rfc = "RFC 8446 §4.6.3"
     req = r.uint(1, "request_update")
     r.done("request_update")
     if req.value not in (0, 1):
-        raise r.fail(f"request_update {req.value} is neither 0 nor 1", req.start)
-    info["request_update"] = req.value
+        raise r.fail(f"request_update {req.value} is neither 0 nor 1", req.start,
+                     code="tls.request_update", value=req.value)
     text = "1 update_requested" if req.value else "0 update_not_requested"
-    return (_header_fields(msg) + [_fi("request update", req, text)],
-            "the sender switches to new traffic keys" + (
-                " and asks the peer to do the same" if req.value else ""))
+    return (_header_fields(msg) + [_fi("tls.key_update.request_update", req, text)],
+            Msg("summary.key_update", asks=True if req.value else None), KeyUpdate(req))
 
 
 def describe_handshake(msg: bytes, *, tls13: bool | None, from_client: bool) -> Described:
@@ -517,37 +502,38 @@ def describe_handshake(msg: bytes, *, tls13: bool | None, from_client: bool) -> 
     msg = bytes(msg)
     tr.handshake_header(msg)  # type present and length consistent
     t = msg[0]
-    info: dict[str, Any] = {"type": t, "from_client": from_client}
-    name = MESSAGE_NAMES.get(t, f"Handshake({names.handshake_type(t)})")
+    name = MESSAGE_NAMES.get(t, "Handshake")
+    parsed: Any = None
     if t == HT.client_hello:
-        kids, summary = _client_hello(msg, info)
+        kids, summary, parsed = _client_hello(msg)
     elif t == HT.server_hello:
-        kids, summary, name = _server_hello(msg, info)
+        kids, summary, name, parsed = _server_hello(msg)
     elif t == HT.certificate:
-        kids, summary = _certificate(msg, tls13, info)
+        kids, summary, parsed = _certificate(msg, tls13)
     elif t == HT.certificate_verify:
-        kids, summary = _certificate_verify(msg, info)
+        kids, summary, parsed = _certificate_verify(msg)
     elif t == HT.finished:
-        kids, summary = _finished(msg, info)
+        kids, summary, parsed = _finished(msg)
     elif t == HT.new_session_ticket:
-        kids, summary = _new_session_ticket(msg, tls13, info)
+        kids, summary, parsed = _new_session_ticket(msg, tls13)
     elif t == HT.encrypted_extensions:
-        kids, summary = _encrypted_extensions(msg, info)
+        kids, summary, parsed = _encrypted_extensions(msg)
     elif t == HT.certificate_request:
-        kids, summary = _certificate_request(msg, tls13, info)
+        kids, summary, parsed = _certificate_request(msg, tls13)
     elif t == HT.server_key_exchange:
-        kids, summary = _server_key_exchange(msg, info)
+        kids, summary, parsed = _server_key_exchange(msg)
     elif t == HT.client_key_exchange:
-        kids, summary = _client_key_exchange(msg, info)
+        kids, summary, parsed = _client_key_exchange(msg)
     elif t in (HT.server_hello_done, HT.end_of_early_data):
-        kids, summary = _empty(msg, name)
+        kids, summary, parsed = _empty(msg, name)
     elif t == HT.key_update:
-        kids, summary = _key_update(msg, info)
+        kids, summary, parsed = _key_update(msg)
     else:
-        kids = _header_fields(msg) + [_f("body", _hex(msg[4:]), 4, len(msg))]
-        summary = f"handshake message of type {t} ({names.handshake_type(t)})"
-    info["name"] = name
-    return Described(name, summary, [_f(name, summary, 0, len(msg), kids)], info)
+        kids = _header_fields(msg) + [_f("tls.handshake.body", hex_or_empty(msg[4:]), 4, len(msg))]
+        summary = Msg("summary.handshake_other", type=t, name=names.handshake_type(t))
+    mid = "hello_retry_request" if name == "HelloRetryRequest" else MESSAGE_IDS.get(t, "handshake")
+    top = _f(f"tls.{mid}", summary, 0, len(msg), kids, raw=t, name=name if t in MESSAGE_NAMES else None)
+    return Described(name, summary, [top], parsed)
 
 
 # --- alert and change_cipher_spec ---------------------------------------------------
@@ -557,27 +543,28 @@ def describe_alert(payload: bytes) -> Described:
     """Describe a decrypted Alert record payload (level, description)."""
     al = tr.parse_alert(bytes(payload))
     level, desc = al.level.value, al.description.value
-    kids = [_fi("level", al.level, names.label("alert_level", level)),
-            _fi("description", al.description, names.label("alert", desc))]
+    kids = [_fi("tls.alert.level", al.level, names.label("alert_level", level)),
+            _fi("tls.alert.description", al.description, names.label("alert", desc))]
     if desc == 0:
-        summary = "close_notify: the sender will send no more data"
+        summary = Msg("summary.alert_close_notify")
     elif desc == 90:
-        summary = "user_canceled: the sender abandons the handshake"
+        summary = Msg("summary.alert_user_canceled")
     else:
-        summary = f"{names.alert_level(level)} alert: {names.alert(desc)}"
-    return Described("Alert", summary, [_f("Alert", summary, 0, 2, kids)],
-                     {"level": level, "description": desc})
+        summary = Msg("summary.alert", level=Msg(f"alert_level.{level}") if level in (1, 2)
+                      else names.alert_level(level), name=names.alert(desc))
+    return Described("Alert", summary, [_f("tls.alert", summary, 0, 2, kids, raw=desc, name="Alert")], al)
 
 
 def describe_ccs(payload: bytes, tls13: bool | None = None) -> Described:
     """Describe a ChangeCipherSpec record payload (the single byte 0x01)."""
     item = tr.parse_ccs(bytes(payload))
     if tls13:
-        summary = "middlebox compatibility only: changes nothing in TLS 1.3 (RFC 8446 §D.4)"
+        summary = Msg("summary.ccs_tls13")
     elif tls13 is False:
-        summary = "from here on this side encrypts with the negotiated keys"
+        summary = Msg("summary.ccs_tls12")
     else:
-        summary = "switch to the negotiated keys (ignored in TLS 1.3)"
-    kids = [_fi("type", item, "1 change_cipher_spec")]
-    return Described("ChangeCipherSpec", summary, [_f("ChangeCipherSpec", summary, 0, 1, kids)],
-                     {"tls13": tls13})
+        summary = Msg("summary.ccs")
+    kids = [_fi("tls.change_cipher_spec.type", item, "1 change_cipher_spec")]
+    return Described("ChangeCipherSpec", summary,
+                     [_f("tls.change_cipher_spec", summary, 0, 1, kids, raw=1, name="ChangeCipherSpec")],
+                     item)

@@ -26,7 +26,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from wssviz.core.tls_records import TLSFormatError
 from wssviz.dissect import names
-from wssviz.steps import Field, computed
+from wssviz.steps import Field, Msg, computed
 
 __all__ = ["Check", "certificate_fields", "check_chain", "verify_signature",
            "tls13_certificate_verify_content", "load", "short_name", "issuer_name",
@@ -35,9 +35,13 @@ __all__ = ["Check", "certificate_fields", "check_chain", "verify_signature",
 
 @dataclass
 class Check:
+    """One decision of the certificate check: ``name`` is the check's id part
+    (``chain``, ``signature``, ``ca``, ``host_name``, ``validity``, ``key_usage``,
+    ``proof_of_key``), ``detail`` what was found, for people."""
+
     name: str
     ok: bool
-    detail: str
+    detail: Msg
 
 
 # --- loading and labels ------------------------------------------------------------
@@ -49,7 +53,7 @@ def load(der: bytes, base: int = 0) -> x509.Certificate:
         return x509.load_der_x509_certificate(bytes(der))
     except (ValueError, TypeError) as exc:
         raise TLSFormatError(f"not a valid X.509 certificate: {exc}", "RFC 5280 §4.1",
-                             base, "x509") from None
+                             base, "x509", code="x509.invalid", detail=str(exc)) from None
 
 
 def format_time(moment: datetime) -> str:
@@ -62,7 +66,7 @@ def _name_label(name: x509.Name) -> str:
     cns = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     if cns:
         return str(cns[0].value)
-    return name.rfc4514_string() or "(empty name)"
+    return name.rfc4514_string() or "—"
 
 
 def short_name(der_or_cert: bytes | x509.Certificate) -> str:
@@ -79,13 +83,13 @@ def issuer_name(der_or_cert: bytes | x509.Certificate) -> str:
 _CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 
 
-def public_key_label(cert: x509.Certificate) -> str:
+def public_key_label(cert: x509.Certificate) -> str | Msg:
     key = cert.public_key()
     if isinstance(key, ec.EllipticCurvePublicKey):
         curve = key.curve.name
         return f"EC {_CURVES[curve]} ({curve})" if curve in _CURVES else f"EC {curve}"
     if isinstance(key, rsa.RSAPublicKey):
-        return f"RSA {key.key_size} bits"
+        return Msg("value.rsa_bits", n=key.key_size)
     if isinstance(key, ed25519.Ed25519PublicKey):
         return "Ed25519"
     if isinstance(key, ed448.Ed448PublicKey):
@@ -93,13 +97,14 @@ def public_key_label(cert: x509.Certificate) -> str:
     return type(key).__name__
 
 
+# The algorithms' ASN.1 names (RFC 5758, RFC 8017, RFC 8410): protocol names.
 _SIG_ALGS = {
-    "1.2.840.10045.4.3.2": "ECDSA with SHA-256", "1.2.840.10045.4.3.3": "ECDSA with SHA-384",
-    "1.2.840.10045.4.3.4": "ECDSA with SHA-512", "1.2.840.10045.4.1": "ECDSA with SHA-1",
-    "1.2.840.113549.1.1.11": "RSA PKCS#1 v1.5 with SHA-256",
-    "1.2.840.113549.1.1.12": "RSA PKCS#1 v1.5 with SHA-384",
-    "1.2.840.113549.1.1.13": "RSA PKCS#1 v1.5 with SHA-512",
-    "1.2.840.113549.1.1.5": "RSA PKCS#1 v1.5 with SHA-1",
+    "1.2.840.10045.4.3.2": "ecdsa-with-SHA256", "1.2.840.10045.4.3.3": "ecdsa-with-SHA384",
+    "1.2.840.10045.4.3.4": "ecdsa-with-SHA512", "1.2.840.10045.4.1": "ecdsa-with-SHA1",
+    "1.2.840.113549.1.1.11": "sha256WithRSAEncryption",
+    "1.2.840.113549.1.1.12": "sha384WithRSAEncryption",
+    "1.2.840.113549.1.1.13": "sha512WithRSAEncryption",
+    "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
     "1.2.840.113549.1.1.10": "RSASSA-PSS", "1.3.101.112": "Ed25519", "1.3.101.113": "Ed448",
 }
 
@@ -138,9 +143,9 @@ def _children(buf: bytes, start: int, end: int) -> list[tuple[int, int, int, int
     return out
 
 
-_EXT_OIDS = {  # DER of the OID content -> our field name
-    bytes.fromhex("551d11"): "subject alt names", bytes.fromhex("551d13"): "basic constraints",
-    bytes.fromhex("551d0f"): "key usage", bytes.fromhex("551d25"): "extended key usage",
+_EXT_OIDS = {  # DER of the OID content -> our field id part
+    bytes.fromhex("551d11"): "san", bytes.fromhex("551d13"): "basic_constraints",
+    bytes.fromhex("551d0f"): "key_usage", bytes.fromhex("551d25"): "extended_key_usage",
 }
 
 
@@ -153,14 +158,14 @@ def _der_spans(der: bytes) -> dict[str, object]:
         parts = _children(der, tbs[2], tbs[3])
         i = 1 if parts[0][0] == 0xA0 else 0
         serial, _alg, issuer, validity, subject, spki = parts[i:i + 6]
-        spans["serial number"] = (serial[2], serial[3])
+        spans["serial"] = (serial[2], serial[3])
         spans["issuer"] = (issuer[1], issuer[3])
         spans["subject"] = (subject[1], subject[3])
         nb, na = _children(der, validity[2], validity[3])[:2]
-        spans["not before"] = (nb[2], nb[3])
-        spans["not after"] = (na[2], na[3])
-        spans["public key"] = (spki[1], spki[3])
-        spans["signature algorithm"] = (sig_alg[1], sig_alg[3])
+        spans["not_before"] = (nb[2], nb[3])
+        spans["not_after"] = (na[2], na[3])
+        spans["public_key"] = (spki[1], spki[3])
+        spans["signature_algorithm"] = (sig_alg[1], sig_alg[3])
         spans["signature"] = (sig_val[2], sig_val[3])
         for p in parts[i + 6:]:
             if p[0] != 0xA3:
@@ -172,10 +177,10 @@ def _der_spans(der: bytes) -> dict[str, object]:
                 if name is None:
                     continue
                 spans[name] = (ext[1], ext[3])
-                if name == "subject alt names":
+                if name == "san":
                     octets = items[-1]
                     (gns,) = _children(der, octets[2], octets[3])[:1]
-                    spans["san entries"] = [(g[0], g[2], g[3])
+                    spans["san_entries"] = [(g[0], g[2], g[3])
                                             for g in _children(der, gns[2], gns[3])]
         return spans
     except (ValueError, IndexError):
@@ -185,28 +190,27 @@ def _der_spans(der: bytes) -> dict[str, object]:
 # --- fields -------------------------------------------------------------------------
 
 
-def _san_label(tag: int, raw: bytes) -> str:
-    if tag == 0x82:
-        return f"DNS: {raw.decode('ascii', 'replace')}"
-    if tag == 0x87 and len(raw) in (4, 16):
-        return f"IP: {ipaddress.ip_address(raw)}"
-    if tag == 0x86:
-        return f"URI: {raw.decode('ascii', 'replace')}"
-    if tag == 0x81:
-        return f"email: {raw.decode('ascii', 'replace')}"
-    return f"other name ({len(raw)} bytes)"
+_SAN_TAGS = {0x82: "dns", 0x87: "ip", 0x86: "uri", 0x81: "email"}
 
 
-def _gn_label(gn: x509.GeneralName) -> str:
-    if isinstance(gn, x509.DNSName):
-        return f"DNS: {gn.value}"
-    if isinstance(gn, x509.IPAddress):
-        return f"IP: {gn.value}"
-    if isinstance(gn, x509.UniformResourceIdentifier):
-        return f"URI: {gn.value}"
-    if isinstance(gn, x509.RFC822Name):
-        return f"email: {gn.value}"
-    return f"other name ({type(gn).__name__})"
+def _san_entry(tag: int, raw: bytes, start: int, end: int) -> Field:
+    """One subjectAltName entry from its DER (``x509.san.<type>``, the name as value)."""
+    kind = _SAN_TAGS.get(tag, "other")
+    if kind == "ip" and len(raw) in (4, 16):
+        value: str | Msg = str(ipaddress.ip_address(raw))
+    elif kind == "other" or kind == "ip":
+        value = Msg("value.bytes", n=len(raw))
+    else:
+        value = raw.decode("ascii", "replace")
+    return Field(f"x509.san.{kind}", value, start, end, "data",
+                 raw=value if isinstance(value, str) else None)
+
+
+def _gn_entry(gn: x509.GeneralName) -> Field:
+    kind = {x509.DNSName: "dns", x509.IPAddress: "ip", x509.UniformResourceIdentifier: "uri",
+            x509.RFC822Name: "email"}.get(type(gn), "other")
+    value: str | Msg = str(gn.value) if kind != "other" else Msg("value.other_name", kind=type(gn).__name__)
+    return computed(f"x509.san.{kind}", value, raw=str(gn.value) if kind != "other" else None)
 
 
 def _ext(cert: x509.Certificate, cls: type) -> x509.Extension | None:
@@ -224,12 +228,12 @@ _KU_NAMES = (("digital_signature", "digitalSignature"), ("content_commitment", "
              ("crl_sign", "cRLSign"))  # RFC 5280 §4.2.1.3
 
 
-def _key_usage_label(ku: x509.KeyUsage) -> str:
+def _key_usages(ku: x509.KeyUsage) -> list[str]:
     used = [label for attr, label in _KU_NAMES if getattr(ku, attr)]
     if ku.key_agreement:
         used += [label for attr, label in (("encipher_only", "encipherOnly"),
                                            ("decipher_only", "decipherOnly")) if getattr(ku, attr)]
-    return ", ".join(used) or "none"
+    return used
 
 
 def certificate_fields(der: bytes, base: int = 0) -> list[Field]:
@@ -238,47 +242,51 @@ def certificate_fields(der: bytes, base: int = 0) -> list[Field]:
     cert = load(der, base)
     spans = _der_spans(der)
 
-    def fld(name: str, value: str, children: list[Field] | None = None,
-            key: str | None = None) -> Field:
-        span = spans.get(key or name)
+    def fld(part: str, value: str | Msg, children: list[Field] | None = None, *, raw: object = None) -> Field:
+        span = spans.get(part)
         if isinstance(span, tuple):
-            return Field(name, value, base + span[0], base + span[1], "data", children or [])
-        return computed(name, value, children)
+            return Field(f"x509.{part}", value, base + span[0], base + span[1], "data", children or [],
+                         raw=raw)
+        return computed(f"x509.{part}", value, children, raw=raw)
 
+    subject, issuer = cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
     out = [
-        fld("subject", cert.subject.rfc4514_string() or "(empty)"),
-        fld("issuer", cert.issuer.rfc4514_string() or "(empty)"),
-        fld("serial number", f"0x{cert.serial_number:x}"),
-        fld("not before", format_time(cert.not_valid_before_utc)),
-        fld("not after", format_time(cert.not_valid_after_utc)),
+        fld("subject", subject or Msg("value.empty"), raw=subject),
+        fld("issuer", issuer or Msg("value.empty"), raw=issuer),
+        fld("serial", f"0x{cert.serial_number:x}", raw=cert.serial_number),
+        fld("not_before", format_time(cert.not_valid_before_utc),
+            raw=cert.not_valid_before_utc.isoformat()),
+        fld("not_after", format_time(cert.not_valid_after_utc), raw=cert.not_valid_after_utc.isoformat()),
     ]
     san = _ext(cert, x509.SubjectAlternativeName)
     if san is not None:
-        entries = spans.get("san entries")
+        entries = spans.get("san_entries")
         if isinstance(entries, list):
-            kids = [Field(_san_label(tag, der[s:e]), _san_label(tag, der[s:e]).split(": ", 1)[-1],
-                          base + s, base + e, "data") for tag, s, e in entries]
+            kids = [_san_entry(tag, der[s:e], base + s, base + e) for tag, s, e in entries]
         else:
-            kids = [computed(_gn_label(g), _gn_label(g).split(": ", 1)[-1]) for g in san.value]
-        out.append(fld("subject alt names", ", ".join(k.name for k in kids), kids))
-    out.append(fld("public key", public_key_label(cert)))
-    out.append(fld("signature algorithm", signature_algorithm_label(cert)))
+            kids = [_gn_entry(g) for g in san.value]
+        out.append(fld("san", Msg("value.list", items=[k.value for k in kids]), kids,
+                       raw=[k.raw for k in kids]))
+    out.append(fld("public_key", public_key_label(cert)))
+    out.append(fld("signature_algorithm", signature_algorithm_label(cert),
+                   raw=cert.signature_algorithm_oid.dotted_string))
     bc = _ext(cert, x509.BasicConstraints)
     if bc is not None:
         v = bc.value
-        text = ("CA" + (f", path length {v.path_length}" if v.path_length is not None else "")
-                if v.ca else "not a CA")
-        out.append(fld("basic constraints", text + (" (critical)" if bc.critical else "")))
+        text = (Msg("value.bc_ca", path=v.path_length, critical=bc.critical or None) if v.ca
+                else Msg("value.bc_not_ca", critical=bc.critical or None))
+        out.append(fld("basic_constraints", text, raw=v.ca))
     ku = _ext(cert, x509.KeyUsage)
     if ku is not None:
-        out.append(fld("key usage", _key_usage_label(ku.value)
-                       + (" (critical)" if ku.critical else "")))
+        used = _key_usages(ku.value)
+        out.append(fld("key_usage", Msg("value.usages", items=used or [Msg("value.none")],
+                                        critical=ku.critical or None), raw=used))
     eku = _ext(cert, x509.ExtendedKeyUsage)
     if eku is not None:
-        out.append(fld("extended key usage", ", ".join(
-            getattr(o, "_name", o.dotted_string) for o in eku.value)))
-    out.append(computed("SHA-256 fingerprint", ":".join(
-        f"{b:02X}" for b in hashlib.sha256(der).digest())))
+        usages = [getattr(o, "_name", o.dotted_string) for o in eku.value]
+        out.append(fld("extended_key_usage", Msg("value.list", items=usages), raw=usages))
+    digest = hashlib.sha256(der).digest()
+    out.append(computed("x509.fingerprint", ":".join(f"{b:02X}" for b in digest), raw=digest))
     return out
 
 
@@ -304,21 +312,20 @@ def _check_host(cert: x509.Certificate, hostname: str) -> Check:
     except ValueError:
         ip = None
     if san is None:
-        return Check("host name", False, f"{hostname}: certificate has no subjectAltName "
-                     f"(the subject CN is not used, RFC 6125 §6.4.4)")
+        return Check("host_name", False, Msg("check.host_no_san", host=hostname))
     if ip is not None:
         ips = san.value.get_values_for_type(x509.IPAddress)
         if ip in ips:
-            return Check("host name", True, f"{hostname} matches SAN IP:{ip}")
-        have = ", ".join(f"IP:{a}" for a in ips) or "no IP addresses"
-        return Check("host name", False, f"{hostname} is an IP address; SAN lists {have}")
+            return Check("host_name", True, Msg("check.host_ip_ok", host=hostname, ip=str(ip)))
+        return Check("host_name", False, Msg("check.host_ip_mismatch", host=hostname,
+                                             have=[f"IP:{a}" for a in ips] or None))
     dns = san.value.get_values_for_type(x509.DNSName)
     for pattern in dns:
         if _match_dns(pattern, hostname):
-            how = "wildcard " if "*" in pattern else ""
-            return Check("host name", True, f"{hostname} matches {how}SAN DNS:{pattern}")
-    have = ", ".join(f"DNS:{d}" for d in dns) or "no DNS names"
-    return Check("host name", False, f"{hostname} matches none of {have}")
+            return Check("host_name", True, Msg("check.host_ok", host=hostname, pattern=pattern,
+                                                wildcard=True if "*" in pattern else None))
+    return Check("host_name", False, Msg("check.host_mismatch", host=hostname,
+                                         have=[f"DNS:{d}" for d in dns] or None))
 
 
 # --- chain ----------------------------------------------------------------------------
@@ -331,14 +338,14 @@ def _load_pem(pem: str) -> list[x509.Certificate]:
         return []
 
 
-def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> tuple[bool, str]:
+def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> tuple[bool, Msg]:
     try:
         cert.verify_directly_issued_by(issuer)
-        return True, "signature valid"
+        return True, Msg("check.sig_valid")
     except InvalidSignature:
-        return False, "signature INVALID"
+        return False, Msg("check.sig_invalid")
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        return False, f"cannot verify: {exc}"
+        return False, Msg("check.sig_cannot", detail=str(exc))
 
 
 def check_chain(chain_der: list[bytes], trust_pem: list[str], hostname: str,
@@ -350,11 +357,11 @@ def check_chain(chain_der: list[bytes], trust_pem: list[str], hostname: str,
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
     if not chain_der:
-        return [Check("chain", False, "the server sent no certificate")]
+        return [Check("chain", False, Msg("check.no_certificate"))]
     try:
         chain = [load(d) for d in chain_der]
     except TLSFormatError as exc:
-        return [Check("chain", False, str(exc))]
+        return [Check("chain", False, exc.msg)]
     anchors = [c for pem in trust_pem for c in _load_pem(pem)]
     checks: list[Check] = []
 
@@ -374,11 +381,11 @@ def check_chain(chain_der: list[bytes], trust_pem: list[str], hostname: str,
         if issuer is None:
             break
         ok, how = _signed_by(cur, issuer)
-        role = "leaf" if len(path) == 1 else "intermediate"
-        checks.append(Check("signature", ok,
-                            f"{role} {_name_label(cur.subject)} signed by "
-                            f"{_name_label(issuer.subject)} ({signature_algorithm_label(cur)}): "
-                            f"{how}"))
+        role = Msg("word.leaf") if len(path) == 1 else Msg("word.intermediate")
+        checks.append(Check("signature", ok, Msg("check.signed_by", role=role,
+                                                 subject=_name_label(cur.subject),
+                                                 issuer=_name_label(issuer.subject),
+                                                 alg=signature_algorithm_label(cur), result=how)))
         path.append(issuer)
         if from_anchor:
             anchor = issuer
@@ -387,12 +394,11 @@ def check_chain(chain_der: list[bytes], trust_pem: list[str], hostname: str,
             break
     names_in_path = " → ".join(_name_label(c.subject) for c in path)
     if anchor is not None:
-        checks.insert(0, Check("chain", True, f"{names_in_path} (trusted anchor)"))
+        checks.insert(0, Check("chain", True, Msg("check.chain_ok", path=names_in_path)))
     else:
         last = path[-1]
-        checks.insert(0, Check("chain", False,
-                               f"{names_in_path}: issuer {_name_label(last.issuer)} is not among "
-                               f"the {len(anchors)} trusted certificate(s)"))
+        checks.insert(0, Check("chain", False, Msg("check.chain_untrusted", path=names_in_path,
+                                                   issuer=_name_label(last.issuer), n=len(anchors))))
 
     # Every issuer in the path must be a CA allowed to sign certificates.
     for depth, ca in enumerate(path[1:], 1):
@@ -400,58 +406,59 @@ def check_chain(chain_der: list[bytes], trust_pem: list[str], hostname: str,
         ku = _ext(ca, x509.KeyUsage)
         label = _name_label(ca.subject)
         if bc is None or not bc.value.ca:
-            checks.append(Check("CA", False, f"{label} signs certificates but is not a CA "
-                                             f"(basicConstraints, RFC 5280 §4.2.1.9)"))
+            checks.append(Check("ca", False, Msg("check.ca_not_ca", name=label)))
         elif bc.value.path_length is not None and depth - 1 > bc.value.path_length:
-            checks.append(Check("CA", False, f"{label}: path length {depth - 1} exceeds its "
-                                             f"limit {bc.value.path_length}"))
+            checks.append(Check("ca", False, Msg("check.ca_path_length", name=label, depth=depth - 1,
+                                                 limit=bc.value.path_length)))
         elif ku is not None and not ku.value.key_cert_sign:
-            checks.append(Check("CA", False, f"{label}: key usage lacks keyCertSign"))
+            checks.append(Check("ca", False, Msg("check.ca_no_keycertsign", name=label)))
         else:
-            checks.append(Check("CA", True, f"{label} is a CA (basicConstraints CA:TRUE"
-                                            + (", keyCertSign" if ku is not None else "") + ")"))
+            checks.append(Check("ca", True, Msg("check.ca_ok", name=label,
+                                                keycertsign=True if ku is not None else None)))
 
     checks.append(_check_host(chain[0], hostname))
 
     for cert in path:
         nb, na = cert.not_valid_before_utc, cert.not_valid_after_utc
-        when = f"checked at {format_time(at)}"
         span = f"{nb:%Y-%m-%d} → {na:%Y-%m-%d}"
         label = _name_label(cert.subject)
         if at < nb:
-            checks.append(Check("validity", False, f"{label}: not yet valid ({span}); {when}"))
+            checks.append(Check("validity", False, Msg("check.not_yet_valid", name=label, span=span,
+                                                       at=format_time(at))))
         elif at > na:
-            checks.append(Check("validity", False, f"{label}: expired {format_time(na)} "
-                                                   f"({span}); {when}"))
+            checks.append(Check("validity", False, Msg("check.expired", name=label, when=format_time(na),
+                                                       span=span, at=format_time(at))))
         else:
-            checks.append(Check("validity", True, f"{label}: valid {span}; {when}"))
+            checks.append(Check("validity", True, Msg("check.valid", name=label, span=span,
+                                                      at=format_time(at))))
 
     checks.append(_check_leaf_usage(chain[0]))
     return checks
 
 
 def _check_leaf_usage(leaf: x509.Certificate) -> Check:
-    problems, good = [], []
+    problems: list[Msg] = []
+    good: list[str] = []
     ku = _ext(leaf, x509.KeyUsage)
     if ku is not None:
         if ku.value.digital_signature:
             good.append("digitalSignature")
         else:
-            problems.append("key usage lacks digitalSignature (needed to sign the handshake)")
+            problems.append(Msg("check.no_digital_signature"))
     eku = _ext(leaf, x509.ExtendedKeyUsage)
     if eku is not None:
         if ExtendedKeyUsageOID.SERVER_AUTH in eku.value:
             good.append("serverAuth")
         else:
-            problems.append("extended key usage lacks serverAuth")
+            problems.append(Msg("check.no_server_auth"))
     bc = _ext(leaf, x509.BasicConstraints)
     if bc is not None and bc.value.ca:
-        problems.append("the server certificate is itself a CA")
+        problems.append(Msg("check.leaf_is_ca"))
     if problems:
-        return Check("key usage", False, "; ".join(problems))
+        return Check("key_usage", False, Msg("check.usage_problems", items=problems))
     if not good:
-        return Check("key usage", True, "no key usage restrictions")
-    return Check("key usage", True, "leaf allows " + " and ".join(good))
+        return Check("key_usage", True, Msg("check.usage_unrestricted"))
+    return Check("key_usage", True, Msg("check.usage_ok", items=good))
 
 
 # --- TLS signatures -----------------------------------------------------------------
@@ -468,10 +475,13 @@ def verify_signature(cert_der: bytes, scheme: int, signature: bytes, content: by
     try:
         cert = load(cert_der)
     except TLSFormatError as exc:
-        return Check("signature", False, str(exc))
+        return Check("signature", False, exc.msg)
     key = cert.public_key()
     who = _name_label(cert.subject)
-    head = f"signature by {who} ({scheme_name})"
+
+    def result(ok: bool, outcome: Msg) -> Check:
+        return Check("signature", ok, Msg("check.tls_signature", who=who, scheme=scheme_name, result=outcome))
+
     try:
         if scheme in (0x0807, 0x0808):
             want = ed25519.Ed25519PublicKey if scheme == 0x0807 else ed448.Ed448PublicKey
@@ -493,15 +503,14 @@ def verify_signature(cert_der: bytes, scheme: int, signature: bytes, content: by
                 raise _KeyMismatch
             key.verify(signature, content, padding.PKCS1v15(), _HASHES[scheme >> 8]())
         else:
-            return Check("signature", False, f"{head}: scheme 0x{scheme:04x} not supported here")
+            return result(False, Msg("check.scheme_unsupported", scheme=f"0x{scheme:04x}"))
     except _KeyMismatch:
-        return Check("signature", False,
-                     f"{head}: the scheme does not fit the certificate's {public_key_label(cert)} key")
+        return result(False, Msg("check.scheme_key_mismatch", key=public_key_label(cert)))
     except InvalidSignature:
-        return Check("signature", False, f"{head}: signature INVALID")
+        return result(False, Msg("check.sig_invalid"))
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        return Check("signature", False, f"{head}: cannot verify ({exc})")
-    return Check("signature", True, f"{head}: signature valid")
+        return result(False, Msg("check.sig_cannot", detail=str(exc)))
+    return result(True, Msg("check.sig_valid"))
 
 
 class _KeyMismatch(Exception):

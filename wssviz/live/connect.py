@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 from wssviz.capture import Capture
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
+from wssviz.core.msg import Msg
+from wssviz.dissect.build import openssl_verify
 from wssviz.live.certs import read_pem_file
 from wssviz.live.driven import DrivenSession
 from wssviz.live.transport import KeyLog, PeerGone, RealEnd, TLSEnd
@@ -155,13 +157,14 @@ class ClientSession(DrivenSession):
         self.origin = origin
         self.send = list(send)
         self.timeout = float(timeout)
-        self.title = f"{self.target.url} (connect, {'TLS' if self.target.scheme == 'wss' else 'no TLS'})"
-        self.goal = (f"The instrumented client talks to a real server at {self.target.url}: "
-                     "every byte it sends and reads, decrypted with its own key log.")
+        self.name = "connect"
+        self.title = Msg("session.connect", url=self.target.url,
+                         how=Msg("session.with_tls" if self.target.scheme == "wss" else "session.no_tls"))
+        self.goal = Msg("session.connect_goal", url=self.target.url)
         super().__init__()
 
     def _settings(self) -> dict:
-        return {"name": "connect", "title": self.title, "goal": self.goal, "url": self.target.url,
+        return {"name": "connect", "url": self.target.url,
                 "cafile": bool(self.cafile), "insecure": self.insecure, "protocols": self.protocols,
                 "origin": self.origin, "send": self.send, "timeout": self.timeout,
                 "trust_source": "cafile" if self.cafile else "system store"}
@@ -215,7 +218,7 @@ class _ClientScript:
             self.keylog.close()
             self.keylog = None
 
-    def error(self, layer: str, rule: str, rfc: str, action: str, *, blame: str | None = "server",
+    def error(self, layer: str, rule: Msg, rfc: str, action: Msg, *, blame: str | None = "server",
               detail: str = "", offset: int | None = None) -> None:
         """Our client noticed a broken rule (by default the server's) and did ``action``."""
         self.capture.add_error(self.now(), layer, rule, rfc, action, by="client", blame=blame, detail=detail, offset=offset)
@@ -235,8 +238,9 @@ class _ClientScript:
         try:
             sock = socket.create_connection((t.host, t.port), timeout=self.s.timeout)
         except OSError as exc:
-            self.error("tcp", f"cannot connect to {t.host}:{t.port}: {exc.strerror or exc}",
-                       "RFC 9293 §3.5", "gave up before any byte was sent", blame=None)
+            self.error("tcp", Msg("rule.tcp.cannot_connect", host=t.host, port=t.port,
+                                  reason=exc.strerror or str(exc)),
+                       "RFC 9293 §3.5", Msg("action.gave_up_before"), blame=None)
             yield
             return
         self.capture.add_fact(self.now(), "tcp.connect", client=list(sock.getsockname()[:2]),
@@ -286,8 +290,8 @@ class _ClientScript:
         while not end.handshaken:
             left = deadline - time.monotonic()
             if left <= 0:
-                self.error("tls", f"the server did not complete the TLS handshake within {self.s.timeout:g} s",
-                           "RFC 8446 §4", "gave up and closed the TCP connection")
+                self.error("tls", Msg("rule.tls.handshake_timeout", s=f"{self.s.timeout:g}"),
+                           "RFC 8446 §4", Msg("action.gave_up_closed_tcp"))
                 raise _Fail
             try:
                 got = end.receive(min(left, 0.5))
@@ -298,8 +302,8 @@ class _ClientScript:
                 yield
                 raise _Fail from None
             except PeerGone as gone:
-                self.error("tls", "the server closed the connection during the TLS handshake",
-                           "RFC 8446 §6", "gave up", detail=f"TCP {gone.how}")
+                self.error("tls", Msg("rule.tls.closed_during_handshake"),
+                           "RFC 8446 §6", Msg("action.gave_up"), detail=f"TCP {gone.how}")
                 self._tcp_closed_by = ("server", gone.how)
                 raise _Fail from None
             if got:
@@ -321,7 +325,7 @@ class _ClientScript:
             # succeeded, so the verdict is "ok", marked insecure; wssviz's own
             # checks in the same step show what a verifying client would conclude.
             self.end.fact("tls.verdict", ok=True, code=0, insecure=True,
-                          message="not verified: --insecure told the client to accept any certificate",
+                          message="ok",
                           version=obj.version(), cipher=obj.cipher()[0])
         else:
             self.end.fact("tls.verdict", ok=True, code=0, message="ok", version=obj.version(),
@@ -333,11 +337,12 @@ class _ClientScript:
         message = getattr(exc, "verify_message", None) or exc.reason or str(exc)
         if isinstance(exc, ssl.SSLCertVerificationError):
             self.end.fact("tls.verdict", ok=False, code=code, message=message)
-            self.error("tls", f"certificate rejected: {message}", "RFC 8446 §4.4.2, RFC 5280 §6",
-                       "sent a fatal alert and closed the connection", detail=str(exc))
+            self.error("tls", Msg("rule.tls.cert_verify_failed", reason=openssl_verify(code, message)),
+                       "RFC 8446 §4.4.2, RFC 5280 §6",
+                       Msg("action.fatal_alert"), detail=str(exc))
         else:
-            self.error("tls", exc.reason or str(exc), "RFC 8446 §6",
-                       "sent a fatal alert and closed the connection", detail=str(exc))
+            self.error("tls", Msg("rule.tls.openssl", reason=Msg("value.library_words", text=exc.reason or str(exc))),
+                       "RFC 8446 §6", Msg("action.fatal_alert"), detail=str(exc))
 
     # -- HTTP Upgrade ----------------------------------------------------------------------
 
@@ -353,18 +358,16 @@ class _ClientScript:
             try:
                 n = hs.head_length(bytes(buf))
             except hs.HandshakeError as exc:
-                self.error("http", exc.rule, exc.rfc, "failed the WebSocket connection and closed it",
-                           offset=exc.offset)
+                self.error("http", exc.msg, exc.rfc, Msg("action.fail_ws_closed"), offset=exc.offset)
                 raise _Fail from None
             if n is not None:
                 break
             left = deadline - time.monotonic()
             if left <= 0:
-                self.error("http", f"no complete response to the upgrade request within {s.timeout:g} s",
-                           "RFC 6455 §4.1", "gave up and closed the connection",
-                           detail=f"{len(buf)} bytes of a response head received")
+                self.error("http", Msg("rule.http.response_timeout", s=f"{s.timeout:g}", n=len(buf) or None),
+                           "RFC 6455 §4.1", Msg("action.gave_up_closed"))
                 raise _Fail
-            yield from self._receive(left, during="the upgrade")
+            yield from self._receive(left, during="upgrade")
         head = bytes(buf[:n])
         del buf[:n]
         try:
@@ -380,8 +383,9 @@ class _ClientScript:
             got = self.end.receive(min(timeout, 0.5))
         except ssl.SSLError as exc:
             yield
-            self.error("tls", exc.reason or str(exc), "RFC 8446 §5.2",
-                       f"sent a fatal alert during {during} and closed the connection", detail=str(exc))
+            self.error("tls", Msg("rule.tls.openssl", reason=Msg("value.library_words", text=exc.reason or str(exc))),
+                       "RFC 8446 §5.2",
+                       Msg("action.fatal_alert_during", during=Msg(f"during.{during}")), detail=str(exc))
             try:
                 self.end.flush(self.s.timeout)
             except (PeerGone, TimeoutError):
@@ -445,9 +449,9 @@ class _ClientScript:
 
     def _fail_ws(self, exc: wf.ProtocolError) -> Iterator[None]:
         code = exc.close_code or 1002
-        action = "failed the connection" + ("" if self.sent_close else f": sent close {code}") + \
-                 " and closed it"
-        self.error("ws", exc.rule, exc.rfc, action, offset=exc.offset)
+        action = (Msg("action.fail_ws_closed") if self.sent_close
+                  else Msg("action.close_code", code=wf.close_code_word(code)))
+        self.error("ws", exc.msg, exc.rfc, action, offset=exc.offset)
         if not self.sent_close:
             self.sent_close = True
             try:
@@ -479,23 +483,23 @@ class _ClientScript:
             yield
             # an echo server answers at once; others may say nothing: wait a little
             yield from self._wait(lambda before=before: self.messages_in > before or self.got_close,
-                                  min(QUIET, s.timeout), during="the message exchange")
+                                  min(QUIET, s.timeout), during="exchange")
         if not self.got_close:
             self._send_frame(wf.Opcode.PING, PING_PAYLOAD)
             yield
             ok = yield from self._wait(lambda: self.got_pong or self.got_close, s.timeout,
-                                       during="the ping")
+                                       during="ping")
             if not ok:
-                self.error("ws", f"no Pong answered our Ping within {s.timeout:g} s",
-                           "RFC 6455 §5.5.2", "went on to close the connection")
+                self.error("ws", Msg("rule.ws.no_pong", s=f"{s.timeout:g}"),
+                           "RFC 6455 §5.5.2", Msg("action.went_on_to_close"))
         if not self.sent_close:
             self.sent_close = True
             self._send_frame(wf.Opcode.CLOSE, wf.build_close(1000))
             yield
-        ok = yield from self._wait(lambda: self.got_close, s.timeout, during="the closing handshake")
+        ok = yield from self._wait(lambda: self.got_close, s.timeout, during="closing")
         if not ok:
-            self.error("ws", f"the server did not answer our Close within {s.timeout:g} s",
-                       "RFC 6455 §7.1.2", "closed the TCP connection itself")
+            self.error("ws", Msg("rule.ws.close_timeout", s=f"{s.timeout:g}"),
+                       "RFC 6455 §7.1.2", Msg("action.closed_tcp_itself"))
 
     # -- the end -------------------------------------------------------------------------
 
@@ -504,17 +508,15 @@ class _ClientScript:
         if self.sent_close and self.got_close:
             return  # the normal order: the server closes TCP after the closing handshake
         if getattr(self, "upgrading", False):
-            hint = (" (if this port speaks TLS it drops a plain request like this one: try wss://)"
-                    if self.s.target.scheme == "ws" else "")
-            self.error("http", f"the server closed the TCP connection before answering the upgrade{hint}",
-                       "RFC 6455 §4.1", "failed the WebSocket connection", detail=f"TCP {how}")
+            self.error("http", Msg("rule.http.closed_before_answer", try_wss=True if self.s.target.scheme == "ws"
+                                   else None),
+                       "RFC 6455 §4.1", Msg("action.fail_ws"), detail=f"TCP {how}")
             return
         if self.end is not None and self.end.handshaken and self.end.app:
-            rule = f"the server closed the TCP connection inside a frame ({len(self.end.app)} bytes left)"
+            rule = Msg("rule.ws.closed_inside_frame", n=len(self.end.app))
         else:
-            rule = "the server closed the TCP connection without a Close frame"
-        self.error("ws", rule, "RFC 6455 §7.1.5, §7.4.1",
-                   "treated it as an abnormal closure (1006) and closed its side", detail=f"TCP {how}")
+            rule = Msg("rule.ws.closed_without_close")
+        self.error("ws", rule, "RFC 6455 §7.1.5, §7.4.1", Msg("action.abnormal_1006"), detail=f"TCP {how}")
 
     def _teardown(self, failed: bool = False) -> Iterator[None]:
         """TLS close_notify and TCP close: wait briefly for the server to close first."""

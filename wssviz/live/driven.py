@@ -22,6 +22,7 @@ import time
 from typing import Iterator, Protocol
 
 from wssviz.capture import Capture
+from wssviz.core.msg import Msg
 from wssviz.dissect import Dissector
 from wssviz.session import GrowingSession, later
 
@@ -95,9 +96,9 @@ class DrivenSession(GrowingSession):
         except StopIteration:
             self._finished = True
         except Exception as exc:  # the driver broke: keep what was shown, say what happened
-            self.capture.add_fact(self._script.now(), "error", layer=self.driver_layer,
-                                  rule="driver failure", by=self.driver_by,
-                                  detail=f"{type(exc).__name__}: {exc}", action="session stopped")
+            self.capture.add_error(self._script.now(), self.driver_layer, Msg("rule.tool.driver_failure"), "",
+                                   Msg("action.session_stopped"), by=self.driver_by,
+                                   detail=f"{type(exc).__name__}: {exc}")
             self._finished = True
         new = self.capture.events[self._seen:]
         self._seen = len(self.capture.events)

@@ -34,6 +34,7 @@ from wssviz import memo
 from wssviz.capture import Capture
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
+from wssviz.core.msg import Msg
 from wssviz.dissect import Dissector
 from wssviz.live.certs import CA, Identity
 from wssviz.live.page import page
@@ -227,6 +228,7 @@ class ServerConnection:
         self.assembler = wf.MessageAssembler()
         self.got_close = False
         self.sent_close = False
+        self.upgraded = False  # this server answered the upgrade with 101
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -249,7 +251,7 @@ class ServerConnection:
             self.steps += steps
             self.server.emit(self.number, steps)
 
-    def error(self, layer: str, rule: str, rfc: str, action: str, *, blame: str | None = "client",
+    def error(self, layer: str, rule: Msg, rfc: str, action: Msg, *, blame: str | None = "client",
               detail: str = "", offset: int | None = None) -> None:
         """Our server noticed a broken rule (by default the client's) and did ``action``."""
         self.end.sync_keylog()
@@ -276,16 +278,19 @@ class ServerConnection:
         except PeerGone as gone:
             closed_by = ("client", gone.how)
         except TimeoutError as exc:
-            self.error("tcp", f"the client stopped reading: {exc}", "RFC 9293 §3.8",
-                       "closed the connection")
+            self.error("tcp", Msg("rule.tcp.client_stopped_reading"), "RFC 9293 §3.8",
+                       Msg("action.closed_connection"), detail=str(exc))
         except Exception as exc:  # one bad client never stops the server
-            self.end.fact("error", layer="listen", rule="server driver failure", by="server",
-                          detail=f"{type(exc).__name__}: {exc}", action="closed this connection")
+            self.end.sync_keylog()
+            self.capture.add_error(self.end.now(), "listen", Msg("rule.tool.driver_failure"), "",
+                                   Msg("action.closed_connection"), by="server",
+                                   detail=f"{type(exc).__name__}: {exc}")
         try:
             self._close(closed_by)
         except Exception as exc:
-            self.end.fact("error", layer="listen", rule="server driver failure while closing",
-                          by="server", detail=f"{type(exc).__name__}: {exc}", action="dropped the connection")
+            self.capture.add_error(self.end.now(), "listen", Msg("rule.tool.driver_failure"), "",
+                                   Msg("action.dropped_connection"), by="server",
+                                   detail=f"{type(exc).__name__}: {exc}")
         self.publish(force=True)
         steps = self.dissector.finish()
         if steps:
@@ -294,22 +299,23 @@ class ServerConnection:
         self.keylog.close()
         self.done.set()
 
-    def _receive(self, deadline: float, what: str) -> None:
+    def _receive(self, deadline: float, what: Msg) -> None:
         left = deadline - time.monotonic()
         if left <= 0 or self.server.stopping:
             if self.server.stopping:
-                self.error("listen", "the server is stopping", "RFC 6455 §7.4.1", "closed the connection",
-                           blame=None)
+                self.error("listen", Msg("rule.tool.server_stopping"), "RFC 6455 §7.4.1",
+                           Msg("action.closed_connection"), blame=None)
             else:
-                self.error("tcp", f"the client sent nothing for {what}", "RFC 6455 §4.2.1",
-                           "gave up and closed the connection")
+                self.error("tcp", Msg("rule.tcp.client_silent", what=what), "RFC 6455 §4.2.1",
+                           Msg("action.gave_up_closed"))
             raise _Done
         try:
             self.end.receive(min(left, 0.25))
         except ssl.SSLError as exc:
             self.publish()
-            self.error("tls", exc.reason or str(exc), "RFC 8446 §6",
-                       "sent an alert if it could and closed the connection", detail=str(exc))
+            self.error("tls", Msg("rule.tls.openssl", reason=Msg("value.library_words", text=exc.reason or str(exc))),
+                       "RFC 8446 §6",
+                       Msg("action.alert_if_possible"), detail=str(exc))
             try:
                 self.end.flush(1.0)
             except (PeerGone, TimeoutError, OSError):
@@ -321,7 +327,7 @@ class ServerConnection:
         end = self.end
         deadline = time.monotonic() + self.server.handshake_timeout
         while not end.handshaken:
-            self._receive(deadline, f"{self.server.handshake_timeout:g} s of the TLS handshake")
+            self._receive(deadline, Msg("during.tls_seconds", s=f"{self.server.handshake_timeout:g}"))
             end.flush(self.server.handshake_timeout)
             self.publish()
         end.flush(self.server.handshake_timeout)  # TLS 1.3 session tickets
@@ -339,19 +345,19 @@ class ServerConnection:
                 n = hs.head_length(bytes(buf))
             except hs.HandshakeError as exc:
                 self._send(hs.build_error_response(exc.status, exc.rule))
-                self.error("http", exc.rule, exc.rfc, f"answered {exc.status} and closed the connection",
+                self.error("http", exc.msg, exc.rfc, Msg("action.answered_status", status=exc.status),
                            offset=exc.offset)
                 raise _Done from None
             if n is not None:
                 break
-            self._receive(deadline, "the HTTP request head")
+            self._receive(deadline, Msg("during.request_head"))
         head = bytes(buf[:n])
         del buf[:n]
         try:
             req = hs.parse_request(head)
         except hs.HandshakeError as exc:
             self._send(hs.build_error_response(exc.status, exc.rule))
-            self.error("http", exc.rule, exc.rfc, f"answered {exc.status} and closed the connection",
+            self.error("http", exc.msg, exc.rfc, Msg("action.answered_status", status=exc.status),
                        offset=exc.offset)
             raise _Done from None
         if req.header("Upgrade") is None and req.header("Sec-WebSocket-Key") is None:
@@ -361,11 +367,11 @@ class ServerConnection:
         if not check.ok:
             first = check.problems[0]
             self._send(hs.build_error_response(check.status, first.detail))
-            self.error("http", first.rule, first.rfc,
-                       f"answered {check.status} and closed the connection", offset=first.offset,
-                       detail=first.detail)
+            self.error("http", first.msg, first.rfc, Msg("action.answered_status", status=check.status),
+                       offset=first.offset, detail=first.detail)
             raise _Done
         self._send(hs.build_response(check))
+        self.upgraded = True
         self._echo()
 
     def _serve_page(self, req: hs.Request) -> None:
@@ -390,7 +396,7 @@ class ServerConnection:
 
     def _fail(self, exc: wf.ProtocolError) -> None:
         code = exc.close_code or 1002
-        self.error("ws", exc.rule, exc.rfc, f"failed the connection with close code {code}",
+        self.error("ws", exc.msg, exc.rfc, Msg("action.close_code", code=wf.close_code_word(code)),
                    offset=exc.offset)
         if not self.sent_close:
             self.sent_close = True
@@ -407,7 +413,7 @@ class ServerConnection:
                 self._fail(exc)
             if parsed is None:
                 try:
-                    self._receive(deadline, f"{self.server.idle_timeout:g} s")
+                    self._receive(deadline, Msg("during.seconds", s=f"{self.server.idle_timeout:g}"))
                 except _Done:
                     if not self.sent_close:
                         self.sent_close = True
@@ -466,8 +472,8 @@ class ServerConnection:
         else:
             if closed_by and closed_by[0] == "client" and not self.got_close and end.handshaken \
                     and self.sent_close is False and self._upgraded():
-                self.error("ws", "the client closed the TCP connection without a Close frame",
-                           "RFC 6455 §7.1.5", "treated it as an abnormal closure (1006)")
+                self.error("ws", Msg("rule.ws.client_closed_without_close"), "RFC 6455 §7.1.5",
+                           Msg("action.abnormal_1006"))
             if end.handshaken and closed_by and closed_by[1] != "reset":
                 end.close_tls(1.0)
             by, how = closed_by or ("client", end.eof_how or "fin")
@@ -475,6 +481,6 @@ class ServerConnection:
         end.fact("tcp.close", by=by, how=how)
 
     def _upgraded(self) -> bool:
-        return any(s.kind == "http.upgrade_response" and s.status == "ok" and
-                   s.value("status code", "").startswith("101") for s in self.steps)
+        """Whether this server answered the upgrade with 101 (it knows: it sent it)."""
+        return self.upgraded
 

@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Iterator
 from wssviz import lazy
 from wssviz.capture import Capture
 from wssviz.core import frames as wsframes
+from wssviz.core.msg import Msg
+from wssviz.dissect.build import openssl_verify
 from wssviz.live.driven import DrivenSession
 from wssviz.live.settings import Settings
 from wssviz.live.transport import KeyLog, TLSEnd, Wire, peer_saw_reset, reset, split_records
@@ -70,14 +72,12 @@ class LiveSession(DrivenSession):
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         s = self.settings
-        named = s.title if s.title.lower().startswith(s.name.lower()) else f"{s.name}: {s.title}" if s.title else s.name
-        self.title = f"{named} (live, {self._label()})"
-        self.goal = self.settings.goal
+        self.name = s.name
+        self.title = Msg("session.live", name=s.name,
+                         title=Msg("scenario.part", name=s.name, part="title", default=s.title),
+                         how=Msg("session.tls", v=s.tls_version) if s.scheme == "wss" else Msg("session.no_tls"))
+        self.goal = Msg("scenario.part", name=s.name, part="goal", default=s.goal)
         super().__init__()
-
-    def _label(self) -> str:
-        s = self.settings
-        return "ws://, no TLS" if s.scheme == "ws" else f"TLS {s.tls_version}"
 
     def _new(self) -> tuple[Capture, "_Script"]:
         capture = Capture(scheme=self.settings.scheme, server_name=self.settings.host,
@@ -135,9 +135,9 @@ class _Script:
     def now(self) -> float:
         return time.perf_counter() - self.t0 + self.skew
 
-    def wait(self, seconds: float, by: str, why: str) -> None:
-        """Let ``seconds`` pass on the session clock, without sleeping."""
-        self.fact("wait", by=by, seconds=seconds, why=why, simulated=True)
+    def wait(self, seconds: float, by: str, why: str, **more: object) -> None:
+        """Let ``seconds`` pass on the session clock, without sleeping (``why``: a code)."""
+        self.fact("wait", by=by, seconds=seconds, why=why, simulated=True, **more)
         self.skew += seconds
 
     def rand(self, n: int) -> bytes:
@@ -167,6 +167,13 @@ class _Script:
         """A local fact, after the secrets it may depend on are in the key log."""
         self._keylog()
         self.capture.add_fact(self.now(), name, **value)
+
+    def error(self, layer: str, rule: Msg, rfc: str, action: Msg, *, by: str, blame: str | None,
+              detail: str = "", name: str = "error") -> None:
+        """A side reported a broken rule that has no bytes of its own."""
+        self._keylog()
+        self.capture.add_error(self.now(), layer, rule, rfc, action, by=by, blame=blame, detail=detail,
+                               name=name)
 
     def _record(self, direction: str, data: bytes) -> None:
         self._keylog()
@@ -226,7 +233,7 @@ class _Script:
         while outcome == "dead" and attempt < len(s.reconnect_backoff):
             delay = s.reconnect_backoff[attempt]
             attempt += 1
-            self.wait(delay, "client", f"back-off before reconnect attempt {attempt}")
+            self.wait(delay, "client", "reconnect_backoff", attempt=attempt)
             outcome = yield from self._connection(after=delay)
 
     def _connection(self, *, resume: bool = False, after: float | None = None) -> Iterator[None]:
@@ -241,7 +248,7 @@ class _Script:
         extra = {}
         if self.connection > 1:
             extra = {"connection": self.connection,
-                     "why": "resume the TLS session" if resume else "reconnect"}
+                     "why": "resume" if resume else "reconnect"}
             if after is not None:
                 extra["after"] = after
         if self.connection == 1:
@@ -350,12 +357,13 @@ class _Script:
                                       code=getattr(exc, "verify_code", 0) or 0,
                                       message=getattr(exc, "verify_message", None) or exc.reason or str(exc))
                         verify = getattr(exc, "verify_message", None)
-                        rule = (f"certificate verification failed: {verify}" if verify
-                                else exc.reason or str(exc))
+                        rule = (Msg("rule.tls.cert_verify_failed",
+                                    reason=openssl_verify(getattr(exc, "verify_code", None), verify))
+                                if verify else Msg("rule.tls.openssl", reason=Msg(
+                                    "value.library_words", text=exc.reason or str(exc))))
                         rfc = "RFC 8446 §4.4.2.4, §6.2" if verify else "RFC 8446 §6.2"
-                        self.fact("error", layer="tls", rule=rule, rfc=rfc, by=side,
-                                  blame="server" if side == "client" else "client", detail=str(exc),
-                                  action="sent a fatal alert and closed the connection")
+                        self.error("tls", rule, rfc, Msg("action.fatal_alert"), by=side,
+                                   blame="server" if side == "client" else "client", detail=str(exc))
                         yield from self.flush(side)
                         # the peer reads the alert
                         peer = self.server if side == "client" else self.client
@@ -398,7 +406,8 @@ class _Script:
         s = self.s
         request = hs.build_request(s.host, s.path, s.key, origin=s.origin, protocols=s.protocols,
                                    extensions=s.extensions,
-                                   version=s.fault("client.ws_version") or "13")
+                                   version=s.fault("client.ws_version") or "13",
+                                   extra=[("Cookie", s.cookie)] if s.cookie else ())
         omit = s.fault("client.omit_header")
         if omit:  # hook: leave one header out
             lines = request.split(b"\r\n")
@@ -455,16 +464,14 @@ class _Script:
                 params = wsdeflate.accept_response(wsdeflate.parse_offer(s.extensions or "")
                                                    or wsdeflate.DeflateParams(), ext)
             except hs.HandshakeError as exc:
-                self.fact("error", layer="ws", rule=exc.rule, rfc=exc.rfc, by="client", blame="server",
-                          action="fail the connection (no frames)")
+                self.error("ws", exc.msg, exc.rfc, Msg("action.fail_no_frames"), by="client",
+                           blame="server")
                 return "failed", "client"
             self.cpeer.compress = wsdeflate.Compressor(params, "client")
             self.cpeer.inflate = wsdeflate.Decompressor(params, "client")
         if s.require_protocol and s.protocols and resp.get("Sec-WebSocket-Protocol") is None:
-            self.fact("error", layer="ws", rule="the server chose none of the offered subprotocols, "
-                      "and this client requires one", rfc="RFC 6455 §4.1 (step 6), §1.9", by="client",
-                      blame="server",
-                      action="fail the connection before any frame (a strict client's policy)")
+            self.error("ws", Msg("rule.ws.no_subprotocol_strict"), "RFC 6455 §4.1, §4.2.2, §1.9",
+                       Msg("action.fail_strict"), by="client", blame="server")
             return "failed", "client"
         self.speer.assembler = wsframes.MessageAssembler(
             s.max_message, inflate=self.speer.inflate.decompress if self.speer.inflate else None)
@@ -496,11 +503,13 @@ class _Script:
         mask = self.rand(4) if side == "client" else None
         yield from self._send(side, wsframes.Frame(wsframes.Opcode.CLOSE, payload, mask_key=mask))
 
-    def _server_fail(self, code: int, rule: str, rfc: str) -> Iterator[None]:
-        """The server fails the WebSocket connection (RFC 6455 §7.1.7)."""
-        self.fact("error", layer="ws", rule=rule, rfc=rfc, by="server", blame="client",
-                  action=f"fail the connection with close code {wsframes.close_code_name(code)}")
-        yield from self._close("server", code, rule)
+    def _server_fail(self, exc: "wsframes.ProtocolError") -> Iterator[None]:
+        """The server fails the WebSocket connection (RFC 6455 §7.1.7): the close
+        frame's reason is the rule in English (bytes on the wire, for any peer)."""
+        code = exc.close_code
+        self.error("ws", exc.msg, exc.rfc, Msg("action.close_code", code=wsframes.close_code_word(code)),
+                   by="server", blame="client")
+        yield from self._close("server", code, exc.rule)
 
     def _server_turn(self) -> Iterator[None]:
         """The server reads every complete frame and answers; returns ``ok``,
@@ -512,7 +521,7 @@ class _Script:
                 parsed = wsframes.parse_frame(bytes(buf), max_size=s.max_message)
             except wsframes.ProtocolError as exc:
                 buf.clear()
-                yield from self._server_fail(exc.close_code, exc.rule, exc.rfc)
+                yield from self._server_fail(exc)
                 return "closing"
             if parsed is None:
                 return "ok"
@@ -521,8 +530,7 @@ class _Script:
             problems = wsframes.frame_problems(frame, layout, sender="client",
                                                rsv1_allowed=peer.inflate is not None)
             if problems:
-                p = problems[0]
-                yield from self._server_fail(p.close_code, p.rule, p.rfc)
+                yield from self._server_fail(problems[0])
                 return "closing"
             if frame.opcode == wsframes.Opcode.CLOSE:
                 code, reason = wsframes.parse_close(frame.payload)
@@ -534,7 +542,7 @@ class _Script:
             try:
                 msg = peer.assembler.feed(frame)
             except wsframes.ProtocolError as exc:
-                yield from self._server_fail(exc.close_code, exc.rule, exc.rfc)
+                yield from self._server_fail(exc)
                 return "closing"
             if msg is None:
                 continue
@@ -591,20 +599,17 @@ class _Script:
                 return outcome
         if heartbeat:
             for i in range(s.pings):
-                self.wait(s.ping_interval, "client", "heartbeat interval")
+                self.wait(s.ping_interval, "client", "heartbeat_interval")
                 ping = wsframes.Frame(wsframes.Opcode.PING, f"keepalive {i + 1}".encode(),
                                       mask_key=self.rand(4))
                 yield from self._send("client", ping)
                 yield from self._server_turn()
                 seen = yield from self._client_turn()
                 if wsframes.Opcode.PONG not in seen:
-                    self.wait(s.pong_timeout, "client", "waiting for the pong")
-                    self.fact("ws.abort", by="client", layer="ws",
-                              reason=f"no pong within {s.pong_timeout:g} s of ping {i + 1}: the peer "
-                                     "or the path is presumed dead",
-                              rfc="RFC 6455 §5.5.2, §7.1.1",
-                              action="drop the connection (close code 1006 locally) and reconnect "
-                                     "after a back-off")
+                    self.wait(s.pong_timeout, "client", "pong_timeout")
+                    self.error("ws", Msg("rule.ws.pong_timeout", s=f"{s.pong_timeout:g}", n=i + 1),
+                               "RFC 6455 §5.5.2, §7.1.1", Msg("action.drop_reconnect"), by="client",
+                               blame=None, name="ws.abort")
                     self.wire.close("client")
                     self.fact("tcp.close", by="client", how="abort")
                     yield
@@ -625,11 +630,10 @@ class _Script:
             reset(self.wire, "server")
             self.fact("tcp.close", by="server", how="reset")
             saw = peer_saw_reset(self.wire, "client")
-            self.fact("ws.abort", by="client", layer="ws",
-                      reason=f"the connection ended ({'TCP reset' if saw == 'reset' else 'EOF'}) "
-                             "without a Close frame from the server: close code 1006 abnormal "
-                             "closure, reported locally and never sent",
-                      rfc="RFC 6455 §7.1.5, §7.4.1", action="report 1006 to the application")
+            self.error("ws", Msg("rule.ws.ended_without_close", how=Msg("how.reset" if saw == "reset"
+                                                                          else "how.eof")),
+                       "RFC 6455 §7.1.5, §7.4.1", Msg("action.report_1006"), by="client", blame="server",
+                       name="ws.abort")
             yield
             return "dropped", "server"
         yield from self._client_turn()

@@ -137,6 +137,7 @@ class Settings:
     key: str = RFC_KEY
     protocols: list[str] = field(default_factory=lambda: ["chat", "superchat"])
     extensions: str | None = None  # Sec-WebSocket-Extensions offer
+    cookie: str | None = None  # a Cookie header, as a browser attaches the site's cookies
     require_protocol: bool = False  # a strict client fails when no subprotocol is chosen
     # -- the client's heartbeat ---------------------------------------------
     ping_interval: float | None = None  # seconds between keepalive pings (None: no heartbeat)

@@ -16,9 +16,6 @@ The session itself may come late: ``run_app(None, opener=...)`` calls
 moment, or "working…" until it is.  If the opener fails before any session
 exists, the app ends and ``run_app`` raises that exception, so the command line
 reports it as it would have before the interface started.
-
-For trying it by hand: ``python -m wssviz.ui.app STEPS.jsonl`` opens a file of
-``wssviz run --json`` lines as a replay.
 """
 
 from __future__ import annotations
@@ -76,6 +73,7 @@ def app_bindings(lang: str) -> list[Binding]:
         Binding("s", "scenarios", t("key_scenarios", lang)),
         Binding("e", "export", t("key_export", lang)),
         Binding("l", "language", t("key_lang", lang)),
+        Binding("G", "glossary", t("key_glossary", lang), show=False),
     ]
 
 
@@ -153,6 +151,7 @@ class WssvizApp(App[int]):
         yield SystemCommand(t("key_export", lang), f"e · {t('key_export_long', lang)}", self.action_export)
         # the short label names the other language ("中文"): search finds the long one
         yield SystemCommand(t("key_lang_long", lang), f"l · {t('key_lang', lang)}", self.action_language)
+        yield SystemCommand(t("key_glossary", lang), f"G · {t('key_glossary_long', lang)}", self.action_glossary)
         for i, p in enumerate(PANES):
             yield SystemCommand(f"{t('key_pane', lang)}: {t('pane_' + p, lang)}",
                                 f"{i + 1} · {t('key_pane_long', lang)}", lambda p=p: s.action_show_pane(p))
@@ -221,6 +220,21 @@ class WssvizApp(App[int]):
             lines.append(t("export_partial", lang).format(n=steps))
         self.call_from_thread(self.notify, "\n".join(lines), markup=False, timeout=10)
 
+    # -- glossary (G) ---------------------------------------------------------
+
+    def action_glossary(self) -> None:
+        from wssviz.explain import explain
+        from wssviz.ui.screens.glossary import GlossaryScreen
+
+        from wssviz.ui.model import scheme_of
+
+        screen, context = self.main_screen, ""
+        steps = self.session.steps
+        if 0 <= screen.index < len(steps):
+            e = explain(steps[screen.index], self.lang, scheme=scheme_of(self.session, steps))
+            context = " ".join((e.what, e.why, e.eavesdropper))
+        self.push_screen(GlossaryScreen(self.lang, context))
+
     # -- language (l) ---------------------------------------------------------
 
     def action_language(self) -> None:
@@ -264,25 +278,3 @@ def run_app(session: Session | None, *, present: bool = False, lang: str = "en",
     if app.open_error is not None:
         raise app.open_error
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)
-
-
-def load_jsonl(path: str) -> "Session":
-    """A replay of a file of ``wssviz run --json`` lines (for trying the interface)."""
-    import json
-
-    from wssviz.session import StepList
-    from wssviz.steps import Step
-
-    with open(path, encoding="utf-8") as fh:
-        steps = [Step.from_dict(json.loads(line)) for line in fh if line.strip()]
-    return StepList(steps, title=f"{path} (replay)", goal="")
-
-
-if __name__ == "__main__":
-    args = sys.argv[1:]
-    present = "--present" in args
-    args = [a for a in args if a != "--present"]
-    if len(args) != 1:
-        print("usage: python -m wssviz.ui.app STEPS.jsonl [--present]", file=sys.stderr)
-        raise SystemExit(2)
-    raise SystemExit(run_app(load_jsonl(args[0]), present=present))

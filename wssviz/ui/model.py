@@ -61,13 +61,13 @@ def scheme_of(session: object, steps: Sequence[Step]) -> str:
 
 def is_encrypted(step: Step) -> bool:
     """True if the record(s) that carried this step hide it from the wire."""
-    return any(f.name == "encrypted payload" for top in step.fields for f in top.walk())
+    return step.has("tls.record.encrypted_payload")
 
 
-def keys_phase(steps: Sequence[Step], upto: int) -> str | None:
-    """The phase of the newest ``tls.keys`` step before ``upto`` ("handshake", ...)."""
+def keys_phase(steps: Sequence[Step], upto: int) -> Field | None:
+    """The phase field of the newest ``tls.keys`` step before ``upto``."""
     k = latest(steps, upto - 1, kinds=("tls.keys",))
-    return k.value("phase") if k is not None else None
+    return k.find("tls.keys.phase") if k is not None else None
 
 
 def clip(value: str, limit: int = VALUE_LIMIT) -> str:
@@ -91,11 +91,11 @@ def field_at(fields: Sequence[Field], of: str, offset: int) -> Field | None:
     return best
 
 
-def status_mark(value: str) -> str:
-    """``ok`` / ``FAILED`` / other for a check value such as "ok: chain to ..."."""
-    v = value.lstrip().lower()
-    if v.startswith("ok"):
+def status_mark(f: Field) -> str:
+    """``ok`` / ``failed`` / ``other`` for a check: its raw value is True, False or
+    neither (a check not judged, a word)."""
+    if f.raw is True:
         return "ok"
-    if v.startswith("failed") or v.startswith("fail"):
+    if f.raw is False:
         return "failed"
     return "other"

@@ -26,12 +26,9 @@ Exporter = Callable[[Session, str], "tuple[str, str | None]"]
 
 
 def default_name(session: Session, now: float | None = None) -> str:
-    """``wssviz-<scenario>-<local time>.pcapng``, the scenario taken from the session title.
-
-    Titles read ``NAME: Title (how)`` or ``NAME (how)``; NAME may be a path or a URL.
-    """
-    head = (session.title or "").split(" (")[0].split(": ")[0].strip()
-    head = head.rstrip("/").rsplit("/", 1)[-1]
+    """``wssviz-<scenario>-<local time>.pcapng``, named after the session (its scenario,
+    ``connect``, or the file it replays)."""
+    head = str(getattr(session, "name", "") or "").rstrip("/").rsplit("/", 1)[-1]
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", head).strip("-.") or "session"
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     return f"wssviz-{slug[:40]}-{stamp}.pcapng"

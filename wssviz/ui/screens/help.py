@@ -30,6 +30,7 @@ KEYS = (
     ("s", "key_scenarios_long"),
     ("e", "key_export_long"),
     ("l", "key_lang_long"),
+    ("G", "key_glossary_long"),
     ("Ctrl+P", "key_palette"),
     ("?", "key_help"),
     ("q", "key_quit"),

@@ -42,6 +42,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
+from wssviz import explain
 from wssviz.ui.model import PANES, pane_for, scheme_of
 from wssviz.ui.texts import t
 from wssviz.ui.widgets.accept import AcceptPane
@@ -56,7 +57,7 @@ from wssviz.ui.widgets.keybar import KeyBar
 from wssviz.ui.widgets.ladderhead import LadderHead
 from wssviz.ui.widgets.panetabs import PaneTabs
 from wssviz.ui.widgets.textline import TextLine
-from wssviz.ui.widgets.timeline import Timeline, ladder_label
+from wssviz.ui.widgets.timeline import Timeline
 from wssviz.ui.widgets.tls import TlsPane
 from wssviz.ui.widgets.upgrade import UpgradePane
 
@@ -316,17 +317,14 @@ class StepScreen(Screen):
         self._refresh_ladder()
         head = Text(no_wrap=True, overflow="ellipsis")  # two fixed lines: title, summary
         head.append(f"{step.index}  ", "bold")
-        label = ladder_label(step, self.lang)  # the catalog's name outside English
-        head.append(label, "bold")
-        if label != step.title:
-            head.append(f"  {step.title}", "dim")  # and the step's own (English) title
+        head.append(explain.title(step, self.lang), "bold")
         arrow = t(f"dir_{step.direction}", self.lang)
         head.append("   ")
         head.append(arrow, "dim")
         head.append("   ")
         head.append(f"{step.time:.6f} s", "dim")
         head.append("\n")
-        head.append(step.summary, "red" if step.status == "error" else
+        head.append(explain.summary(step, self.lang), "red" if step.status == "error" else
                     "yellow" if step.status == "warning" else "")
         self.query_one("#stephead", TextLine).update(head)
         self._status()
@@ -651,9 +649,9 @@ class StepScreen(Screen):
     def show_title(self) -> None:
         """Show the session's title and goal (again after a restart or a new scenario)."""
         session = self.wapp.session
-        title = Text(session.title or "wssviz", "bold")
+        title = Text(explain.text(session.title, self.lang) or "wssviz", "bold")
         if session.goal:
-            title.append("  ·  " + session.goal, "not bold")
+            title.append("  ·  " + explain.text(session.goal, self.lang), "not bold")
         key = (title.plain, str(title.style), tuple(title.spans))
         if key != self._title_text:
             self._title_text = key
@@ -676,6 +674,7 @@ class StepScreen(Screen):
         timeline.clear_cache()
         self.query_one(LadderHead).set_lang(lang)
         self.query_one(KeyBar).set_lang(lang)
+        self.show_title()
         if 0 <= self.index < len(self.wapp.session.steps):
             active = self._active
             self._show(self.index)

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from wssviz.explain import text
 from wssviz.ui.texts import t
 
 
@@ -25,9 +26,9 @@ class ScenarioChoice(NamedTuple):
     """One row of the picker: what the composition root knows about a scenario."""
 
     name: str
-    title: str
-    goal: str
-    description: str = ""
+    title: object  # str, or a catalog message (wssviz.steps.Msg) in the learner's language
+    goal: object
+    description: object = ""
 
 
 def matches(choice: ScenarioChoice, query: str) -> bool:
@@ -70,7 +71,8 @@ class PickerScreen(ModalScreen[str | None]):
 
     def __init__(self, choices: Sequence[ScenarioChoice], lang: str = "en", current: str = "") -> None:
         super().__init__()
-        self.choices = [ScenarioChoice(*c) for c in choices]
+        # the rows' words in the learner's language (a title may be a catalog message)
+        self.choices = [ScenarioChoice(c[0], *(text(x, lang) for x in c[1:])) for c in choices]
         self.lang = lang
         self.current = current
         self.shown: list[ScenarioChoice] = []

@@ -1,7 +1,8 @@
-"""The Accept pane: Sec-WebSocket-Key → bytes → key + GUID → SHA-1 → base64 → compared.
+"""The Accept pane: Sec-WebSocket-Key (its base64 text) + GUID → SHA-1 → base64 → compared.
 
 Each line holds this session's real value, from the ``ws.accept`` and
-``ws.accept_check`` steps' fields.
+``ws.accept_check`` steps' fields.  The key's 16 decoded bytes stand beside the
+chain, not in it: only their length is checked; what is hashed is the key's text.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from rich.console import Group
 from wssviz.ui.model import clip, latest, status_mark
 from wssviz.ui.widgets.base import TextPane, View
 
-CHAIN = (("accept_key", "Sec-WebSocket-Key"), ("accept_decoded", "decoded key"),
-         ("accept_concat", "key + GUID"), ("accept.sha1", "SHA-1"),
-         ("accept.base64", "Sec-WebSocket-Accept"))
-CHECK = (("accept_expected", "expected"), ("accept_received", "received"),
-         ("accept_verdict", "verdict"))
+CHAIN = (("accept_key", "ws.accept.key"), ("accept_concat", "ws.accept.joined"),
+         ("accept.sha1", "ws.accept.sha1"), ("accept.base64", "ws.accept.accept"))
+CHECK = (("accept_expected", "ws.accept_check.expected"), ("accept_received", "ws.accept_check.received"),
+         ("accept_verdict", "ws.accept_check.verdict"))
 
 
 def accept_renderable(view: View):
@@ -30,26 +30,30 @@ def accept_renderable(view: View):
     # a pane of 44 columns on (80x24); longer values fold
     table.add_column(ratio=1, style="bold")
     table.add_column(ratio=2, overflow="fold")
-    for n, (key, name) in enumerate(CHAIN):
-        if name == "key + GUID":  # the constant joins here (the step has it as a field)
-            table.add_row(Text(view.t("accept_guid"), "dim"), Text(acc.value("GUID", ""), "cyan dim"))
+    for n, (key, id) in enumerate(CHAIN):
+        if id == "ws.accept.joined":  # the constant joins here (the step has it as a field)
+            table.add_row(Text(view.t("accept_guid"), "dim"),
+                          Text(view.value(acc.find("ws.accept.guid")), "cyan dim"))
         if n:
             table.add_row(Text("↓", "dim"), Text(""))
-        value = acc.value(name, "")
-        table.add_row(Text(view.t(key)), Text(clip(value, 400), "cyan"))
+        table.add_row(Text(view.t(key)), Text(clip(view.value(acc.find(id)), 400), "cyan"))
+        if id == "ws.accept.key":  # beside the chain: decoded only to check its length
+            table.add_row(Text(view.t("accept_decoded"), "dim"),
+                          Text(clip(view.value(acc.find("ws.accept.decoded_key")), 400), "dim"))
     table.add_row(Text(""), Text(""))
     if chk is None:
         table.add_row(Text(""), Text(view.t("accept_pending"), "italic dim"))
     else:
-        for key, name in CHECK:
-            value = chk.value(name, "")
+        for key, id in CHECK:
+            f = chk.find(id)
             style = "cyan"
-            if name == "verdict":
-                style = {"ok": "bold green", "failed": "bold red"}.get(status_mark(value), "bold")
-            table.add_row(Text(view.t(key)), Text(clip(value, 400), style))
+            if id == "ws.accept_check.verdict" and f is not None:
+                style = {"ok": "bold green", "failed": "bold red"}.get(status_mark(f), "bold")
+            table.add_row(Text(view.t(key)), Text(clip(view.value(f), 400), style))
     head = Text()
-    head.append(f"{acc.title}", "bold")
-    head.append(f"  (step {acc.index}" + (f", {chk.index}" if chk else "") + ")\n", "dim")
+    head.append(view.title(acc), "bold")
+    steps = f"{acc.index}, {chk.index}" if chk else f"{acc.index}"
+    head.append("  " + view.t("accept_steps", steps=steps) + "\n", "dim")
     return Group(head, table)
 
 

@@ -6,7 +6,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
 
-from wssviz.steps import Step
+from wssviz import explain
+from wssviz.steps import Field, Step
 from wssviz.ui.texts import t
 from wssviz.ui.widgets.detail import Band
 from wssviz.ui.widgets.sections import TextSection
@@ -36,6 +37,23 @@ class View:
     def t(self, key: str, **kw: object) -> str:
         text = t(key, self.lang)
         return text.format(**kw) if kw else text
+
+    # what a step and its fields say, in the view's language (the catalogs' words)
+
+    def title(self, step: Step) -> str:
+        return explain.title(step, self.lang)
+
+    def summary(self, step: Step) -> str:
+        return explain.summary(step, self.lang)
+
+    def label(self, f: Field) -> str:
+        return explain.label(f, self.lang)
+
+    def value(self, f: Field | None) -> str:
+        return explain.value(f, self.lang) if f is not None else ""
+
+    def text(self, msg: object) -> str:
+        return explain.text(msg, self.lang)
 
 
 class Pane:

@@ -19,9 +19,9 @@ def explanation_text(view: View, brief: bool = False):
     parts: list = []
     if not brief:
         head = Text()
-        head.append(e.title or step.title, "bold")
+        head.append(e.title or view.title(step), "bold")
         head.append("\n")
-        head.append(step.summary, "italic")
+        head.append(view.summary(step), "italic")
         parts += [head, Text("")]
     for key, body in (("explain_what", e.what), ("explain_why", e.why),
                       ("explain_eavesdropper", e.eavesdropper), ("explain_rfc", e.rfc)):

@@ -15,6 +15,8 @@ from typing import Callable, Sequence
 
 from rich.text import Text
 
+from wssviz.explain import label as field_name
+from wssviz.explain import value as field_value
 from wssviz.steps import Field
 from wssviz.ui.model import clip
 
@@ -24,12 +26,13 @@ OPEN_DEPTH = 2
 CHILD_LIMIT = 256
 
 
-def field_label(f: Field) -> Text:
+def field_label(f: Field, lang: str = "en") -> Text:
     text = Text(no_wrap=True)
-    text.append(f.name, "bold")
-    if f.value:
+    text.append(field_name(f, lang), "bold")
+    value = field_value(f, lang)
+    if value:
         text.append(": ")
-        text.append(clip(f.value))
+        text.append(clip(value))
     if f.of != "none":
         text.append(f"  [{f.of} {f.start}:{f.end}]", "dim")
     return text
@@ -74,8 +77,9 @@ class FieldTree:
     ``select_field`` to show a field it already lit.
     """
 
-    def __init__(self, fields: Sequence[Field], title: str = "fields") -> None:
+    def __init__(self, fields: Sequence[Field], title: str = "fields", lang: str = "en") -> None:
         self.title = title
+        self.lang = lang
         self.roots: list[Node] = []
         self._by_field: dict[int, Node] = {}
         for n, f in enumerate(fields):
@@ -87,14 +91,14 @@ class FieldTree:
         self.version = 0
 
     def _add(self, parent: Node | None, f: Field, depth: int, last: bool) -> Node:
-        node = Node(field_label(f), f, depth, parent, last, expanded=depth <= OPEN_DEPTH)
+        node = Node(field_label(f, self.lang), f, depth, parent, last, expanded=depth <= OPEN_DEPTH)
         self._by_field[id(f)] = node
         kids = f.children[:CHILD_LIMIT]
         more = len(f.children) - len(kids)
         for i, c in enumerate(kids):
             node.children.append(self._add(node, c, depth + 1, i == len(kids) - 1 and not more))
         if more > 0:
-            node.children.append(Node(Text(f"… {more} more", "dim"), None, depth + 1, node, True))
+            node.children.append(Node(Text(f"… +{more}", "dim"), None, depth + 1, node, True))
         return node
 
     # -- the visible lines -----------------------------------------------------

@@ -15,10 +15,11 @@ from rich.text import Text
 from wssviz.ui.model import clip, latest
 from wssviz.ui.widgets.base import TextPane, View
 
-HEADER = ("FIN", "RSV1", "RSV2", "RSV3", "opcode", "MASK", "payload length",
-          "extended payload length", "masking key")
-PAYLOAD = ("unmasked payload", "application data", "inflated payload", "close code",
-           "close reason", "message", "problem")
+HEADER = ("ws.frame.fin", "ws.frame.rsv1", "ws.frame.rsv2", "ws.frame.rsv3", "ws.frame.opcode",
+          "ws.frame.mask", "ws.frame.payload_length", "ws.frame.extended_payload_length",
+          "ws.frame.masking_key")
+PAYLOAD = ("ws.frame.unmasked_payload", "ws.frame.application_data", "ws.frame.inflated",
+           "ws.frame.close_code", "ws.frame.close_reason", "ws.frame.message", "ws.frame.problem")
 HEADER_HEX_LIMIT = 14  # a frame header is at most 14 bytes
 
 
@@ -44,11 +45,11 @@ def frame_renderable(view: View):
     head = Text()
     if frame.index != view.index:
         head.append(view.t("frames_showing", n=frame.index) + "\n", "dim")
-        head.append(f"{frame.index}  {frame.title}", "bold")
-        head.append("  " + frame.summary + "\n")
+        head.append(f"{frame.index}  {view.title(frame)}", "bold")
+        head.append("  " + view.summary(frame) + "\n")
         parts.append(head)
 
-    payload = frame.find("payload")
+    payload = frame.find("ws.frame.payload")
     header_end = payload.start if payload is not None and payload.of == "data" else None
     # headings are Text of their own, wrapped to the pane's width: a table's title
     # would wrap at the table's (narrow) width
@@ -58,31 +59,31 @@ def frame_renderable(view: View):
     table.add_column()
     if header_end is not None:
         raw = frame.data[:min(header_end, HEADER_HEX_LIMIT)]
-        table.add_row(Text("bytes"), Text(" ".join(f"{b:08b}" for b in raw[:2]) +
+        table.add_row(Text(view.t("frames_bytes")), Text(" ".join(f"{b:08b}" for b in raw[:2]) +
                                           ("  " + raw[2:].hex(" ") if len(raw) > 2 else ""), "dim"))
-    for name in HEADER:
-        value = frame.value(name)
-        if value is not None:
-            table.add_row(Text(name), Text(clip(value), "cyan"))
+    for id in HEADER:
+        f = frame.find(id)
+        if f is not None:
+            table.add_row(Text(view.label(f)), Text(clip(view.value(f)), "cyan"))
     parts.append(table)
 
     body = Text()
     body.append("\n" + view.t("frames_payload") + "\n", "bold underline")
-    for name in PAYLOAD:
-        value = frame.value(name)
-        if value is not None:
-            body.append(f"{name}: ", "bold")
-            body.append(clip(value, 2000) + "\n", "green")
+    for id in PAYLOAD:
+        for f in frame.all(id):
+            body.append(f"{view.label(f)}: ", "bold")
+            body.append(clip(view.value(f), 2000) + "\n", "green")
     if payload is not None:
-        body.append(f"payload: {payload.end - payload.start:,} bytes", "bold")
+        body.append(f"{view.label(payload)}: " + view.t("frames_payload_bytes", n=f"{payload.end - payload.start:,}"),
+                    "bold")
         body.append(f"  [data {payload.start}:{payload.end}]\n", "dim")
     parts.append(body)
 
-    lane = frame.find("xor lane")
-    masked = (frame.value("MASK", "") or "").strip().startswith("1")
+    lane = frame.find("ws.frame.xor_lane")
+    masked = frame.raw("ws.frame.mask") is True
     if lane is not None and lane.children:
         parts.append(Text(view.t("frames_lane"), "italic"))
-        parts.append(lane_text([(c.name, clip(c.value)) for c in lane.children[:64]]))
+        parts.append(lane_text([(view.label(c), clip(view.value(c))) for c in lane.children[:64]]))
         total = payload.end - payload.start if payload is not None else len(lane.children)
         if total > len(lane.children):
             parts.append(Text(view.t("frames_lane_more", shown=len(lane.children), total=f"{total:,}"),

@@ -45,7 +45,7 @@ class HexPane(Pane):
 
     def build(self, view: View) -> list[Band]:
         step = view.step
-        tree = FieldTree(step.fields, step.title)
+        tree = FieldTree(step.fields, view.title(step), view.lang)
         none = view.t("hex_none")
         wire, data = HexSection("wire", step.wire, none), HexSection("data", step.data, none)
         HexLink(step, tree, wire, data)  # kept alive by the callbacks it sets

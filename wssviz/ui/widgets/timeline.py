@@ -8,7 +8,6 @@ Only the visible rows are drawn (Line API), so a long session costs nothing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -22,9 +21,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from wssviz.explain import explain, kind_title
+from wssviz.explain import title as step_title
 from wssviz.steps import Step
-from wssviz.ui.texts import t
 
 NUMBER_WIDTH = 4  # "123 "
 
@@ -46,21 +44,9 @@ def _pad(text: str, width: int, align: str) -> str:
     return " " * (gap // 2) + text + " " * (gap - gap // 2)
 
 
-#: A title that names its side at the end, as in "Finished (server)".
-_SIDE = re.compile(r"\((client|server)\)$")
-
-
 def ladder_label(step: Step, lang: str = "en") -> str:
-    """The rung's words: the step's own title in English, the catalog's name otherwise
-    (with the side the English title names, so both Finished rungs stay apart)."""
-    title = step.title
-    if lang != "en":
-        name = explain(step, lang).title or kind_title(step.kind, lang) or title
-        side = _SIDE.search(step.title)
-        if side and name != title:
-            name = t("ladder_side", lang).format(name=name, side=t(f"side_{side[1]}", lang))
-        title = name
-    return title.replace("\n", " ")
+    """The rung's words: the step's title in the learner's language."""
+    return step_title(step, lang).replace("\n", " ")
 
 
 def ladder_text(step: Step, width: int, lang: str = "en") -> Text:
@@ -74,6 +60,9 @@ def ladder_text(step: Step, width: int, lang: str = "en") -> Text:
     elif d == "s2c":
         body = f" {title} ─"
         body = "◀" + "─" * (inner - cell_len(body) - 1) + body
+    elif step.facts.get("both_sides"):
+        # both sides compute this (shown once): a mark against each rail
+        body = _pad(f"◆ {title}", inner - 1, "left") + "◆"
     elif d == "client":
         body = _pad(f"◆ {title}", inner, "left")
     else:
@@ -131,9 +120,9 @@ class Timeline(ScrollView, can_focus=True):
         self._busy = False
         self._cache: dict[tuple[int, str, int], Strip] = {}
         self._count = 0
-        self.next_label = "not yet taken"  # set from the catalogs by the screen
+        self.next_label = ""  # set from the catalogs by the screen
         self.lang = "en"  # the language of the rungs' names (the screen sets it)
-        self.busy_label = "working…"
+        self.busy_label = ""
         self._base: Style | None = None  # the widget's own style (asked of Textual once)
 
     # -- state ---------------------------------------------------------------

@@ -6,6 +6,7 @@ validity, signature, verdict, OpenSSL's verdict), each marked ✓ or ✗.
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from wssviz.steps import Field
@@ -15,47 +16,48 @@ from wssviz.ui.widgets.base import Pane, View
 from wssviz.ui.widgets.detail import Band
 from wssviz.ui.widgets.fieldtree import FieldTree
 from wssviz.ui.widgets.sections import TextSection, TreeSection
+from wssviz.ui.widgets.wrapped import Wrapped
 
 MARKS = {"ok": ("✓ ", "green"), "failed": ("✗ ", "bold red"), "other": ("• ", "")}
 
 
-def tls_head(view: View) -> tuple[Text, object]:
-    """The heading text and the step whose fields the tree shows (or None)."""
+def tls_head(view: View) -> tuple[RenderableType, object]:
+    """The heading and the step whose fields the tree shows (or None).  Sentences
+    are ``Wrapped`` so that Chinese breaks by the same rules as everywhere else."""
     steps, index = view.steps, view.index
     step = latest(steps, index, layer="tls")
-    out = Text()
     if step is None:
-        out.append(view.t("tls_none"), "italic")
-        return out, None
+        return Wrapped(view.t("tls_none"), "italic"), None
+    parts: list[RenderableType] = []
     if step.index != index:
-        out.append(view.t("tls_showing", n=step.index) + "\n", "dim")
-        out.append(f"{step.index}  {step.title}", "bold")
-        out.append("  " + step.summary + "\n")
+        parts.append(Wrapped(view.t("tls_showing", n=step.index), "dim"))
+        parts.append(Wrapped(f"{step.index}  {view.title(step)}  {view.summary(step)}", "bold"))
     if step.local:
-        out.append(view.t("tls_local", where=view.t(f"dir_{step.direction}")), "italic")
+        parts.append(Wrapped(view.t("tls_local", where=view.t(f"dir_{step.direction}")), "italic"))
     elif is_encrypted(step):
-        used = step.value("decrypted with")
+        used = step.find("tls.decrypted")
         phase = keys_phase(steps, step.index)
-        if used:
-            msg = view.t("tls_encrypted_nokeys") + " " + view.t("tls_decrypted_with", keys=clip(used))
-        elif phase:
-            msg = view.t("tls_encrypted", phase=phase)
+        if used is not None:
+            msg = view.t("tls_encrypted_nokeys") + " " + view.t("tls_decrypted_with", keys=clip(view.value(used)))
+        elif phase is not None:
+            msg = view.t("tls_encrypted", phase=view.value(phase))
         else:
             msg = view.t("tls_encrypted_nokeys")
-        out.append("🔒 " + msg, "yellow")
+        parts.append(Wrapped("🔒 " + msg, "yellow"))
     else:
-        out.append(view.t("tls_clear"), "cyan")
+        parts.append(Wrapped(view.t("tls_clear"), "cyan"))
     if step.kind == "tls.cert_check":
-        out.append("\n\n" + view.t("tls_checks") + "\n", "bold")
+        out = Text()
+        out.append("\n" + view.t("tls_checks") + "\n", "bold")
         for f in step.fields:
-            if f.name == "tls version":
+            if f.id == "tls.version":
                 continue
-            value, name = f.value, f.name
-            mark, style = MARKS[status_mark(value)]
+            mark, style = MARKS[status_mark(f)]
             out.append(mark, style)
-            out.append(f"{name}: ", "bold")
-            out.append(clip(value, 300) + "\n", style)
-    return out, step
+            out.append(f"{view.label(f)}: ", "bold")
+            out.append(clip(view.value(f), 300) + "\n", style)
+        parts.append(out)
+    return Group(*parts), step
 
 
 class TlsPane(Pane):
@@ -68,7 +70,7 @@ class TlsPane(Pane):
         text = TextSection(head, view.key(self.pane_id), name="head")
         if step is None or step.kind == "tls.cert_check":
             return [Band(text)]  # a certificate check is all in the heading, line by line
-        tree = FieldTree(step.fields, step.title)
+        tree = FieldTree(step.fields, view.title(step), view.lang)
         section = TreeSection(tree)
         first = first_certificate(step)
         if first is not None:
@@ -87,8 +89,4 @@ def first_certificate(step) -> "Field | None":
     """The first certificate of a Certificate message (the server's own), if any."""
     if step.kind != "tls.certificate":
         return None
-    for top in step.fields:
-        for f in top.walk():
-            if f.name.startswith("certificate ") and any(c.name == "subject" for c in f.children):
-                return f
-    return None
+    return step.find("tls.certificate.entry")

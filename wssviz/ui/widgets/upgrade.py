@@ -1,7 +1,8 @@
 """The Upgrade pane: the HTTP request and response as text, headers that matter lit.
 
-The text is the step's ``data`` decoded as the peer sent it (plain Text, never
-markup); the headers RFC 6455 §4 cares about are highlighted and explained.
+The lines are the step's fields (its request or status line, one field per header,
+as the peer sent them: plain Text, never markup); the headers RFC 6455 §4 cares
+about are highlighted and explained.
 """
 
 from __future__ import annotations
@@ -23,21 +24,21 @@ def head_text(step: Step) -> tuple[Text, list[str]]:
     """The HTTP head with important header lines highlighted, and which ones were seen."""
     out = Text()
     seen: list[str] = []
-    lines = step.data.decode("utf-8", "replace").split("\r\n")
-    for i, line in enumerate(lines[:LINE_LIMIT]):
-        if i == 0:
-            out.append(clip(line, 400) + "\n", "bold")
-            continue
-        name, sep, value = line.partition(":")
+    first = step.find("http.request_line") or step.find("http.status_line")
+    if first is not None:
+        out.append(clip(str(first.raw), 400) + "\n", "bold")
+    headers = step.all("http.header")
+    for h in headers[:LINE_LIMIT]:
+        name = h.name or ""
         key = name.strip().lower()
-        if sep and key in MATTERS:
+        if key in MATTERS:
             seen.append(key)
             out.append(name + ":", "bold magenta")
-            out.append(clip(value, 400) + "\n", "bold")
-        elif line:
-            out.append(clip(line, 400) + "\n", "dim")
-    if len(lines) > LINE_LIMIT:
-        out.append(f"… {len(lines) - LINE_LIMIT} more lines\n", "dim")
+            out.append(" " + clip(str(h.raw), 400) + "\n", "bold")
+        else:
+            out.append(clip(f"{name}: {h.raw}", 400) + "\n", "dim")
+    if len(headers) > LINE_LIMIT:
+        out.append(f"… +{len(headers) - LINE_LIMIT}\n", "dim")
     return out, seen
 
 
@@ -55,9 +56,9 @@ def upgrade_text(view: View) -> Text:
             out.append(view.t("upgrade_waiting") + "\n\n", "italic dim")
             continue
         if step.index == view.index:
-            out.append(f"▶ step {step.index}\n", "bold reverse")
+            out.append("▶ " + view.t("upgrade_step", n=step.index) + "\n", "bold reverse")
         else:
-            out.append(f"step {step.index}\n", "dim")
+            out.append(view.t("upgrade_step", n=step.index) + "\n", "dim")
         text, names = head_text(step)
         out.append_text(text)
         out.append("\n")
