@@ -240,7 +240,7 @@ def test_ui_text_is_translated():
     same = {k for k in en if zh[k] == en[k]}
     assert same <= {"accept.base64", "rfc"}  # a formula, a name
     for key, text in zh.items():
-        if key not in same and key not in ("key_lang", "ladder_side"):  # ladder_side: names only
+        if key not in same and key not in ("key_lang", "ladder_side", "plain_field"):  # names only
             assert CJK.search(text), key
     assert ui_text("pane_explain", "zh") == "讲解" and ui_text("key_lang", "zh") == "English"
 
@@ -968,7 +968,7 @@ def test_chinese_walkthrough_has_few_lines_without_chinese(name):
     from wssviz.plain import format_step
 
     lines = [ln for s in _live(name) for ln in format_step(s, "zh").splitlines() if ln.strip()]
-    prose = [ln for ln in lines if not re.match(r"\s+\S+: ", ln) or re.match(r"\s+(发生了什么|为什么|窃听者看到):", ln)]
+    prose = [ln for ln in lines if not re.match(r"\s+\S+[:：]", ln) or re.match(r"\s+(发生了什么|为什么|窃听者看到)：", ln)]
     without = [ln for ln in prose if not CJK.search(ln)]
     assert len(without) <= len(prose) // 10, without[:10]
 

@@ -83,7 +83,7 @@ def test_plain_walkthrough_in_chinese_wraps_by_display_width():
     out = subprocess.run([sys.executable, "-m", "wssviz", "run", "--plain", "--lang", "zh"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "窃听者看到:" in out.stdout and "为什么:" in out.stdout
+    assert "窃听者看到：" in out.stdout and "为什么：" in out.stdout
     explained = [l for l in out.stdout.splitlines() if any(_cells(c) == 2 for c in l)]
     assert explained
     assert all(sum(_cells(c) for c in l) <= 102 for l in explained)  # one wide char may overhang
