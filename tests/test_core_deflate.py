@@ -339,7 +339,7 @@ def test_assembler_inflates_fragmented_compressed_text():
     text = "permessage-deflate, fragmented: " + "é" * 200
     z = Compressor(p, "client").compress(text.encode())
     d = Decompressor(p, "server")
-    asm = MessageAssembler(inflate=d.decompress)
+    asm = MessageAssembler(inflater=d)
     third = len(z) // 3
     assert asm.feed(Frame(Opcode.TEXT, z[:third], fin=False, rsv1=True)) is None
     assert asm.feed(Frame(Opcode.CONT, z[third:2 * third], fin=False)) is None
@@ -353,13 +353,13 @@ def test_assembler_checks_inflated_utf8_and_size():
     p = DeflateParams()
     bad = Compressor(p, "client").compress(b"ok \xff")
     with pytest.raises(ProtocolError) as e:
-        MessageAssembler(inflate=Decompressor(p, "server").decompress).feed(
+        MessageAssembler(inflater=Decompressor(p, "server")).feed(
             Frame(Opcode.TEXT, bad, rsv1=True))
     assert (e.value.close_code, e.value.offset) == (1007, 3)
     big = Compressor(p, "client").compress(bytes(5000))
     with pytest.raises(ProtocolError) as e:
-        MessageAssembler(max_size=4096, inflate=Decompressor(p, "server", max_size=None)
-                         .decompress).feed(Frame(Opcode.BINARY, big, rsv1=True))
+        MessageAssembler(max_size=4096, inflater=Decompressor(p, "server", max_size=None)
+                         ).feed(Frame(Opcode.BINARY, big, rsv1=True))
     assert e.value.close_code == 1009
 
 

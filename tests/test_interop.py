@@ -197,8 +197,69 @@ def test_websockets_client_against_listen_server(tmp_path):
     c2s, s2c = frames(steps, "c2s"), frames(steps, "s2c")
     assert all(s.raw("ws.frame.mask") is True for s in c2s)
     assert all(s.raw("ws.frame.mask") is False for s in s2c)
-    assert unmask(c2s[0]) == b"Hello" and payload(s2c[0]) == b"Hello"
+    # websockets offers permessage-deflate and listen accepts it: the text crosses
+    # compressed (RSV1) and each step shows it inflated
+    assert response.raw("http.status_code") == 101 and "permessage-deflate" in \
+        hs.parse_response(response.data).get("Sec-WebSocket-Extensions")
+    assert c2s[0].raw("ws.frame.rsv1") is True and unmask(c2s[0]) != b"Hello"
+    assert c2s[0].raw("ws.frame.message_data") == s2c[0].raw("ws.frame.message_data") == b"Hello"
     assert [s.raw("ws.frame.opcode") for s in c2s] == [0x1, 0x9, 0x8]
     assert [s.raw("ws.frame.opcode") for s in s2c] == [0x1, 0xA, 0x8]
     assert steps[-1].kind == "tcp.close"
     assert [to_json(s, "en") for s in dissect(conn.capture)] == [to_json(s, "en") for s in steps]
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("tls", ["1.3", "1.2"])
+def test_connect_deflate_record_then_export_opens_in_tshark(ca_files, tmp_path, tls):
+    """`connect --deflate --record` against a compressing `websockets` server, then
+    `export`: tshark decrypts the pcapng with no key file and inflates every message."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("tshark") is None:
+        pytest.skip("tshark is not installed (.ci/run installs it)")
+    _ca, identity, ca_file = ca_files
+    record, pcapng = tmp_path / "r.json", tmp_path / "x.pcapng"
+    sent = ["Hello " * 20, "compressed twice, " * 10]
+    with WebsocketsServer(server_context(identity)) as server:
+        out = subprocess.run([sys.executable, "-m", "wssviz", "connect", f"wss://localhost:{server.port}/",
+                              "--cafile", ca_file, "--tls", tls, "--deflate", "--record", str(record),
+                              *sum((["--send", t] for t in sent), []), "--json"],
+                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    steps = [json.loads(line) for line in out.stdout.splitlines()]
+    frames_ = [s for s in steps if s["kind"] == "ws.frame"]
+    compressed = [s for s in frames_ if any(f["id"] == "ws.frame.rsv1" and f["raw"] for f in s["fields"])]
+    assert len(compressed) == 4, [s["summary"] for s in frames_]  # two messages each way
+    assert not (tmp_path / "r.json.events").exists()
+    replayed = subprocess.run([sys.executable, "-m", "wssviz", "replay", str(record), "--json"],
+                              capture_output=True, text=True, timeout=60)
+    assert replayed.stdout.splitlines() == out.stdout.splitlines()  # the recording is the session
+    done = subprocess.run([sys.executable, "-m", "wssviz", "export", str(record), "--pcapng", str(pcapng)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    shark = subprocess.run(["tshark", "-r", str(pcapng), "-Y", "websocket", "-T", "fields",
+                            "-e", "websocket.rsv", "-e", "websocket.payload.text"],
+                           capture_output=True, text=True, timeout=60)
+    texts = [line.split("\t")[-1] for line in shark.stdout.splitlines() if line.split("\t")[-1]]
+    assert texts == [sent[0], sent[0], sent[1], sent[1]], shark.stdout
+
+
+def test_connect_appends_to_sslkeylogfile_and_writes_keylog(ca_files, tmp_path, monkeypatch):
+    _ca, identity, ca_file = ca_files
+    env_log, own_log = tmp_path / "browser.keys", tmp_path / "own.keys"
+    env_log.write_text("# an earlier session\n")
+    monkeypatch.setenv("SSLKEYLOGFILE", str(env_log))
+    with WebsocketsServer(server_context(identity)) as server:
+        session = ClientSession(f"wss://localhost:{server.port}/", cafile=ca_file, keylog=str(own_log),
+                                timeout=5.0)
+        session.run_all()
+    own = own_log.read_text().splitlines()
+    import re
+
+    assert own and all(re.fullmatch(r"[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]+", line) for line in own), own
+    assert set(own) == set(session.capture.keylog)
+    assert env_log.read_text().splitlines() == ["# an earlier session", *own]  # appended, not overwritten

@@ -272,14 +272,20 @@ def test_headless_chromium_loads_the_page_and_exchanges_a_message(server, tmp_pa
     assert grease, "Chromium's ClientHello carries GREASE values (RFC 8701)"
     request = hs.parse_request(next(s for s in steps if s.kind == "http.upgrade_request").data)
     assert "Chrome" in request.get("User-Agent") and request.get("Origin") == server.url.rstrip("/")
+    # Chromium offers permessage-deflate and listen accepts it: both frames are
+    # compressed on the wire (RSV1) and shown inflated
+    response = hs.parse_response(next(s for s in steps if s.kind == "http.upgrade_response").data)
+    assert response.get("Sec-WebSocket-Extensions").startswith("permessage-deflate")
     sent = next(s for s in steps if s.kind == "ws.frame" and s.direction == "c2s")
     assert sent.raw("ws.frame.mask") is True and sent.has("ws.frame.unmasked_payload")
     frame, _ = wf.parse_frame(sent.data)
-    assert frame.payload == MESSAGE.encode()
+    assert frame.rsv1 and frame.payload != MESSAGE.encode()  # compressed
     assert sent.data[-len(frame.payload):] != frame.payload  # as it crossed: masked
+    assert sent.raw("ws.frame.message_data") == MESSAGE.encode()  # inflated
+    assert MESSAGE in explain.value(sent.find("ws.frame.unmasked_payload"), "en")
     echo = next(s for s in steps if s.kind == "ws.frame" and s.direction == "s2c")
-    assert echo.has("ws.frame.application_data")
-    assert echo.span_bytes(echo.find("ws.frame.payload")) == MESSAGE.encode()
+    assert echo.raw("ws.frame.rsv1") is True and echo.has("ws.frame.application_data")
+    assert echo.raw("ws.frame.message_data") == MESSAGE.encode()
     assert all(s.status == "ok" for s in steps), [explain.summary(s, "en") for s in steps if s.status != "ok"]
 
 
@@ -297,3 +303,73 @@ def test_the_listen_ca_is_the_same_on_every_run(tmp_path):
     fresh = ListenServer(port=0, ca_dir=str(tmp_path))
     fresh.listener.close()
     assert fresh.fingerprint != first.fingerprint  # an unusable key makes a new CA
+
+
+# --- bounded memory, and room for new clients ---------------------------------------------------
+
+
+def test_listen_keeps_only_the_last_finished_sessions(server, monkeypatch):
+    from wssviz.live import listen
+
+    monkeypatch.setattr(listen, "KEEP_FINISHED", 3)
+    numbers = []
+    for i in range(6):
+        with connect(f"wss://localhost:{server.port}/ws", ssl=client_ctx(server), open_timeout=5) as ws:
+            ws.send(f"message {i}")
+            assert ws.recv(timeout=5) == f"message {i}"
+        deadline = time.monotonic() + 5
+        while not any(c.number == i and c.done.is_set() for c in server.sessions) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        numbers.append([c.number for c in server.sessions])
+    assert numbers[-1] == [3, 4, 5]  # the older ones (their steps already printed) are gone
+
+
+def test_a_connection_keeps_a_bounded_capture(server, monkeypatch):
+    from wssviz.live import listen
+
+    monkeypatch.setattr(listen, "BUDGET", 64 * 1024)
+    big = "x" * 200_000
+    with connect(f"wss://localhost:{server.port}/ws", ssl=client_ctx(server), open_timeout=5,
+                 compression=None) as ws:
+        ws.send(big)
+        assert ws.recv(timeout=5) == big
+    (conn,) = finished(server, 1)
+    assert conn.capture.dropped > 2 * 200_000 - 64 * 1024 and conn.capture.kept <= 64 * 1024
+    sent = next(s for s in conn.steps if s.kind == "ws.frame" and s.direction == "c2s")
+    assert sent.raw("ws.frame.payload_length") == 200_000 and sent.status == "ok"
+    assert len(sent.data) < 70_000 and sent.raw("ws.frame.not_shown") > 130_000
+
+
+def test_an_idle_upgraded_client_is_closed_with_1001(tmp_path):
+    srv = ListenServer("127.0.0.1", 0, ca_dir=str(tmp_path), idle_timeout=0.5)
+    srv.start()
+    try:
+        with connect(f"wss://localhost:{srv.port}/ws", ssl=client_ctx(srv), open_timeout=5) as ws:
+            time.sleep(1.2)
+            with pytest.raises(Exception):
+                ws.recv(timeout=2)
+            assert ws.close_code == 1001
+    finally:
+        srv.stop()
+
+
+def test_idle_clients_make_room_for_a_new_one(server, monkeypatch):
+    from wssviz.live import listen
+
+    import contextlib
+
+    monkeypatch.setattr(listen, "MAX_PER_ADDRESS", 4)
+    with contextlib.ExitStack() as stack:
+        idle = [stack.enter_context(connect(f"wss://localhost:{server.port}/ws", ssl=client_ctx(server),
+                                            open_timeout=5)) for _ in range(4)]
+        for ws in idle:
+            ws.send("hi")
+            assert ws.recv(timeout=5) == "hi"
+        with connect(f"wss://localhost:{server.port}/ws", ssl=client_ctx(server), open_timeout=5) as new:
+            new.send("served")
+            assert new.recv(timeout=5) == "served"
+        first = idle[0]
+        with pytest.raises(Exception):
+            first.recv(timeout=5)
+        assert first.close_code == 1001  # the longest silent one was asked to go
+        assert idle[1].close_code is None  # the others were not

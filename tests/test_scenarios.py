@@ -17,6 +17,7 @@ from wssviz import explain, plain, scenarios
 from wssviz.core import frames as wf
 from wssviz.core.msg import Msg
 from wssviz.dissect import dissect
+from wssviz.dissect import app
 from wssviz.live.pair import LiveSession
 from wssviz.recording import from_document, to_document
 from wssviz.steps import Step
@@ -299,8 +300,13 @@ def check_large_message(st):
     big = frames(st, "c2s")[0]
     assert big.raw("ws.frame.payload_length") == big.raw("ws.frame.extended_payload_length") == 1048576
     assert big.data[1] & 0x7F == 127  # the 64-bit form
-    assert payload(big) == (b"wssviz! " * 131072)
-    assert len(big.wire) > 1048576 + 64 * 5  # many TLS records, each with its header and tag
+    # a step keeps the frame's first 64 KiB (what it shows), says how much more there
+    # was, and how many TLS records carried the whole frame
+    kept = len(big.data)
+    assert kept == app.FRAME_KEEP and payload(big) == (b"wssviz! " * 131072)[:kept - 14]
+    assert big.raw("ws.frame.not_shown") == 1048576 + 14 - kept
+    assert big.raw("ws.frame.records") >= 64  # a TLS record holds at most 16 KiB
+    assert app.FRAME_KEEP < len(big.wire) < 2 * app.FRAME_KEEP  # only the records of what is kept
     assert payload(frames(st, "s2c")[0]) == b"received 1048576 bytes"
 
 

@@ -37,7 +37,7 @@ def ws_frame(index: int, direction: str, opcode: int, payload: bytes, masked: bo
     maker = StepMaker()
     maker.count = index
     app = AppLayer("ws", maker)
-    app.phase = {"c2s": "ws", "s2c": "ws"}
+    app.upgraded()
     steps = app.feed(direction, frame, frame, index * 0.001 if time is None else time)
     assert len(steps) == 1 and steps[0].kind == "ws.frame", steps
     return steps[0]

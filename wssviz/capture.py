@@ -31,11 +31,15 @@ def msg_to_json(value: Any) -> Any:
 
 @dataclass
 class Chunk:
-    """Bytes one side wrote to TCP at ``time`` seconds after the connection started."""
+    """Bytes one side wrote to TCP at ``time`` seconds after the connection started.
+
+    ``dropped``: a live session over its memory budget let these bytes go after the
+    dissector had read them (``data`` is then empty; ``--record`` still wrote them)."""
 
     direction: str  # "c2s" or "s2c"
     time: float
     data: bytes
+    dropped: int = 0
 
 
 @dataclass
@@ -77,6 +81,14 @@ class Capture:
     keylog: list[str] = field(default_factory=list)  # NSS key log lines, in arrival order
     trust: list[str] = field(default_factory=list)  # PEM certificates the client trusts
     settings: dict[str, Any] = field(default_factory=dict)  # scenario settings, for the record
+    #: Bytes of chunks a live session keeps in memory (None: all).  Beyond it, a chunk's
+    #: bytes are let go once the dissector has read them (``release``); a ``sink``
+    #: (a recording being written) still gets every event whole.
+    budget: int | None = None
+    sink: Any = None  # called with each event as it is added
+    kept: int = 0  # bytes of chunk data held
+    dropped: int = 0  # bytes let go
+    _released: int = 0  # events before this index have been through ``release``
 
     # -- building ------------------------------------------------------------
 
@@ -84,10 +96,28 @@ class Capture:
         if direction not in ("c2s", "s2c"):
             raise ValueError(f"bad direction {direction!r}")
         if data:
-            self.events.append(Chunk(direction, round(time, 6), bytes(data)))
+            self._add(Chunk(direction, round(time, 6), bytes(data)))
 
     def add_fact(self, time: float, name: str, **value: Any) -> None:
-        self.events.append(Fact(round(time, 6), name, value))
+        self._add(Fact(round(time, 6), name, value))
+
+    def _add(self, event: Event) -> None:
+        self.events.append(event)
+        if self.sink is not None:
+            self.sink(event)
+
+    def release(self) -> None:
+        """The dissector has read every event so far: over the budget, let chunk bytes go."""
+        events = self.events
+        for i in range(self._released, len(events)):
+            e = events[i]
+            if isinstance(e, Chunk) and e.data:
+                if self.budget is None or self.kept + len(e.data) <= self.budget:
+                    self.kept += len(e.data)
+                else:
+                    self.dropped += len(e.data)
+                    events[i] = Chunk(e.direction, e.time, b"", len(e.data))
+        self._released = len(events)
 
     def add_error(self, time: float, layer: str, rule: Msg, rfc: str, action: Msg, *, by: str,
                   blame: str | None = None, detail: str = "", offset: int | None = None,
@@ -121,6 +151,11 @@ class Capture:
     @property
     def chunks(self) -> list[Chunk]:
         return [e for e in self.events if isinstance(e, Chunk)]
+
+    @property
+    def whole(self) -> bool:
+        """Whether every byte is still here (nothing let go over the budget)."""
+        return self.dropped == 0
 
     def facts(self, name: str) -> list[Fact]:
         return [e for e in self.events if isinstance(e, Fact) and e.name == name]

@@ -115,12 +115,22 @@ def build_parser() -> argparse.ArgumentParser:
                          help="send this text message (repeatable; default: Hello)")
     connect.add_argument("--timeout", type=float, default=5.0, metavar="S",
                          help="seconds to wait for the server at each step (default 5)")
+    connect.add_argument("--tls", choices=["1.2", "1.3"], help="use this TLS version only")
+    connect.add_argument("--deflate", nargs="?", const="", metavar="PARAMS",
+                         help="offer permessage-deflate, with these parameters if given "
+                         "(e.g. \"server_no_context_takeover; client_max_window_bits=10\")")
+    connect.add_argument("--record", metavar="FILE", help="also save the session as a recording "
+                         "(written as it runs; `replay` and `export` take it)")
+    connect.add_argument("--keylog", metavar="FILE", help="also write the TLS secrets (NSS key log) "
+                         "to this file; SSLKEYLOGFILE is appended to as well")
     _add_view(connect)
     listen = sub.add_parser("listen", help="the instrumented server, for real clients and browsers")
     listen.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     listen.add_argument("--port", type=_port, default=8443, help="port (default 8443; 0 picks one)")
     listen.add_argument("--allow-origin", action="append", default=[], metavar="O",
                         help="also accept WebSocket upgrades from this Origin (repeatable)")
+    listen.add_argument("--no-deflate", action="store_true",
+                        help="refuse permessage-deflate (by default it is accepted when a client offers it)")
     _add_lang(listen, argparse.SUPPRESS)
     g = listen.add_mutually_exclusive_group()
     g.add_argument("--plain", action="store_true", help="print each connection's steps as text (default)")
@@ -285,17 +295,23 @@ def replay_of(capture, path: str) -> Session:
 # --- views ---------------------------------------------------------------------
 
 
-def stream(session: Session, out: TextIO, write: Callable[[object, TextIO], None]) -> None:
-    """Print each step as soon as the session has it."""
-    i = 0
+def stream(session: Session, out: TextIO, write: Callable[[object, TextIO], None]) -> int:
+    """Print each step as soon as the session has it; returns how many were errors."""
+    i = errors = 0
+    forget = getattr(session, "forget", None)
     while True:
         n = session.ensure(i)
         while i < n:
-            write(session.steps[i], out)
+            step = session.steps[i]
+            write(step, out)
+            errors += step.status == "error"
+            if forget is not None:
+                forget(i)  # printed: a long session need not keep its steps
             i += 1
         if session.finished and i >= len(session.steps):
             break
     out.flush()
+    return errors
 
 
 def text_view(args: argparse.Namespace, session: Session, scheme: str) -> int:
@@ -305,12 +321,10 @@ def text_view(args: argparse.Namespace, session: Session, scheme: str) -> int:
 
     lang = getattr(args, "lang", "en")
     if args.json:
-        stream(session, sys.stdout, lambda s, o: plain.write_json(s, o, lang))
-    else:
-        sys.stdout.write(plain.header(explain.text(session.title, lang), explain.text(session.goal, lang)))
-        seen: set[str] = set()
-        stream(session, sys.stdout, lambda s, o: plain.write_plain(s, o, lang, scheme, seen))
-    return 0
+        return stream(session, sys.stdout, lambda s, o: plain.write_json(s, o, lang))
+    sys.stdout.write(plain.header(explain.text(session.title, lang), explain.text(session.goal, lang)))
+    seen: set[str] = set()
+    return stream(session, sys.stdout, lambda s, o: plain.write_plain(s, o, lang, scheme, seen))
 
 
 def scenario_choices() -> list[tuple[str, str, str, str]]:
@@ -342,6 +356,10 @@ def export_session(session: Session, path: str) -> tuple[str, str | None]:
 
     if isinstance(session, CaptureReplay):
         session.run_all()  # its Capture is whole already: finish reading its steps too
+    if not capture.whole:
+        raise UserError(f"export: {capture.dropped} bytes of this session were let go to stay within its "
+                        "memory budget; record the session as it runs (connect --record FILE) and "
+                        "export the recording (wssviz export FILE --pcapng OUT)")
     # A live session may be moving on in a worker: export a snapshot of what exists now.
     snapshot = dataclasses.replace(capture, events=list(capture.events), keylog=list(capture.keylog))
     path = os.path.expanduser(path)
@@ -389,12 +407,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from wssviz.live.pair import LiveSession
 
     session = LiveSession(settings)
-    code = text_view(args, session, settings.scheme)
+    text_view(args, session, settings.scheme)
     if args.record:
         from wssviz.recording import save
 
         save(session.capture, args.record)
-    return code
+    return 0
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
@@ -421,7 +439,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     capture = load_capture(args.file, args.keylog, args.connection, args.cafile)
     if not (args.plain or args.json):
         return tui(args, lambda: replay_of(capture, args.file), None)
-    return text_view(args, replay_of(capture, args.file), capture.scheme)
+    text_view(args, replay_of(capture, args.file), capture.scheme)
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -452,8 +471,26 @@ def connect_options(args: argparse.Namespace) -> dict:
         check_options(args.url, args.cafile)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    import os
+
+    deflate = None
+    if args.deflate is not None:
+        from wssviz.core.deflate import parse_offer
+
+        deflate = parse_offer("permessage-deflate" + (f"; {args.deflate}" if args.deflate.strip() else ""))
+        if deflate is None:
+            raise UserError(f"connect: --deflate {args.deflate!r} is not a permessage-deflate parameter list "
+                            "(RFC 7692 §7.1: server_no_context_takeover, client_no_context_takeover, "
+                            "server_max_window_bits=8..15, client_max_window_bits[=8..15], separated by ';')")
+    for option in ("record", "keylog"):
+        path = getattr(args, option)
+        if path:
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+                raise UserError(f"connect: --{option} {path}: cannot write in {folder}")
     return dict(cafile=args.cafile, insecure=args.insecure, protocols=args.protocol, origin=args.origin,
-                send=args.send if args.send else ("Hello",), timeout=args.timeout)
+                send=args.send if args.send else ("Hello",), timeout=args.timeout, tls=args.tls,
+                deflate=deflate, record=args.record, keylog=args.keylog)
 
 
 def connect_session(args: argparse.Namespace) -> Session:
@@ -470,8 +507,8 @@ def cmd_connect(args: argparse.Namespace) -> int:
     if not (args.plain or args.json):
         return tui(args, lambda: connect_session(args), lambda: connect_session(args))
     session = connect_session(args)
-    text_view(args, session, session.target.scheme)
-    return 0 if not any(s.status == "error" for s in session.steps) else 1
+    errors = text_view(args, session, session.target.scheme)
+    return 0 if not errors else 1
 
 
 def cmd_listen(args: argparse.Namespace) -> int:
@@ -506,7 +543,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
                 pass
 
     try:
-        server = ListenServer(args.host, args.port, allow_origins=args.allow_origin, on_step=on_step)
+        server = ListenServer(args.host, args.port, allow_origins=args.allow_origin, on_step=on_step,
+                              deflate=not args.no_deflate)
     except OSError as exc:
         raise UserError(f"listen: cannot bind {args.host}:{args.port}: {exc.strerror or exc}") from None
     print(server.banner(), file=sys.stderr, flush=True)
@@ -591,6 +629,11 @@ def _main(argv: list[str] | None) -> int:
         args = build_parser().parse_args(argv)
     if not opens_interface(args):
         gc.enable()
+        if args.command != "listen":
+            # A printed walkthrough makes many short-lived objects per step and keeps few:
+            # collecting rarely costs nothing here and saves a third of a long run's time.
+            # (A server runs for hours: it keeps the default.)
+            gc.set_threshold(100_000, 50, 1000)
     try:
         if args.scenarios:
             from wssviz import scenarios

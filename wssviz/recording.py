@@ -34,21 +34,54 @@ class RecordingError(Exception):
     """A recording that cannot be read: says where and why."""
 
 
-def to_document(capture: Capture) -> dict[str, Any]:
-    events: list[dict[str, Any]] = []
-    for e in capture.events:
-        if isinstance(e, Chunk):
-            events.append({"t": e.time, "dir": e.direction, "hex": e.data.hex()})
-        else:
-            events.append({"t": e.time, "fact": e.name, "value": e.value})
+def event_document(e: Chunk | Fact) -> dict[str, Any]:
+    if isinstance(e, Chunk):
+        return {"t": e.time, "dir": e.direction, "hex": e.data.hex()}
+    return {"t": e.time, "fact": e.name, "value": e.value}
+
+
+def _head(capture: Capture) -> dict[str, Any]:
     return {"format": FORMAT, "version": VERSION, "scheme": capture.scheme,
             "server_name": capture.server_name, "started": capture.started,
-            "settings": capture.settings, "trust": capture.trust, "keylog": capture.keylog,
-            "events": events}
+            "settings": capture.settings, "trust": capture.trust, "keylog": capture.keylog}
+
+
+def to_document(capture: Capture) -> dict[str, Any]:
+    if not capture.whole:
+        raise RecordingError(f"recording: {capture.dropped} bytes of this session were let go to "
+                             "stay within its memory budget; record it as it runs (--record)")
+    return {**_head(capture), "events": [event_document(e) for e in capture.events]}
 
 
 def save(capture: Capture, path: str | Path) -> None:
     Path(path).write_text(json.dumps(to_document(capture), indent=1) + "\n", encoding="utf-8")
+
+
+class Recorder:
+    """A recording written as the session runs, so a long session's bytes need not
+    stay in memory: each event goes to a side file as it happens (``add``, the
+    Capture's ``sink``); ``close(capture)`` writes the document, streaming the events
+    back in, and removes the side file.  The result is an ordinary recording."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._part = self.path.with_name(self.path.name + ".events")
+        self._f = open(self._part, "w", encoding="utf-8")
+        self._n = 0
+
+    def add(self, event: Chunk | Fact) -> None:
+        self._f.write(json.dumps(event_document(event)) + "\n")
+        self._n += 1
+
+    def close(self, capture: Capture) -> None:
+        self._f.close()
+        head = json.dumps(_head(capture), indent=1)
+        with open(self.path, "w", encoding="utf-8") as out, open(self._part, encoding="utf-8") as src:
+            out.write(head[:-2] + ',\n "events": [')
+            for i, line in enumerate(src):
+                out.write(("\n  " if i == 0 else ",\n  ") + line.rstrip("\n"))
+            out.write("\n ]\n}\n")
+        self._part.unlink()
 
 
 def migrate(doc: dict[str, Any]) -> dict[str, Any]:

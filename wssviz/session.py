@@ -126,6 +126,11 @@ class GrowingSession:
         self._after_ensure()
         return len(self._steps)
 
+    def forget(self, index: int) -> None:
+        """Step ``index`` has been shown for good (a printed walkthrough): let it go."""
+        with self._lock:
+            self._steps[index] = None  # type: ignore[call-overload]
+
     def run_all(self) -> list[Step]:
         self.ensure(ALL)
         return self._steps

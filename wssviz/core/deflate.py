@@ -227,11 +227,17 @@ def _side(params: DeflateParams, sender: str) -> tuple[bool, int]:
 
 
 class Compressor:
-    """Compresses the messages that ``role`` sends (RFC 7692 §7.2.1)."""
+    """Compresses the messages that ``role`` sends (RFC 7692 §7.2.1).
+
+    ``compress(message)`` does a whole message; ``compress_part(data, final)`` does
+    one fragment of a message at a time: each part is flushed (Z_SYNC_FLUSH) so it
+    can go out at once, and only the last part loses the ``00 00 ff ff`` tail
+    (§7.2.1: the sender removes it from the end of the whole message)."""
 
     def __init__(self, params: DeflateParams, role: str) -> None:
         self.no_context_takeover, self.window_bits = _side(params, role)
         self._c = None if self.no_context_takeover else self._new()
+        self._part = None  # the compressor of the message being sent in parts
 
     def _new(self):
         if self.window_bits == 8:
@@ -243,15 +249,26 @@ class Compressor:
                                 -self.window_bits)
 
     def compress(self, message: bytes) -> bytes:
-        c = self._c if self._c is not None else self._new()
-        data = c.compress(message) + c.flush(zlib.Z_SYNC_FLUSH)
-        assert data.endswith(TAIL)
-        return data[:-4]
+        return self.compress_part(message, True)
+
+    def compress_part(self, data: bytes, final: bool) -> bytes:
+        if self._part is None:
+            self._part = self._c if self._c is not None else self._new()
+        c = self._part
+        out = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+        assert out.endswith(TAIL)
+        if not final:
+            return out
+        self._part = None
+        return out[:-4]
 
 
 class Decompressor:
     """Inflates the messages that the peer of ``role`` sends (RFC 7692 §7.2.2).
 
+    ``decompress(data)`` inflates a whole message; ``feed(part, final)`` inflates a
+    message as its fragments arrive (the tail ``00 00 ff ff`` is put back after the
+    final one), so a message never has to be held compressed and inflated at once.
     At most ``max_size`` bytes are ever inflated for one message (None: no limit);
     more raises ProtocolError with close code 1009.  Corrupt data raises
     ProtocolError with 1002.
@@ -266,18 +283,29 @@ class Decompressor:
         self.max_size = max_size
         self._d = zlib.decompressobj(-self.window_bits)
         self._history = b""  # the last window of output, to survive a BFINAL block
+        self._size: int | None = None  # bytes inflated so far of the open message
 
     def decompress(self, data: bytes) -> bytes:
-        if self.no_context_takeover:
-            self._d = zlib.decompressobj(-self.window_bits)
-        limit = 0 if self.max_size is None else self.max_size + 1
+        return self.feed(data, True)
+
+    def feed(self, part: bytes, final: bool) -> bytes:
+        """Inflate one fragment's payload of a message; ``final`` for the last."""
+        if self._size is None:  # a new message
+            self._size = 0
+            if self.no_context_takeover:
+                self._d = zlib.decompressobj(-self.window_bits)
+        data = bytes(part) + TAIL if final else bytes(part)
+        limit = 0 if self.max_size is None else self.max_size - self._size + 1
         try:
-            out = self._d.decompress(bytes(data) + TAIL, limit)
+            out = self._d.decompress(data, limit)
         except zlib.error as e:
+            self._size = None
             raise ProtocolError(f"the compressed message is not valid DEFLATE ({e})",
                                 "RFC 7692 §6.2", -1, 1002, code="ws.bad_deflate",
                                 detail=str(e)) from None
-        if self.max_size is not None and (len(out) > self.max_size or self._d.unconsumed_tail):
+        self._size += len(out)
+        if self.max_size is not None and (self._size > self.max_size or self._d.unconsumed_tail):
+            self._size = None
             raise ProtocolError(f"the message inflates to more than {self.max_size} bytes",
                                 "RFC 6455 §10.4", self.max_size, 1009, code="ws.inflated_too_big",
                                 limit=self.max_size)
@@ -288,4 +316,6 @@ class Decompressor:
             if self._d.eof:
                 # The sender ended the stream with BFINAL (§7.2.3.4); keep the window.
                 self._d = zlib.decompressobj(-self.window_bits, zdict=self._history)
+        if final:
+            self._size = None
         return out

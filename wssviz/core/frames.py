@@ -271,14 +271,15 @@ class FrameLayout:
     end: int
 
 
-def parse_frame(buf: bytes, offset: int = 0, *, max_size: int = DEFAULT_MAX_SIZE
-                ) -> tuple[Frame, FrameLayout] | None:
-    """Read one frame starting at ``buf[offset]``; None if it is not complete yet.
+def parse_header(buf: bytes | bytearray, offset: int = 0, *, max_size: int | None = DEFAULT_MAX_SIZE
+                 ) -> tuple[Frame, FrameLayout] | None:
+    """Read the header of the frame that starts at ``buf[offset]``: a Frame with an
+    empty payload and the frame's layout (offsets into ``buf``; ``end`` is where the
+    whole frame will end).  None until the header is complete.
 
-    Structural only: raises :class:`ProtocolError` for a 64-bit length with the
-    most significant bit set (§5.2) and for a payload above ``max_size`` (1009,
-    raised as soon as the length is known).  Everything else is frame_problems'.
-    """
+    Raises :class:`ProtocolError` for a 64-bit length with the most significant bit
+    set (§5.2) and for a payload above ``max_size`` (1009): a frame that is too big
+    is refused from its length, before any of its payload is buffered."""
     avail = len(buf) - offset
     if avail < 2:
         return None
@@ -315,17 +316,164 @@ def parse_frame(buf: bytes, offset: int = 0, *, max_size: int = DEFAULT_MAX_SIZE
         mask_key = bytes(buf[pos:pos + 4])
         mspan = (pos, pos + 4)
         pos += 4
-    header_end = pos
-    end = pos + n
-    if len(buf) < end:
-        return None
-    if mask_key is not None:
-        payload = apply_mask(memoryview(buf)[pos:end], mask_key)  # one pass, one copy
-    else:
-        payload = bytes(buf[pos:end])
-    frame = Frame(b0 & 0x0F, payload, bool(b0 & 0x80), bool(b0 & 0x40), bool(b0 & 0x20),
+    frame = Frame(b0 & 0x0F, b"", bool(b0 & 0x80), bool(b0 & 0x40), bool(b0 & 0x20),
                   bool(b0 & 0x10), mask_key)
-    return frame, FrameLayout(offset, header_end, form, lspan, mspan, (pos, end), end)
+    return frame, FrameLayout(offset, pos, form, lspan, mspan, (pos, pos + n), pos + n)
+
+
+def parse_frame(buf: bytes | bytearray, offset: int = 0, *, max_size: int | None = DEFAULT_MAX_SIZE
+                ) -> tuple[Frame, FrameLayout] | None:
+    """Read one frame starting at ``buf[offset]``; None if it is not complete yet.
+
+    Structural only: raises :class:`ProtocolError` for a 64-bit length with the
+    most significant bit set (§5.2) and for a payload above ``max_size`` (1009,
+    raised as soon as the length is known).  Everything else is frame_problems'.
+    """
+    head = parse_header(buf, offset, max_size=max_size)
+    if head is None or len(buf) < head[1].end:
+        return None
+    frame, layout = head
+    pos, end = layout.payload_span
+    if frame.mask_key is not None:
+        frame.payload = apply_mask(memoryview(buf)[pos:end], frame.mask_key)  # one pass, one copy
+    else:
+        frame.payload = bytes(buf[pos:end])
+    return frame, layout
+
+
+def _shift(layout: FrameLayout, by: int) -> FrameLayout:
+    def s(span: tuple[int, int]) -> tuple[int, int]:
+        return (span[0] + by, span[1] + by)
+    return FrameLayout(layout.start + by, layout.header_end + by, layout.length_form,
+                       s(layout.length_span), s(layout.mask_span), s(layout.payload_span),
+                       layout.end + by)
+
+
+@dataclass
+class FrameChunk:
+    """A frame, or a piece of a large frame's payload, as a :class:`FrameReader` reads it.
+
+    ``frame`` carries the header bits; its ``payload`` is this chunk's unmasked bytes.
+    ``layout`` is the whole frame's, in stream offsets (the same for every chunk of
+    the frame).  ``at`` is where in the payload this chunk begins; ``raw`` is the bytes
+    this chunk covers as they crossed (the header too, for the first chunk).  A frame
+    read whole is one chunk, ``first`` and ``last``."""
+
+    frame: Frame
+    layout: FrameLayout
+    at: int
+    raw: bytes
+    last: bool
+
+    @property
+    def first(self) -> bool:
+        return self.at == 0
+
+
+class FrameReader:
+    """Frames out of a byte stream as its bytes arrive (RFC 6455 §5.2), sans I/O.
+
+    ``feed(data)`` adds bytes; ``next()`` returns the next :class:`FrameChunk` or
+    None until more bytes come.  A frame of at most ``whole`` bytes comes as one
+    chunk once it is complete; a larger one comes as its bytes arrive (its header
+    with what payload is there, then the rest), so it is never held whole here.
+    Frames are read where they lie in the buffer (no copy of the buffer per frame);
+    consumed bytes are dropped in amortised linear time.  A frame whose length is
+    over ``max_size`` is refused from its header (ProtocolError, 1009).  Offsets,
+    also those of errors, count from the start of the stream (``base``)."""
+
+    def __init__(self, max_size: int | None = DEFAULT_MAX_SIZE, *, whole: int = 1 << 16,
+                 base: int = 0) -> None:
+        self.max_size = max_size
+        self.whole = whole
+        self._buf = bytearray()
+        self._pos = 0
+        self._base = base  # stream offset of _buf[0]
+        self._open: tuple[Frame, FrameLayout] | None = None  # a large frame being read
+
+    @property
+    def offset(self) -> int:
+        """The stream offset of the next byte not read yet."""
+        return self._base + self._pos
+
+    @property
+    def buffered(self) -> int:
+        """Bytes fed and not read yet."""
+        return len(self._buf) - self._pos
+
+    @property
+    def in_frame(self) -> bool:
+        """Whether a large frame has been started and not finished."""
+        return self._open is not None
+
+    def feed(self, data: bytes) -> None:
+        self._buf += data
+
+    def take_rest(self) -> bytes:
+        """Every byte fed and not read (the reader is done with the stream)."""
+        rest = bytes(self._buf[self._pos:])
+        self._base += len(self._buf)
+        self._buf.clear()
+        self._pos = 0
+        return rest
+
+    def _compact(self) -> None:
+        if self._pos and (self._pos == len(self._buf) or self._pos > len(self._buf) // 2):
+            del self._buf[:self._pos]
+            self._base += self._pos
+            self._pos = 0
+
+    def next(self) -> FrameChunk | None:
+        if self._open is not None:
+            return self._more()
+        try:
+            head = parse_header(self._buf, self._pos, max_size=self.max_size)
+        except ProtocolError as exc:
+            raise exc.at(exc.offset - self._pos + self.offset) from None
+        if head is None:
+            self._compact()
+            return None
+        frame, layout = head
+        size = layout.end - layout.start
+        if len(self._buf) >= layout.end:  # complete: one chunk
+            pos, end = layout.payload_span
+            raw = bytes(self._buf[self._pos:layout.end])
+            body = raw[pos - self._pos:]
+            frame.payload = apply_mask(body, frame.mask_key) if frame.mask_key is not None else body
+            chunk = FrameChunk(frame, _shift(layout, self._base), 0, raw, True)
+            self._pos = layout.end
+            if self._pos > 1 << 20:
+                self._compact()
+            return chunk
+        if size <= self.whole:
+            self._compact()
+            return None
+        # large: the header and what payload is here now; the rest as it comes
+        self._open = (frame, _shift(layout, self._base))
+        return self._more()
+
+    def _more(self) -> FrameChunk | None:
+        frame, layout = self._open
+        here = self.offset
+        first = here == layout.start
+        if not first and self.buffered == 0:
+            self._compact()
+            return None
+        take = min(self.buffered, layout.end - here)
+        raw = bytes(self._buf[self._pos:self._pos + take])
+        start = max(here, layout.payload_span[0])
+        body = raw[start - here:]
+        at = start - layout.payload_span[0]
+        if frame.mask_key is not None and body:
+            k = frame.mask_key
+            body = apply_mask(body, k[at % 4:] + k[:at % 4])
+        self._pos += take
+        last = here + take == layout.end
+        if last:
+            self._open = None
+        self._compact()
+        part = Frame(frame.opcode, body, frame.fin, frame.rsv1, frame.rsv2, frame.rsv3, frame.mask_key)
+        return FrameChunk(part, layout, at, raw, last)
 
 
 def frame_problems(frame: Frame, layout: FrameLayout | None = None, *, sender: str,
@@ -338,6 +486,8 @@ def frame_problems(frame: Frame, layout: FrameLayout | None = None, *, sender: s
     if sender not in ("client", "server"):
         raise ValueError("sender is 'client' or 'server'")
     out: list[ProtocolError] = []
+    # the payload's length from the header: ``frame.payload`` may be only its first part
+    size = layout.payload_span[1] - layout.payload_span[0] if layout is not None else len(frame.payload)
     at = (lambda rel: layout.start + rel) if layout is not None else (lambda rel: -1)
     pay = (lambda rel: layout.payload_span[0] + rel) if layout is not None else (lambda rel: -1)
 
@@ -364,20 +514,20 @@ def frame_problems(frame: Frame, layout: FrameLayout | None = None, *, sender: s
         out.append(ProtocolError(f"opcode 0x{frame.opcode:x} is reserved", "RFC 6455 §5.2",
                                  at(0), code="ws.reserved_opcode", opcode=f"0x{frame.opcode:x}"))
     if is_control:
-        if len(frame.payload) > 125:
+        if size > 125:
             out.append(ProtocolError(f"a control frame carries at most 125 bytes, this one "
-                                     f"{len(frame.payload)}", "RFC 6455 §5.5", at(1),
-                                     code="ws.control_too_big", size=len(frame.payload)))
+                                     f"{size}", "RFC 6455 §5.5", at(1),
+                                     code="ws.control_too_big", size=size))
         if not frame.fin:
             out.append(ProtocolError("a control frame must not be fragmented (FIN=0)",
                                      "RFC 6455 §5.5", at(0), code="ws.control_fragmented"))
-    if frame.opcode == Opcode.CLOSE:
+    if frame.opcode == Opcode.CLOSE and len(frame.payload) == size:
         try:
             parse_close(frame.payload)
         except ProtocolError as e:
             out.append(e.at(pay(e.offset)))
     if layout is not None:
-        n = len(frame.payload)
+        n = size
         if layout.length_form == 16 and n < 126 or layout.length_form == 64 and n < 65536:
             out.append(ProtocolError(f"a {n}-byte length must use the shortest encoding, "
                                      f"not {layout.length_form} bits", "RFC 6455 §5.2",
@@ -434,45 +584,155 @@ def parse_close(payload: bytes) -> tuple[int | None, str]:
 
 @dataclass
 class Message:
-    """A whole message (or one control frame).  ``text`` is set for text messages."""
+    """A whole message (or one control frame).  ``text`` is set for text messages.
+
+    ``size`` is the message's length in bytes (inflated); ``data`` holds all of it,
+    or its first ``keep`` bytes when the assembler keeps only so many."""
 
     opcode: int
     data: bytes
     frames: int
     text: str | None
     compressed: bool = False
+    size: int = -1
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            self.size = len(self.data)
+
+    @property
+    def whole(self) -> bool:
+        return len(self.data) == self.size
 
 
 class MessageAssembler:
     """Reassembles fragmented messages (RFC 6455 §5.4) and checks them.
 
-    ``feed`` returns a Message when one is complete, None while a message is still
-    open, and raises :class:`ProtocolError` at the first broken rule: a
-    continuation with no open message, a new data frame while one is open, a
-    fragmented control frame (1002); invalid UTF-8 in a text message, detected at the
-    first bad byte even in a non-final fragment (1007, §8.1); a message over
-    ``max_size`` (1009).  Control frames between fragments come back at once.
+    ``feed(frame)`` takes whole frames; ``feed_chunk(chunk)`` takes a
+    :class:`FrameReader`'s chunks, so a large frame is checked as it arrives.  Both
+    return a Message when one is complete, None while a message is still open, and
+    raise :class:`ProtocolError` at the first broken rule: a continuation with no
+    open message, a new data frame while one is open, a fragmented control frame
+    (1002); invalid UTF-8 in a text message, detected at the first bad byte even in a
+    non-final fragment (1007, §8.1); a message over ``max_size`` (1009).  Control
+    frames between fragments come back at once.  After an error the assembler starts
+    afresh.
 
-    ``inflate`` (e.g. ``Decompressor.decompress``) turns on permessage-deflate: a
-    message whose first frame has RSV1 is inflated when complete, then checked.
-    ProtocolError offsets are byte offsets into the message.
+    ``inflater`` (a ``deflate.Decompressor``) turns on permessage-deflate: a message
+    whose first frame has RSV1 is inflated fragment by fragment as it arrives
+    (RFC 7692 §7.2.2), then checked like any other.  ``keep``: hold at most this many
+    bytes of each message (None: all of it); the rest is checked and counted.
+    ProtocolError offsets are byte offsets into the (inflated) message.
     """
 
-    def __init__(self, max_size: int = DEFAULT_MAX_SIZE, *,
-                 inflate: Callable[[bytes], bytes] | None = None) -> None:
+    def __init__(self, max_size: int | None = DEFAULT_MAX_SIZE, *, inflater: object | None = None,
+                 keep: int | None = None, on_data: Callable[[bytes], None] | None = None) -> None:
         self.max_size = max_size
-        self.inflate = inflate
-        self._opcode: int | None = None
-        self._parts: list[bytes] = []
-        self._size = 0
-        self._frames = 0
-        self._compressed = False
-        self._decoder = None
-        self._text: list[str] = []
+        self.inflater = inflater
+        self.keep = keep
+        self.on_data = on_data  # sees each piece of a data message as the application gets it
+        self._reset()
+        self._control: Frame | None = None  # the control frame being read
+        self._control_parts: list[bytes] = []
 
     @property
     def in_message(self) -> bool:
         return self._opcode is not None
+
+    def feed(self, frame: Frame) -> Message | None:
+        return self.feed_chunk(FrameChunk(frame, None, 0, b"", True))  # type: ignore[arg-type]
+
+    def feed_chunk(self, chunk: FrameChunk) -> Message | None:
+        frame = chunk.frame
+        op = frame.opcode
+        try:
+            if op >= 8:
+                return self._control_chunk(chunk)
+            if chunk.first:
+                self._start(frame)
+            self._data(frame.payload, final=chunk.last and frame.fin)
+        except ProtocolError:
+            self._reset()
+            raise
+        if not chunk.last:
+            return None
+        self._frames += 1
+        if not frame.fin:
+            return None
+        message = Message(self._opcode, b"".join(self._parts), self._frames,
+                          "".join(self._text) if self._opcode == Opcode.TEXT else None,
+                          self._compressed, self._size)
+        self._reset()
+        return message
+
+    def _control_chunk(self, chunk: FrameChunk) -> Message | None:
+        frame = chunk.frame
+        if chunk.first:
+            if frame.opcode not in CONTROL_OPCODES:
+                raise ProtocolError(f"opcode 0x{frame.opcode:x} is reserved", "RFC 6455 §5.2",
+                                    code="ws.reserved_opcode", opcode=f"0x{frame.opcode:x}")
+            if not frame.fin:
+                raise ProtocolError("a control frame must not be fragmented",
+                                    "RFC 6455 §5.4", code="ws.control_fragmented")
+            self._control_parts = []
+        if sum(map(len, self._control_parts)) < 125:
+            self._control_parts.append(frame.payload)
+        if not chunk.last:
+            return None
+        data = b"".join(self._control_parts)
+        self._control_parts = []
+        return Message(frame.opcode, data, 1, None)
+
+    def _start(self, frame: Frame) -> None:
+        op = frame.opcode
+        if op not in DATA_OPCODES:
+            raise ProtocolError(f"opcode 0x{op:x} is reserved", "RFC 6455 §5.2",
+                                code="ws.reserved_opcode", opcode=f"0x{op:x}")
+        if op == Opcode.CONT:
+            if self._opcode is None:
+                raise ProtocolError("a continuation frame arrived with no message open",
+                                    "RFC 6455 §5.4", code="ws.orphan_continuation")
+            return
+        if self._opcode is not None:
+            raise ProtocolError(f"a new {OPCODE_NAMES[op]} frame arrived while a "
+                                "fragmented message is open", "RFC 6455 §5.4",
+                                code="ws.interleaved", opcode=OPCODE_NAMES[op])
+        if frame.rsv1 and self.inflater is None:
+            raise ProtocolError("RSV1 is set but no extension gives it a meaning",
+                                "RFC 6455 §5.2", code="ws.rsv_unnegotiated", bit="RSV1")
+        self._opcode = op
+        self._compressed = frame.rsv1
+        self._decoder = codecs.getincrementaldecoder("utf-8")() if op == Opcode.TEXT else None
+
+    def _data(self, payload: bytes, *, final: bool) -> None:
+        """One piece of the open message's payload, as it came (compressed or not)."""
+        self._wire += len(payload)
+        if self._compressed:
+            data = self.inflater.feed(payload, final)  # bounded by its own max_size
+        else:
+            data = payload
+            if self.max_size is not None and self._wire > self.max_size:
+                raise ProtocolError(f"message is over the {self.max_size}-byte limit",
+                                    "RFC 6455 §10.4", self.max_size, 1009, code="ws.message_too_big",
+                                    limit=self.max_size)
+        if self.on_data is not None:
+            self.on_data(data)
+        base = self._size
+        self._size += len(data)
+        if self._compressed and self.max_size is not None and self._size > self.max_size:
+            raise ProtocolError(f"inflated message is over the {self.max_size}-byte "
+                                "limit", "RFC 6455 §10.4", self.max_size, 1009,
+                                code="ws.inflated_too_big", limit=self.max_size)
+        if self._decoder is not None:
+            text = self._check_text(data, final, base)
+            if self.keep is None or self._kept < self.keep:
+                self._text.append(text)
+        if self.keep is None:
+            self._parts.append(data)
+        elif self._kept < self.keep:
+            piece = data[:self.keep - self._kept]
+            self._parts.append(piece)
+            self._kept += len(piece)
 
     def _check_text(self, data: bytes, final: bool, base: int) -> str:
         assert self._decoder is not None
@@ -483,75 +743,13 @@ class MessageAssembler:
             raise ProtocolError("text message is not valid UTF-8", "RFC 6455 §8.1",
                                 base - pending + e.start, 1007, code="ws.text_utf8") from None
 
-    def feed(self, frame: Frame) -> Message | None:
-        op = frame.opcode
-        if op >= 8:
-            if op not in CONTROL_OPCODES:
-                raise ProtocolError(f"opcode 0x{op:x} is reserved", "RFC 6455 §5.2",
-                                    code="ws.reserved_opcode", opcode=f"0x{op:x}")
-            if not frame.fin:
-                raise ProtocolError("a control frame must not be fragmented",
-                                    "RFC 6455 §5.4", code="ws.control_fragmented")
-            return Message(op, frame.payload, 1, None)
-        if op not in DATA_OPCODES:
-            raise ProtocolError(f"opcode 0x{op:x} is reserved", "RFC 6455 §5.2",
-                                code="ws.reserved_opcode", opcode=f"0x{op:x}")
-        if op == Opcode.CONT:
-            if self._opcode is None:
-                raise ProtocolError("a continuation frame arrived with no message open",
-                                    "RFC 6455 §5.4", code="ws.orphan_continuation")
-        else:
-            if self._opcode is not None:
-                raise ProtocolError(f"a new {OPCODE_NAMES[op]} frame arrived while a "
-                                    "fragmented message is open", "RFC 6455 §5.4",
-                                    code="ws.interleaved", opcode=OPCODE_NAMES[op])
-            self._opcode = op
-            self._compressed = frame.rsv1
-            if frame.rsv1 and self.inflate is None:
-                raise ProtocolError("RSV1 is set but no extension gives it a meaning",
-                                    "RFC 6455 §5.2", code="ws.rsv_unnegotiated", bit="RSV1")
-            self._decoder = (codecs.getincrementaldecoder("utf-8")()
-                             if op == Opcode.TEXT else None)
-        base = self._size
-        if self.max_size is not None and base + len(frame.payload) > self.max_size:
-            self._reset()
-            raise ProtocolError(f"message is over the {self.max_size}-byte limit",
-                                "RFC 6455 §10.4", self.max_size, 1009, code="ws.message_too_big",
-                                limit=self.max_size)
-        self._size += len(frame.payload)
-        self._frames += 1
-        self._parts.append(frame.payload)
-        if self._decoder is not None and not self._compressed:
-            self._text.append(self._check_text(frame.payload, frame.fin, base))
-        if not frame.fin:
-            return None
-        data = b"".join(self._parts)
-        opcode, frames, compressed = self._opcode, self._frames, self._compressed
-        pieces = self._text
-        self._reset()
-        text = None
-        if compressed:
-            assert self.inflate is not None
-            data = self.inflate(data)
-            if self.max_size is not None and len(data) > self.max_size:
-                raise ProtocolError(f"inflated message is over the {self.max_size}-byte "
-                                    "limit", "RFC 6455 §10.4", self.max_size, 1009,
-                                    code="ws.inflated_too_big", limit=self.max_size)
-            if opcode == Opcode.TEXT:
-                try:
-                    text = data.decode("utf-8")
-                except UnicodeDecodeError as e:
-                    raise ProtocolError("text message is not valid UTF-8", "RFC 6455 §8.1",
-                                        e.start, 1007, code="ws.text_utf8") from None
-        elif opcode == Opcode.TEXT:
-            text = "".join(pieces)  # validated and decoded incrementally
-        return Message(opcode, data, frames, text, compressed)
-
     def _reset(self) -> None:
-        self._opcode = None
-        self._parts = []
-        self._size = 0
+        self._opcode: int | None = None
+        self._parts: list[bytes] = []
+        self._size = 0  # bytes of the message (inflated)
+        self._wire = 0  # bytes of its payloads as they came
+        self._kept = 0
         self._frames = 0
         self._compressed = False
         self._decoder = None
-        self._text = []
+        self._text: list[str] = []

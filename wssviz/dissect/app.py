@@ -14,6 +14,8 @@ upgrade (the rest is an HTTP body, not frames).
 from __future__ import annotations
 
 
+import codecs
+
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
 from wssviz.dissect.build import StepMaker, elide, text_preview
@@ -23,57 +25,97 @@ SIDE = {"c2s": "client", "s2c": "server"}
 OTHER = {"client": "server", "server": "client"}
 XOR_LANE_MAX = 64  # bytes of a masked payload shown lane by lane
 PREVIEW = 64  # bytes of a payload shown in a field value
-MAX_FRAME = 64 * 2**20 + 14  # the largest frame wssviz reads (payload limit + header)
-
-
-def _frame_size(buf: bytearray) -> int | None:
-    """The whole size of the frame that starts ``buf``, once its header is in."""
-    if len(buf) < 2:
-        return None
-    n, masked = buf[1] & 0x7F, buf[1] & 0x80
-    ext = {126: 2, 127: 8}.get(n, 0)
-    head = 2 + ext + (4 if masked else 0)
-    if len(buf) < head:
-        return None
-    if ext:
-        n = int.from_bytes(buf[2:2 + ext], "big")
-    return head + n
+#: The largest payload wssviz reads in a frame or a message (inflated): a frame that
+#: announces more is refused from its header (1009), as an endpoint would.
+MAX_PAYLOAD = 64 * 2**20
+#: Bytes of a frame a step holds (its ``data``, and the records in ``wire`` that carried
+#: them): a larger frame is read as it arrives, checked, inflated and reassembled
+#: whole, and its step shows its first FRAME_KEEP bytes and how many more there were.
+FRAME_KEEP = 1 << 16
+#: Bytes of a reassembled message a step holds (``ws.frame.message_data``).
+MESSAGE_KEEP = 1 << 16
 
 
 class _Stream:
-    """One direction's application bytes and the records they came in."""
+    """One direction's application bytes: the HTTP head being read (``buf``) and,
+    for wss://, the TLS records that carried each byte (by stream offset)."""
 
-    def __init__(self) -> None:
+    def __init__(self, scheme: str) -> None:
+        self.tls = scheme == "wss"
         self.buf = bytearray()
         self.offset = 0  # stream offset of buf[0]
-        self.carriers: list[tuple[int, int, bytes]] = []  # (start, end, record) in stream offsets
+        self.total = 0  # bytes of the stream so far
+        self.carriers: list[tuple[int, int, bytes]] = []  # (start, end, record), wss:// only
+        self.skip: tuple[int, int] | None = None  # a range no step will show (a large frame's middle)
+        self.skipped = 0  # records in that range: counted, not kept
 
     def add(self, data: bytes, record: bytes) -> None:
-        start = self.offset + len(self.buf)
-        self.buf += data
-        self.carriers.append((start, start + len(data), record))
+        start = self.total
+        self.total += len(data)
+        if not self.tls:
+            return
+        if self.skip and self.skip[0] <= start and self.total <= self.skip[1]:
+            self.skipped += 1
+        else:
+            self.carriers.append((start, self.total, record))
 
     def take(self, n: int) -> tuple[bytes, bytes]:
-        """Consume ``n`` bytes: (the bytes, the records that carried any of them)."""
+        """Consume ``n`` bytes of ``buf``: (the bytes, the records that carried any of them)."""
         start, end = self.offset, self.offset + n
         unit = bytes(self.buf[:n])
         del self.buf[:n]
         self.offset = end
+        return unit, self.wire(start, end, unit, drop=True)
+
+    def wire(self, start: int, end: int, data: bytes, *, drop: bool) -> bytes:
+        """What crossed TCP for the stream bytes [start, end): the records that carried
+        any of them (wss://), or those bytes themselves (ws://)."""
+        if not self.tls:
+            return data
         wire = b"".join(rec for s, e, rec in self.carriers if s < end and e > start)
-        self.carriers = [c for c in self.carriers if c[1] > end]
-        return unit, wire
+        if drop:
+            self.carriers = [c for c in self.carriers if c[1] > end]
+        return wire
+
+    def records(self, start: int, end: int) -> int:
+        return sum(1 for s, e, _ in self.carriers if s < end and e > start)
+
+
+class _Frame:
+    """A frame being read: what its step will show."""
+
+    def __init__(self, chunk: "wf.FrameChunk") -> None:
+        self.head = chunk.frame
+        self.layout = chunk.layout
+        self.kept = bytearray()  # the frame's first FRAME_KEEP bytes as they crossed
+        self.payload = bytearray()  # its first PREVIEW_BYTES of payload, unmasked
+        self.shown = bytearray()  # of that, what the application gets (inflated)
+        self.out = 0  # bytes the application gets from this frame (inflated size)
+        self.problems: list[wf.ProtocolError] = []
+        self.assembler_failed = False  # a broken rule stopped the message: the rest is not fed
+
+    @property
+    def size(self) -> int:
+        return self.layout.end - self.layout.start
+
+
+PREVIEW_BYTES = 4096  # unmasked payload kept per frame for its values and the XOR lane
 
 
 class AppLayer:
     def __init__(self, scheme: str, maker: StepMaker) -> None:
         self.scheme = scheme
         self.maker = maker
-        self.streams = {"c2s": _Stream(), "s2c": _Stream()}
+        self.streams = {"c2s": _Stream(scheme), "s2c": _Stream(scheme)}
+        self.readers: dict[str, wf.FrameReader] = {}  # per direction, once frames flow
+        self.frames: dict[str, _Frame | None] = {"c2s": None, "s2c": None}  # a frame being read
+        self._message_op: dict[str, int] = {}  # the opcode of each direction's open message
+        self._message_compressed: dict[str, bool] = {}
         self.phase = {"c2s": "http", "s2c": "http"}
         self.key: str | None = None
         self.offered_protocols: list[str] = []
         self.offered_extensions: str | None = None
-        self.assemblers = {"c2s": wf.MessageAssembler(), "s2c": wf.MessageAssembler()}
+        self.assemblers = {d: self._assembler(d, None) for d in ("c2s", "s2c")}
         self.deflate: dict[str, object] = {}
         self.closes: set[str] = set()  # directions that sent a close frame
         self.refused = False  # the upgrade was refused or its Accept check failed
@@ -84,14 +126,20 @@ class AppLayer:
 
     def feed(self, direction: str, data: bytes, record: bytes, time: float) -> list[Step]:
         st = self.streams[direction]
-        st.add(data, record if self.scheme == "wss" else data)
+        st.add(data, record)
+        if direction in self.readers:
+            self.readers[direction].feed(data)
+        else:
+            st.buf += data
         steps: list[Step] = []
-        while st.buf:
+        while True:
             phase = self.phase[direction]
-            if phase == "http":
-                got = self._http(direction, time)
-            elif phase == "ws":
+            if phase == "ws":
                 got = self._frame(direction, time)
+            elif not st.buf:
+                break
+            elif phase == "http":
+                got = self._http(direction, time)
             else:
                 got = self._trailing(direction, time)
             if got is None:
@@ -102,10 +150,16 @@ class AppLayer:
     def finish(self, time: float) -> list[Step]:
         steps = []
         for direction, st in self.streams.items():
-            if st.buf:
+            reader = self.readers.get(direction)
+            left = len(st.buf) + (reader.buffered if reader is not None else 0)
+            frame = self.frames[direction]
+            if frame is not None:  # inside a large frame: all of it so far
+                left = reader.offset - frame.layout.start + reader.buffered
+            if left:
                 in_head = self.phase[direction] == "http"
-                rule = Msg("rule.http.ended_in_head" if in_head else "rule.ws.ended_in_frame", n=len(st.buf))
-                steps.append(self._error("http" if in_head else "ws", rule, "RFC 6455 §5.2", st.offset,
+                at = frame.layout.start if frame is not None else reader.offset if reader is not None else st.offset
+                rule = Msg("rule.http.ended_in_head" if in_head else "rule.ws.ended_in_frame", n=left)
+                steps.append(self._error("http" if in_head else "ws", rule, "RFC 6455 §5.2", at,
                                          SIDE[direction], time, status="warning"))
         return steps
 
@@ -274,10 +328,10 @@ class AppLayer:
         else:
             ok = False
         if ok:
-            self.phase = {"c2s": "ws", "s2c": "ws"}
             ext = resp.get("Sec-WebSocket-Extensions")
             if ext:
                 self._setup_deflate(ext)
+            self.upgraded()
         else:
             self.phase = {"c2s": "body", "s2c": "body"}
             self.refused = True
@@ -326,8 +380,42 @@ class AppLayer:
             params = deflate.accept_response(offer, ext)
         except hs.HandshakeError:
             return  # the Accept check already reported the response as broken
-        self.deflate = {"c2s": deflate.Decompressor(params, "server"),
-                        "s2c": deflate.Decompressor(params, "client")}
+        self.deflate = {"c2s": deflate.Decompressor(params, "server", max_size=MAX_PAYLOAD),
+                        "s2c": deflate.Decompressor(params, "client", max_size=MAX_PAYLOAD)}
+        self.assemblers = {d: self._assembler(d, self.deflate[d]) for d in ("c2s", "s2c")}
+
+    def _assembler(self, direction: str, inflater: object | None) -> wf.MessageAssembler:
+        def seen(data: bytes, direction: str = direction) -> None:
+            frame = self.frames[direction]
+            if frame is not None:
+                frame.out += len(data)
+                if len(frame.shown) < PREVIEW_BYTES:
+                    frame.shown += data[:PREVIEW_BYTES - len(frame.shown)]
+
+        return wf.MessageAssembler(MAX_PAYLOAD, inflater=inflater, keep=MESSAGE_KEEP, on_data=seen)
+
+    def upgraded(self) -> None:
+        """The upgrade succeeded: from here on both directions carry frames."""
+        self.phase = {"c2s": "ws", "s2c": "ws"}
+        for d in ("c2s", "s2c"):
+            self._start_frames(d)
+
+    def _start_frames(self, direction: str) -> None:
+        """From here on, ``direction`` carries frames: what is buffered goes to a reader."""
+        st = self.streams[direction]
+        reader = wf.FrameReader(MAX_PAYLOAD, whole=FRAME_KEEP, base=st.offset)
+        reader.feed(bytes(st.buf))
+        st.buf.clear()
+        self.readers[direction] = reader
+
+    def _stop_frames(self, direction: str) -> None:
+        """No more frames in ``direction`` (after its Close, or a frame too broken to
+        go on): what follows is kept as bytes."""
+        reader = self.readers.pop(direction, None)
+        if reader is not None:
+            st = self.streams[direction]
+            st.offset = reader.offset
+            st.buf += reader.take_rest()
 
     def _trailing(self, direction: str, time: float) -> list[Step] | None:
         st = self.streams[direction]
@@ -344,122 +432,185 @@ class AppLayer:
     # -- frames --------------------------------------------------------------------
 
     def _frame(self, direction: str, time: float) -> list[Step] | None:
-        st = self.streams[direction]
-        need = _frame_size(st.buf)
-        if need is not None and need > MAX_FRAME:
-            self.phase[direction] = "closed"
-            rule = (Msg("rule.ws.frame_announces", n=need, limit=MAX_FRAME)
-                    if need < 1 << 63 else Msg("rule.ws.length_top_bit"))
-            return [self._error("ws", rule, "RFC 6455 §5.2, §7.4.1", st.offset, SIDE[direction], time,
-                                close_code=1009 if need < 1 << 63 else 1002)]
-        if need is None or len(st.buf) < need:
-            return None
+        """The next piece of a frame, or a whole frame: a Step when a frame is complete."""
+        reader = self.readers[direction]
         try:
-            parsed = wf.parse_frame(bytes(st.buf[:need]))
-        except wf.ProtocolError as exc:
+            chunk = reader.next()
+        except wf.ProtocolError as exc:  # a header no endpoint would read on (too big, 2^63)
             self.phase[direction] = "closed"
-            return [self._error("ws", exc.msg, exc.rfc, st.offset + exc.offset, SIDE[direction], time,
-                                close_code=exc.close_code)]
-        if parsed is None:
+            at = reader.offset
+            self._stop_frames(direction)
+            st = self.streams[direction]
+            st.buf.clear()  # the frame's bytes: never shown as frames
+            return [self._error("ws", exc.msg, exc.rfc, exc.offset if exc.offset >= 0 else at,
+                                SIDE[direction], time, close_code=exc.close_code)]
+        if chunk is None:
             return None
-        frame, layout = parsed
-        data, wire = st.take(layout.end)
-        return self._frame_step(direction, frame, layout, data, wire, time)
+        st = self.streams[direction]
+        if chunk.first:
+            frame = self.frames[direction] = _Frame(chunk)
+            frame.problems = wf.frame_problems(chunk.frame, chunk.layout, sender=SIDE[direction],
+                                               rsv1_allowed=bool(self.deflate))
+            st.skipped = 0
+            if not chunk.last:  # a large frame: its middle is checked, counted, not kept
+                st.skip = (chunk.layout.start + FRAME_KEEP, chunk.layout.end)
+        frame = self.frames[direction]
+        room = FRAME_KEEP - len(frame.kept)
+        if room > 0:
+            frame.kept += chunk.raw[:room]
+        room = PREVIEW_BYTES - len(frame.payload)
+        if room > 0:
+            frame.payload += chunk.frame.payload[:room]
+        message = None
+        if not frame.assembler_failed:
+            try:
+                message = self.assemblers[direction].feed_chunk(chunk)
+            except wf.ProtocolError as exc:
+                frame.problems.append(exc)
+                frame.assembler_failed = True
+        if not chunk.last:
+            return []
+        self.frames[direction] = None
+        st.skip = None
+        return self._frame_step(direction, frame, message, time)
 
-    def _frame_step(self, direction: str, frame: wf.Frame, layout: "wf.FrameLayout", data: bytes,
-                    wire: bytes, time: float) -> list[Step]:
+    def _frame_step(self, direction: str, fr: _Frame, msg: "wf.Message | None", time: float) -> list[Step]:
+        st = self.streams[direction]
+        L = fr.layout
+        head = fr.head
+        data = bytes(fr.kept)
+        wire = st.wire(L.start, L.start + len(data), data, drop=False)
+        records = st.records(L.start, L.end) + st.skipped
+        st.carriers = [c for c in st.carriers if c[1] > L.end]
+
+        def rel(span: tuple[int, int]) -> tuple[int, int]:
+            return (min(span[0], L.start + len(data)) - L.start, min(span[1], L.start + len(data)) - L.start)
+
         sender = SIDE[direction]
-        op = frame.opcode
+        op = head.opcode
+        size = L.payload_span[1] - L.payload_span[0]
         opname = wf.OPCODE_NAMES.get(op, "reserved")
         opword = Msg(f"opcode.{opname}")
-        compressed = bool(frame.rsv1 and self.deflate)
+        compressed = bool(head.rsv1 and self.deflate) and op in (wf.Opcode.TEXT, wf.Opcode.BINARY)
+        in_compressed = compressed or (op == wf.Opcode.CONT and self._message_compressed.get(direction, False))
         f: list[Field] = [
-            Field("ws.frame.fin", Msg("value.fin", fin=frame.fin), 0, 1, "data", raw=frame.fin),
-            Field("ws.frame.rsv1", Msg("value.rsv1_compressed") if compressed else str(int(frame.rsv1)),
-                  0, 1, "data", raw=frame.rsv1),
-            Field("ws.frame.rsv2", str(int(frame.rsv2)), 0, 1, "data", raw=frame.rsv2),
-            Field("ws.frame.rsv3", str(int(frame.rsv3)), 0, 1, "data", raw=frame.rsv3),
+            Field("ws.frame.fin", Msg("value.fin", fin=head.fin), 0, 1, "data", raw=head.fin),
+            Field("ws.frame.rsv1", Msg("value.rsv1_compressed") if compressed else str(int(head.rsv1)),
+                  0, 1, "data", raw=head.rsv1),
+            Field("ws.frame.rsv2", str(int(head.rsv2)), 0, 1, "data", raw=head.rsv2),
+            Field("ws.frame.rsv3", str(int(head.rsv3)), 0, 1, "data", raw=head.rsv3),
             Field("ws.frame.opcode", Msg("value.opcode", code=f"0x{op:x}", name=opword), 0, 1, "data", raw=op),
-            Field("ws.frame.mask", Msg("value.mask", masked=frame.masked), 1, 2, "data", raw=frame.masked),
-            Field("ws.frame.payload_length", Msg("value.payload_length", n=len(frame.payload),
-                                                 form=layout.length_form), 1, 2, "data",
-                  raw=len(frame.payload)),
+            Field("ws.frame.mask", Msg("value.mask", masked=head.masked), 1, 2, "data", raw=head.masked),
+            Field("ws.frame.payload_length", Msg("value.payload_length", n=size, form=L.length_form), 1, 2, "data",
+                  raw=size),
         ]
-        if layout.length_form != 7:
-            s, e = layout.length_span
-            f.append(Field("ws.frame.extended_payload_length", str(len(frame.payload)), s, e, "data",
-                           raw=len(frame.payload)))
-        ps, pe = layout.payload_span
-        if frame.masked:
-            ms, me = layout.mask_span
-            key_field = Field("ws.frame.masking_key", frame.mask_key.hex(), ms, me, "data", raw=frame.mask_key)
-            if frame.mask_key == wf.RFC_EXAMPLE_MASK:
+        if L.length_form != 7:
+            s, e = rel(L.length_span)
+            f.append(Field("ws.frame.extended_payload_length", str(size), s, e, "data", raw=size))
+        ps, pe = rel(L.payload_span)
+        if head.masked:
+            ms, me = rel(L.mask_span)
+            key_field = Field("ws.frame.masking_key", head.mask_key.hex(), ms, me, "data", raw=head.mask_key)
+            if head.mask_key == wf.RFC_EXAMPLE_MASK:
                 # a fixed key, chosen so the bytes match the RFC; the catalog says so
                 key_field.add(computed("ws.frame.example_key", "RFC 6455 §5.7", raw=True))
             f.append(key_field)
         f.append(Field("ws.frame.payload", elide(data[ps:pe], PREVIEW // 2) if pe > ps else Msg("value.empty"),
                        ps, pe, "data"))
-        payload = frame.payload
-        status = "ok"
-        problems = wf.frame_problems(frame, layout, sender=sender, rsv1_allowed=bool(self.deflate))
-        if frame.rsv1 and self.deflate and op in (wf.Opcode.TEXT, wf.Opcode.BINARY):
-            try:
-                payload = self.deflate[direction].decompress(payload)
-                f.append(computed("ws.frame.inflated", Msg("value.inflated", n=len(frame.payload),
-                                                            m=len(payload)), raw=len(payload)))
-            except wf.ProtocolError as exc:
-                problems.append(exc)
-        shown = self._payload_value(op, payload)
-        f.append(computed("ws.frame.unmasked_payload" if frame.masked else "ws.frame.application_data",
+        if len(data) < fr.size:
+            f.append(computed("ws.frame.not_shown", Msg("value.bytes_not_shown", n=fr.size - len(data),
+                                                         shown=len(data)), raw=fr.size - len(data)))
+        if len(data) < fr.size and st.tls:
+            f.append(computed("ws.frame.records", Msg("value.count_records", n=records), raw=records))
+        fed = op < 8 and not fr.assembler_failed
+        app_data = bytes(fr.shown) if fed else bytes(fr.payload)
+        app_size = fr.out if fed else size
+        if compressed or (in_compressed and op == wf.Opcode.CONT):
+            f.append(computed("ws.frame.inflated", Msg("value.inflated", n=size, m=app_size), raw=app_size))
+        text_message = op == wf.Opcode.TEXT or (op == wf.Opcode.CONT and self._message_op.get(direction) == wf.Opcode.TEXT)
+        shown = self._payload_value(op, app_data, app_size, text=text_message, first=op != wf.Opcode.CONT,
+                                    last=head.fin)
+        f.append(computed("ws.frame.unmasked_payload" if head.masked else "ws.frame.application_data",
                           shown, raw=None))
-        facts: dict = {"opcode": op, "fin": frame.fin, "compressed": compressed or None,
-                       "masked": frame.masked, "example_key": frame.mask_key == wf.RFC_EXAMPLE_MASK or None}
+        facts: dict = {"opcode": op, "fin": head.fin, "compressed": compressed or None,
+                       "in_compressed": (in_compressed and op == wf.Opcode.CONT) or None,
+                       "masked": head.masked, "example_key": head.mask_key == wf.RFC_EXAMPLE_MASK or None}
+        problems = fr.problems
         if op == wf.Opcode.CLOSE:
-            try:
-                code, reason = wf.parse_close(frame.payload)
-                f.append(computed("ws.frame.close_code", close_code_msg(code) if code is not None
-                                  else Msg("value.none"), raw=code))
-                f.append(computed("ws.frame.close_reason", reason, raw=reason))
-                facts["close_code"] = code
-            except wf.ProtocolError as exc:
-                problems.append(exc)
+            if size <= 125:
+                try:
+                    code, reason = wf.parse_close(bytes(fr.payload))
+                    f.append(computed("ws.frame.close_code", close_code_msg(code) if code is not None
+                                      else Msg("value.none"), raw=code))
+                    f.append(computed("ws.frame.close_reason", reason, raw=reason))
+                    facts["close_code"] = code
+                except wf.ProtocolError as exc:
+                    if not any(p.code == exc.code for p in problems):
+                        problems.append(exc)
             self.closes.add(direction)
             facts["first_close"] = len(self.closes) == 1
             self.phase[direction] = "closed"
-        if frame.masked:
-            f.append(self._xor_lane(frame, layout, data))
-        if op in (wf.Opcode.TEXT, wf.Opcode.BINARY, wf.Opcode.CONT) or op >= 8:
-            try:
-                msg = self.assemblers[direction].feed(wf.Frame(op, payload, fin=frame.fin))
-                if msg is not None and msg.frames > 1 and op < 8:
+            self._stop_frames(direction)
+        if head.masked:
+            f.append(self._xor_lane(head.mask_key, bytes(fr.payload), data, ps, size))
+        if op < 8:
+            if op != wf.Opcode.CONT:
+                self._message_op[direction] = op
+                self._message_compressed[direction] = compressed
+            if msg is not None:
+                if msg.frames > 1:
                     f.append(computed("ws.frame.message", Msg("value.reassembled", frames=msg.frames,
-                                                              payload=self._payload_value(msg.opcode, msg.data)),
+                                                              payload=self._payload_value(
+                                                                  msg.opcode, msg.data, msg.size,
+                                                                  text=msg.opcode == wf.Opcode.TEXT)),
                                       raw=msg.frames))
                     facts["message_frames"] = msg.frames
-                facts["message_open"] = self.assemblers[direction].in_message or None
-            except wf.ProtocolError as exc:
-                problems.append(exc)
+                if msg.frames > 1 or msg.compressed:  # what the application gets, whole
+                    f.append(computed("ws.frame.message_data", Msg("value.message_bytes", n=msg.size),
+                                      raw=msg.data))
+            facts["message_open"] = self.assemblers[direction].in_message or None
+        seen_codes: set[str] = set()
         for p in problems:
+            if p.code in seen_codes:
+                continue
+            seen_codes.add(p.code)
             f.append(computed("ws.frame.problem", Msg("value.frame_problem", rule=p.msg, rfc=p.rfc,
                                                       code=p.close_code), raw=p.code))
-            status = "error"
+        status = "error" if problems else "ok"
         if problems:
             facts["problems"] = [p.code for p in problems]
         title = (Msg(f"title.frame_{opname}") if opname != "reserved"
                  else Msg("title.frame_reserved", op=f"0x{op:x}"))
         summary = Msg("summary.frame", dir=Msg(f"dir.{direction}"), op=opword, shown=shown,
-                      mask=Msg("value.masked_with", key=frame.mask_key.hex()) if frame.masked
+                      mask=Msg("value.masked_with", key=head.mask_key.hex()) if head.masked
                       else Msg("value.not_masked"))
         return [self.maker.make("ws.frame", direction, title, summary, wire=wire, data=data,
                                 fields=f, status=status, time=time, facts=facts)]
 
     @staticmethod
-    def _payload_value(op: int, payload: bytes) -> str | Msg:
-        if op in (wf.Opcode.TEXT,) or op in (wf.Opcode.PING, wf.Opcode.PONG):
+    def _payload_value(op: int, payload: bytes, size: int | None = None, *, text: bool | None = None,
+                       first: bool = True, last: bool = True) -> str | Msg:
+        """A payload for people: quoted text, a close code and reason, or hex.  ``payload``
+        may be only the first bytes of ``size``; a fragment of a text message may begin
+        or end inside a character (its neighbours hold the rest)."""
+        size = len(payload) if size is None else size
+        whole = len(payload) == size
+        if text is None:
+            text = op == wf.Opcode.TEXT
+        if text or op in (wf.Opcode.PING, wf.Opcode.PONG):
+            data = payload
+            if not first:  # skip the tail of a character begun in the previous fragment
+                i = 0
+                while i < min(3, len(data)) and 0x80 <= data[i] < 0xC0:
+                    i += 1
+                data = data[i:]
             try:
-                return Msg("value.quoted", text=text_preview(payload.decode("utf-8")))
+                decoded = codecs.getincrementaldecoder("utf-8")().decode(data, final=whole and last)
             except UnicodeDecodeError:
                 return Msg("value.not_utf8", hex=elide(payload, PREVIEW))
+            if not whole:
+                return Msg("value.text_more", text=text_preview(decoded), n=size)
+            return Msg("value.quoted", text=text_preview(decoded))
         if op == wf.Opcode.CLOSE:
             try:
                 code, reason = wf.parse_close(payload)
@@ -469,16 +620,14 @@ class AppLayer:
                 return Msg("value.close_no_code")
             return Msg("value.close", code=close_code_msg(code),
                        reason=Msg("value.quoted", text=text_preview(reason)) if reason else None)
-        return Msg("value.binary", n=len(payload), hex=elide(payload, PREVIEW // 2)) if payload else Msg("value.empty")
+        return Msg("value.binary", n=size, hex=elide(payload[:PREVIEW // 2], PREVIEW // 2)) if size else Msg("value.empty")
 
     @staticmethod
-    def _xor_lane(frame: wf.Frame, layout: "wf.FrameLayout", data: bytes) -> Field:
-        ps, pe = layout.payload_span
-        key = frame.mask_key
-        n = min(XOR_LANE_MAX, pe - ps)
-        lane = computed("ws.frame.xor_lane", Msg("value.xor_lane", n=n, total=pe - ps), raw=n)
+    def _xor_lane(key: bytes, payload: bytes, data: bytes, ps: int, size: int) -> Field:
+        n = min(XOR_LANE_MAX, size, len(payload), len(data) - ps)
+        lane = computed("ws.frame.xor_lane", Msg("value.xor_lane", n=n, total=size), raw=n)
         for i in range(n):
-            p = frame.payload[i]
+            p = payload[i]
             ch = chr(p) if 32 <= p < 127 else "·"
             lane.add(Field("ws.frame.xor_lane.byte", f"0x{key[i % 4]:02x} ⊕ 0x{p:02x} '{ch}' = 0x{data[ps + i]:02x}",
                            ps + i, ps + i + 1, "data", raw=[key[i % 4], p, data[ps + i]], n=i))

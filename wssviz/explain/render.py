@@ -22,6 +22,7 @@ stays plain text; the result is plain text, never markup.
 
 from __future__ import annotations
 
+import functools
 import re
 from functools import cache
 from importlib import resources
@@ -56,9 +57,25 @@ def languages() -> list[str]:
     return sorted(names, key=lambda n: (n != REFERENCE, n))
 
 
+_ENTRIES: dict[tuple, str | None] = {}  # (table, key, lang, the catalogs' identities) -> entry
+
+
 def entry(table: str, key: str, lang: str) -> str | None:
     """``[table] key`` in ``lang``, else in the reference catalog, else None."""
-    for cat in (catalog(lang), catalog(REFERENCE)) if lang != REFERENCE else (catalog(REFERENCE),):
+    cats = (catalog(lang), catalog(REFERENCE)) if lang != REFERENCE else (catalog(REFERENCE),)
+    k = (table, key, lang, *map(id, cats))
+    try:
+        return _ENTRIES[k]
+    except KeyError:
+        pass
+    found = _entry(table, key, cats)
+    if len(_ENTRIES) < 100_000:
+        _ENTRIES[k] = found
+    return found
+
+
+def _entry(table: str, key: str, cats: tuple) -> str | None:
+    for cat in cats:
         value = cat.get(table, {}).get(key)
         if isinstance(value, str) and value:
             return value
@@ -114,6 +131,31 @@ def _filtered(value: Any, name: str | None, arg: str | None, lang: str) -> str |
     return show(value, lang)
 
 
+@functools.lru_cache(maxsize=8192)
+def _compile(template: str, optional: bool = False) -> tuple:
+    """A template as its parts, parsed once: literal text, ``(name, filter, arg)`` for a
+    placeholder, and ``(None, parts)`` for an optional ``[[ ]]`` part."""
+    pattern = _PLACEHOLDER if optional else _TOKEN
+    parts: list = []
+    pos = 0
+    for m in pattern.finditer(template):
+        if m.start() > pos:
+            parts.append(template[pos:m.start()])
+        if optional:
+            parts.append((m.group(1), m.group(2), m.group(3)))
+        elif m.group(2) is not None:
+            parts.append((m.group(2), m.group(3), m.group(4)))
+        else:
+            parts.append((None, _compile(m.group(1), True)))
+        pos = m.end()
+    if pos < len(template):
+        parts.append(template[pos:])
+    return tuple(parts)
+
+
+_SPACES = re.compile(r"[ \t]{2,}")
+
+
 def fill(template: str, resolve: Resolver, lang: str) -> str:
     """Fill ``template`` from ``resolve`` (see the module docs)."""
 
@@ -123,35 +165,57 @@ def fill(template: str, resolve: Resolver, lang: str) -> str:
             return None
         return _filtered(value, flt, arg, lang)
 
-    def segment(m: re.Match[str]) -> str:
-        if m.group(2) is not None:
-            return one(m.group(2), m.group(3), m.group(4)) or ""
-        missing = False
-
-        def inner(p: re.Match[str]) -> str:
-            nonlocal missing
-            got = one(p.group(1), p.group(2), p.group(3))
-            if got is None:
-                missing = True
-                return ""
-            return got
-
-        filled = _PLACEHOLDER.sub(inner, m.group(1))
-        return "" if missing else filled
-
-    out = _TOKEN.sub(segment, template)
-    return re.sub(r"[ \t]{2,}", " ", out).strip()
+    out: list[str] = []
+    for part in _compile(template):
+        if isinstance(part, str):
+            out.append(part)
+        elif part[0] is not None:
+            out.append(one(*part) or "")
+        else:  # an optional part: all of it, or nothing if any of its values is absent
+            inner: list[str] = []
+            for p in part[1]:
+                got = p if isinstance(p, str) else one(*p)
+                if got is None:
+                    break
+                inner.append(got)
+            else:
+                out.append("".join(inner))
+    text = "".join(out)
+    if "  " in text or "\t" in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip()
 
 
 # --- messages, labels, values ------------------------------------------------
 
 
+_TEXTS: dict[tuple, str] = {}  # rendered Msgs whose values are all hashable, per language
+_TEXTS_MAX = 50_000
+
+
 def text(msg: Msg | str | None, lang: str = REFERENCE) -> str:
-    """A Msg rendered in ``lang`` (a literal is returned as it is)."""
+    """A Msg rendered in ``lang`` (a literal is returned as it is).  A long session
+    says the same things many times (FIN 1, RSV1 0 …): those are rendered once."""
     if msg is None:
         return ""
     if not isinstance(msg, Msg):
         return str(msg)
+    try:
+        # (True and 1 are equal keys but read differently: the type is part of the key)
+        k = (msg.key, tuple((n, type(v), v) for n, v in msg.params.items()), lang,
+             id(catalog(lang)), id(catalog(REFERENCE)))
+        hash(k)
+    except TypeError:  # a list among the values
+        return _text(msg, lang)
+    found = _TEXTS.get(k)
+    if found is None:
+        if len(_TEXTS) >= _TEXTS_MAX:
+            _TEXTS.clear()
+        found = _TEXTS[k] = _text(msg, lang)
+    return found
+
+
+def _text(msg: Msg, lang: str) -> str:
     if msg.key == "scenario.part":
         return scenario_part(msg.params.get("name", ""), msg.params.get("part", "title"), lang,
                              str(msg.params.get("default", "")))
@@ -192,12 +256,23 @@ def label(f: Field, lang: str = REFERENCE) -> str:
     its id (``{n}`` is the item's number)."""
     if f.name is not None:
         return f.name
-    template = field_label(f.id, lang)
+    k = (f.id, f.n, lang, id(catalog(lang)), id(catalog(REFERENCE)))
+    found = _LABELS.get(k)
+    if found is None:
+        found = _LABELS[k] = _label(f.id, f.n, lang)
+    return found
+
+
+_LABELS: dict[tuple, str] = {}
+
+
+def _label(id: str, n: int | None, lang: str) -> str:
+    template = field_label(id, lang)
     if template is None:
-        return f.id.rsplit(".", 1)[-1].replace("_", " ")
+        return id.rsplit(".", 1)[-1].replace("_", " ")
     if "{" not in template:
         return template
-    return fill(template, {"n": f.n}.get, lang)
+    return fill(template, {"n": n}.get, lang)
 
 
 def value(f: Field, lang: str = REFERENCE) -> str:

@@ -12,12 +12,19 @@ Received bytes are handed to OpenSSL *before* they are recorded: the secrets a
 flight makes exist in the key log by the time the dissector reads that flight.
 
 The protocol script (``_ClientScript.run``) is a generator that yields after
-every event; ``ensure(n)`` advances it only until step ``n`` exists.  It sends
-the upgrade request, checks the answer, sends each message as a masked text
-frame, answers pings, shows what the server sends, then pings and closes with
-1000.  Every read has a deadline: a server that stalls, closes early or breaks
-a rule ends as an ``error`` fact naming layer, rule, RFC section and what our
-client did, never as a traceback or a hang.
+every event; ``ensure(n)`` advances it only until step ``n`` exists.  The
+WebSocket side is the core's sans-I/O ``ClientHandshake`` and ``Connection``: the
+upgrade request (offering permessage-deflate with ``--deflate``), the check of the
+answer, each message as a masked text frame, pongs for pings, a Close answered;
+the script only moves bytes and decides what to send next (the messages, a ping,
+a close with 1000).  Every wait has a deadline counted in time spent waiting for
+the server (not in time spent showing what it sent): a server that stalls, closes
+early or breaks a rule ends as an ``error`` fact naming layer, rule, RFC section
+and what our client did, never as a traceback or a hang.
+
+Memory stays bounded: the Capture keeps ``BUDGET`` bytes of what crossed and lets
+the rest go once the dissector has read it; ``--record`` writes every byte to a
+recording as the session runs instead.
 """
 
 from __future__ import annotations
@@ -35,8 +42,10 @@ from urllib.parse import urlsplit
 
 from wssviz.capture import Capture
 from wssviz.core import frames as wf
-from wssviz.core import handshake as hs
+from wssviz.core.connection import Connection, Failed, MessageReceived, PongReceived
+from wssviz.core.deflate import DeflateParams
 from wssviz.core.msg import Msg
+from wssviz.core.opening import ClientHandshake
 from wssviz.dissect.build import openssl_verify
 from wssviz.live.certs import read_pem_file
 from wssviz.live.driven import DrivenSession
@@ -44,6 +53,10 @@ from wssviz.live.transport import KeyLog, PeerGone, RealEnd, TLSEnd
 
 PING_PAYLOAD = b"wssviz ping"
 QUIET = 1.0  # seconds to wait for a reply to a message before moving on
+#: Bytes of what crossed the connection a session keeps in memory; beyond that, bytes
+#: are let go once the dissector has read them (``--record`` keeps them all, on disk).
+BUDGET = 8 * 2**20
+TLS_VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
 
 
 # --- the URL -------------------------------------------------------------------
@@ -145,11 +158,19 @@ def system_anchors_for(chain_der: list[bytes]) -> list[str]:
 
 
 class ClientSession(DrivenSession):
-    """The instrumented client against a real server, driven lazily."""
+    """The instrumented client against a real server, driven lazily.
+
+    ``tls``: pin the TLS version ("1.2" or "1.3"; None: OpenSSL's choice, 1.2 or
+    newer).  ``deflate``: offer permessage-deflate with these parameters.
+    ``record``: write the session as a recording while it runs.  ``keylog``: also
+    write the TLS secrets to this file; ``SSLKEYLOGFILE`` is appended to as well,
+    as browsers do.  At most ``BUDGET`` bytes of what crossed stay in memory."""
 
     def __init__(self, url: str, *, cafile: str | None = None, insecure: bool = False,
                  protocols: tuple[str, ...] | list[str] = (), origin: str | None = None,
-                 send: tuple[str, ...] | list[str] = ("Hello",), timeout: float = 5.0) -> None:
+                 send: tuple[str, ...] | list[str] = ("Hello",), timeout: float = 5.0,
+                 tls: str | None = None, deflate: "DeflateParams | None" = None,
+                 record: str | None = None, keylog: str | None = None) -> None:
         self.target = check_options(url, cafile)
         self.cafile = cafile
         self.insecure = insecure
@@ -157,16 +178,22 @@ class ClientSession(DrivenSession):
         self.origin = origin
         self.send = list(send)
         self.timeout = float(timeout)
+        self.tls = tls
+        self.deflate = deflate
+        self.record = record
+        self.keylog_files = [p for p in (keylog, os.environ.get("SSLKEYLOGFILE")) if p]
         self.name = "connect"
         self.title = Msg("session.connect", url=self.target.url,
                          how=Msg("session.with_tls" if self.target.scheme == "wss" else "session.no_tls"))
         self.goal = Msg("session.connect_goal", url=self.target.url)
+        self.recorder = None
         super().__init__()
 
     def _settings(self) -> dict:
         return {"name": "connect", "url": self.target.url,
                 "cafile": bool(self.cafile), "insecure": self.insecure, "protocols": self.protocols,
-                "origin": self.origin, "send": self.send, "timeout": self.timeout,
+                "origin": self.origin, "send": self.send, "timeout": self.timeout, "tls": self.tls,
+                "deflate": self.deflate.offer() if self.deflate else None,
                 "trust_source": "cafile" if self.cafile else "system store"}
 
     driver_layer = "connect"
@@ -175,8 +202,18 @@ class ClientSession(DrivenSession):
 
     def _new(self) -> tuple[Capture, "_ClientScript"]:
         capture = Capture(scheme=self.target.scheme, server_name=self.target.host,
-                          settings=self._settings())
+                          settings=self._settings(), budget=BUDGET)
+        if self.record:
+            from wssviz.recording import Recorder
+
+            self.recorder = Recorder(self.record)
+            capture.sink = self.recorder.add
         return capture, _ClientScript(self, capture, self._server_chain)
+
+    def _finish(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close(self.capture)
+            self.recorder = None
 
     def _server_chain(self) -> list[bytes]:
         tls = getattr(self.dissector, "tls", None)
@@ -188,7 +225,8 @@ class _Fail(Exception):
 
 
 class _ClientScript:
-    """Everything the client does, in order, one event at a time."""
+    """Everything the client does, in order, one event at a time; the WebSocket side
+    is the core's sans-I/O handshake and connection."""
 
     def __init__(self, session: ClientSession, capture: Capture,
                  server_chain: Callable[[], list[bytes]]) -> None:
@@ -198,12 +236,18 @@ class _ClientScript:
         self.t0 = time.perf_counter()
         self.end: RealEnd | None = None
         self.keylog: KeyLog | None = None
-        self.assembler = wf.MessageAssembler()
-        self.sent_close = False
-        self.got_close = False
+        self.conn: Connection | None = None
         self.got_pong = False
         self.messages_in = 0
         self.upgrading = False  # between sending the Upgrade request and reading its answer
+
+    @property
+    def sent_close(self) -> bool:
+        return self.conn is not None and self.conn.close_sent is not None
+
+    @property
+    def got_close(self) -> bool:
+        return self.conn is not None and self.conn.close_received is not None
 
     def now(self) -> float:
         return time.perf_counter() - self.t0
@@ -264,9 +308,11 @@ class _ClientScript:
             yield from self._teardown()
 
     def _make_tls(self) -> TLSEnd:
-        self.keylog = KeyLog()
+        self.keylog = KeyLog(also=self.s.keylog_files)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.s.tls:
+            ctx.minimum_version = ctx.maximum_version = TLS_VERSIONS[self.s.tls]
         ctx.set_alpn_protocols(["http/1.1"])
         if self.s.cafile:
             ctx.load_verify_locations(cafile=self.s.cafile)
@@ -348,34 +394,26 @@ class _ClientScript:
 
     def _upgrade(self) -> Iterator[None]:
         s, t = self.s, self.s.target
-        self.key = hs.new_key()
-        request = hs.build_request(t.host_header, t.path, self.key, origin=s.origin, protocols=s.protocols)
-        self.end.send_app(request, s.timeout)
+        opening = ClientHandshake(t.host_header, t.path, origin=s.origin, protocols=s.protocols,
+                                  deflate=s.deflate)
+        self.end.send_app(opening.request, s.timeout)
         yield
-        buf = self.end.app
         deadline = time.monotonic() + s.timeout
-        while True:
-            try:
-                n = hs.head_length(bytes(buf))
-            except hs.HandshakeError as exc:
-                self.error("http", exc.msg, exc.rfc, Msg("action.fail_ws_closed"), offset=exc.offset)
-                raise _Fail from None
-            if n is not None:
-                break
+        while not opening.receive_data(self.end.take_app()):
             left = deadline - time.monotonic()
             if left <= 0:
-                self.error("http", Msg("rule.http.response_timeout", s=f"{s.timeout:g}", n=len(buf) or None),
+                n = opening.buffered
+                self.error("http", Msg("rule.http.response_timeout", s=f"{s.timeout:g}", n=n or None),
                            "RFC 6455 §4.1", Msg("action.gave_up_closed"))
                 raise _Fail
             yield from self._receive(left, during="upgrade")
-        head = bytes(buf[:n])
-        del buf[:n]
-        try:
-            resp = hs.parse_response(head)
-        except hs.HandshakeError:
-            raise _Fail from None  # the dissector shows the broken head; we give up
-        problems = hs.check_response(resp, key=self.key, offered_protocols=s.protocols)
-        return not problems  # the dissector's accept check shows each problem
+        if opening.error is not None:
+            if opening.response is None and opening.head is None:  # a head no parser can read
+                exc = opening.error
+                self.error("http", exc.msg, exc.rfc, Msg("action.fail_ws_closed"), offset=exc.offset)
+            raise _Fail  # the dissector shows what is wrong with the answer
+        self.conn = opening.connection
+        return opening.ok  # the dissector's accept check shows each problem
 
     def _receive(self, timeout: float, *, during: str) -> Iterator[None]:
         """One wait for bytes, recorded; TLS errors become an error fact and _Fail."""
@@ -397,76 +435,48 @@ class _ClientScript:
 
     # -- frames --------------------------------------------------------------------------
 
-    def _send_frame(self, opcode: int, payload: bytes) -> None:
-        frame = wf.Frame(opcode, payload, mask_key=os.urandom(4))
-        self.end.send_app(wf.serialize(frame), self.s.timeout)
+    def _send(self) -> Iterator[None]:
+        """Write what the connection has queued, a frame at a time."""
+        for o in self.conn.frames_to_send():
+            self.end.send_app(o.data, self.s.timeout)
+            yield
 
     def _read_frames(self) -> Iterator[None]:
-        """Handle every complete frame in the buffer."""
-        buf = self.end.app
-        while buf:
-            try:
-                parsed = wf.parse_frame(bytes(buf))
-            except wf.ProtocolError as exc:
-                yield from self._fail_ws(exc)
-            if parsed is None:
-                return
-            frame, layout = parsed
-            del buf[:layout.end]
-            problems = wf.frame_problems(frame, layout, sender="server")
-            if problems:
-                yield from self._fail_ws(problems[0])
-            yield from self._on_frame(frame)
-
-    def _on_frame(self, frame: wf.Frame) -> Iterator[None]:
-        op = frame.opcode
-        if op == wf.Opcode.PING:
-            if not self.sent_close:
-                self._send_frame(wf.Opcode.PONG, frame.payload)
-                yield
+        """Hand the connection what arrived; count messages, note pongs, answer what it
+        answers (pings, a Close); a broken rule fails the connection."""
+        data = self.end.take_app()
+        if not data:
             return
-        if op == wf.Opcode.PONG:
-            if frame.payload == PING_PAYLOAD:
+        closed_before = self.sent_close
+        self.conn.receive_data(data)
+        failed = None
+        for e in self.conn.events():
+            if isinstance(e, MessageReceived):
+                self.messages_in += 1
+            elif isinstance(e, PongReceived) and e.data == PING_PAYLOAD:
                 self.got_pong = True
-            return
-        if op == wf.Opcode.CLOSE:
-            self.got_close = True
+            elif isinstance(e, Failed):
+                failed = e.error
+        if failed is not None:
+            code = failed.close_code or 1002
+            action = (Msg("action.fail_ws_closed") if closed_before
+                      else Msg("action.close_code", code=wf.close_code_word(code)))
+            self.error("ws", failed.msg, failed.rfc, action, offset=failed.offset)
             try:
-                code, _reason = wf.parse_close(frame.payload)
-            except wf.ProtocolError as exc:
-                yield from self._fail_ws(exc)
-            if not self.sent_close:
-                self.sent_close = True
-                self._send_frame(wf.Opcode.CLOSE, wf.build_close(code))
-                yield
-            return
-        try:
-            msg = self.assembler.feed(frame)
-        except wf.ProtocolError as exc:
-            yield from self._fail_ws(exc)
-        if msg is not None:
-            self.messages_in += 1
-
-    def _fail_ws(self, exc: wf.ProtocolError) -> Iterator[None]:
-        code = exc.close_code or 1002
-        action = (Msg("action.fail_ws_closed") if self.sent_close
-                  else Msg("action.close_code", code=wf.close_code_word(code)))
-        self.error("ws", exc.msg, exc.rfc, action, offset=exc.offset)
-        if not self.sent_close:
-            self.sent_close = True
-            try:
-                self._send_frame(wf.Opcode.CLOSE, wf.build_close(code))
+                yield from self._send()
             except (PeerGone, TimeoutError):
                 pass
-            yield
-        raise _Fail
+            raise _Fail
+        yield from self._send()
 
     def _wait(self, done: Callable[[], bool], timeout: float, *, during: str) -> Iterator[None]:
-        """Read and handle frames until ``done()`` or ``timeout`` passes; True if done."""
-        deadline = time.monotonic() + timeout
+        """Read and handle frames until ``done()``, or until we have waited ``timeout``
+        seconds for the server (time spent reading and showing what it sent does not
+        count: a reply queued behind a burst is not late); True if done."""
+        deadline = self.end.waited + timeout
         yield from self._read_frames()
         while not done():
-            left = deadline - time.monotonic()
+            left = deadline - self.end.waited
             if left <= 0:
                 return False
             yield from self._receive(left, during=during)
@@ -474,28 +484,28 @@ class _ClientScript:
         return True
 
     def _exchange(self) -> Iterator[None]:
-        s = self.s
+        s, conn = self.s, self.conn
+        yield from self._read_frames()  # anything that came with the 101
         for text in s.send:
             if self.got_close:
                 break
             before = self.messages_in
-            self._send_frame(wf.Opcode.TEXT, text.encode("utf-8"))
-            yield
+            conn.send_text(text)
+            yield from self._send()
             # an echo server answers at once; others may say nothing: wait a little
             yield from self._wait(lambda before=before: self.messages_in > before or self.got_close,
                                   min(QUIET, s.timeout), during="exchange")
-        if not self.got_close:
-            self._send_frame(wf.Opcode.PING, PING_PAYLOAD)
-            yield
+        if not self.got_close and not self.sent_close:
+            conn.send_ping(PING_PAYLOAD)
+            yield from self._send()
             ok = yield from self._wait(lambda: self.got_pong or self.got_close, s.timeout,
                                        during="ping")
             if not ok:
                 self.error("ws", Msg("rule.ws.no_pong", s=f"{s.timeout:g}"),
                            "RFC 6455 §5.5.2", Msg("action.went_on_to_close"))
         if not self.sent_close:
-            self.sent_close = True
-            self._send_frame(wf.Opcode.CLOSE, wf.build_close(1000))
-            yield
+            conn.send_close(1000)
+            yield from self._send()
         ok = yield from self._wait(lambda: self.got_close, s.timeout, during="closing")
         if not ok:
             self.error("ws", Msg("rule.ws.close_timeout", s=f"{s.timeout:g}"),
@@ -505,6 +515,8 @@ class _ClientScript:
 
     def _closed_by_server(self, how: str) -> None:
         """The server's FIN or reset arrived while we still expected something."""
+        if self.conn is not None:
+            self.conn.receive_eof()
         if self.sent_close and self.got_close:
             return  # the normal order: the server closes TCP after the closing handshake
         if getattr(self, "upgrading", False):
@@ -512,8 +524,9 @@ class _ClientScript:
                                    else None),
                        "RFC 6455 §4.1", Msg("action.fail_ws"), detail=f"TCP {how}")
             return
-        if self.end is not None and self.end.handshaken and self.end.app:
-            rule = Msg("rule.ws.closed_inside_frame", n=len(self.end.app))
+        left = self.conn.unread if self.conn is not None else 0
+        if left:
+            rule = Msg("rule.ws.closed_inside_frame", n=left)
         else:
             rule = Msg("rule.ws.closed_without_close")
         self.error("ws", rule, "RFC 6455 §7.1.5, §7.4.1", Msg("action.abnormal_1006"), detail=f"TCP {how}")

@@ -104,6 +104,11 @@ class DrivenSession(GrowingSession):
         self._seen = len(self.capture.events)
         for ev in new:
             self._steps.extend(self.dissector.feed(ev))
+        self.capture.release()  # over its budget, the bytes just read need not stay
         if self._finished:
             self._script.cleanup()
             self._steps.extend(self.dissector.finish())
+            self._finish()
+
+    def _finish(self) -> None:
+        """The session is over (a subclass closes what it wrote as it went)."""

@@ -8,15 +8,23 @@ told to trust, and accepts TCP connections (127.0.0.1 unless told otherwise).
 
 Each connection runs in its own thread as a ``ServerConnection``: TLS on
 MemoryBIOs through ``RealEnd`` (every byte recorded into its own Capture, with
-its own memfd key log), then one HTTP request.  A WebSocket upgrade whose
-Origin is allowed (the page's own origin, the allow list, or none at all for
-non-browser clients) gets a 101 and an echo of every message; a foreign Origin
-gets 403.  ``GET /`` serves the page whose script opens a WebSocket back here.
-Every event goes through the Dissector at once and each new Step is handed to
+its own memfd key log), then one HTTP request, read and judged by the core's
+``ServerHandshake``.  A WebSocket upgrade whose Origin is allowed (the page's own
+origin, the allow list, or none at all for non-browser clients) gets a 101 (with
+permessage-deflate when the client offers it, unless ``deflate`` is off) and an
+echo of every message, through the core's ``Connection``; a foreign Origin gets
+403.  ``GET /`` serves the page whose script opens a WebSocket back here.  Every
+event goes through the Dissector at once and each new Step is handed to
 ``on_step(session_number, step)``.
 
 One bad client never stops the server: every connection has deadlines and its
 own exception guard, and becomes an ``error`` step rather than a traceback.
+Memory stays bounded: each connection keeps at most ``BUDGET`` bytes of what
+crossed (the dissector has read the rest), a finished connection keeps only its
+steps and capture, and only the last ``KEEP_FINISHED`` finished ones are kept.
+Idle clients never lock others out: a silent upgraded connection is closed (1001)
+after ``idle_timeout``, and when a new client would pass ``MAX_CONNECTIONS`` or
+``MAX_PER_ADDRESS`` the longest-silent one is closed to make room.
 """
 
 from __future__ import annotations
@@ -34,7 +42,10 @@ from wssviz import memo
 from wssviz.capture import Capture
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
+from wssviz.core.connection import Connection, Failed, MessageReceived, State
+from wssviz.core.deflate import DeflateParams
 from wssviz.core.msg import Msg
+from wssviz.core.opening import ServerHandshake
 from wssviz.dissect import Dissector
 from wssviz.live.certs import CA, Identity
 from wssviz.live.page import page
@@ -42,8 +53,14 @@ from wssviz.live.transport import KeyLog, PeerGone, RealEnd, TLSEnd
 from wssviz.steps import Step
 
 HANDSHAKE_TIMEOUT = 10.0  # seconds for the TLS handshake and the request head
-IDLE_TIMEOUT = 120.0  # seconds an upgraded connection may stay silent
-MAX_CONNECTIONS = 32  # at once; more are closed at accept
+IDLE_TIMEOUT = 60.0  # seconds an upgraded connection may stay silent before it is closed (1001)
+MAX_CONNECTIONS = 64  # at once
+MAX_PER_ADDRESS = 32  # at once from one client address
+#: When a new client would pass either limit, the upgraded connection that has been
+#: silent longest (from that address, or from any) is closed with 1001 to make room;
+#: only when none is idle is the new client turned away.
+KEEP_FINISHED = 8  # finished connections whose steps and capture stay in memory
+BUDGET = 256 * 1024  # bytes of what crossed each connection kept in memory (the rest: counted)
 WS_PATH = "/ws"
 
 OnStep = Callable[[int, Step], None]
@@ -60,7 +77,7 @@ class ListenServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 8443, *,
                  allow_origins: list[str] | tuple[str, ...] = (), ca_dir: str | None = None,
                  on_step: OnStep | None = None, handshake_timeout: float = HANDSHAKE_TIMEOUT,
-                 idle_timeout: float = IDLE_TIMEOUT) -> None:
+                 idle_timeout: float = IDLE_TIMEOUT, deflate: bool = True) -> None:
         from wssviz.dissect import names
 
         names.preload()  # before any client: step times measure the network
@@ -68,6 +85,7 @@ class ListenServer:
         self.on_step = on_step or (lambda n, s: None)
         self.handshake_timeout = handshake_timeout
         self.idle_timeout = idle_timeout
+        self.deflate = deflate  # accept permessage-deflate when a client offers it
         now = dt.datetime.now(dt.timezone.utc)
         ca_folder = ca_dir or default_ca_dir()
         self.ca = CA.load_or_create(ca_folder, "listen-ca", "wssviz listen CA")
@@ -85,7 +103,8 @@ class ListenServer:
         self._count_lock = threading.Lock()
         self._emit_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
-        self.sessions: list[ServerConnection] = []
+        self.sessions: list[ServerConnection] = []  # open ones, and the last KEEP_FINISHED finished
+        self._sessions_lock = threading.Lock()
 
     # -- addresses ------------------------------------------------------------------
 
@@ -136,7 +155,7 @@ class ListenServer:
                         break
                     raise
                 self._threads = [t for t in self._threads if t.is_alive()]
-                if len(self._threads) >= MAX_CONNECTIONS:
+                if not self._make_room(_addr[0]):
                     sock.close()
                     continue
                 with self._count_lock:
@@ -147,12 +166,36 @@ class ListenServer:
                 except Exception:  # noqa: BLE001 - a connection that cannot even start is dropped
                     sock.close()
                     continue
-                self.sessions.append(conn)
+                with self._sessions_lock:
+                    self.sessions.append(conn)
                 t = threading.Thread(target=conn.run, name=f"wssviz-listen-{number}", daemon=True)
                 self._threads.append(t)
                 t.start()
         finally:
             self.listener.close()
+
+    def _make_room(self, address: str) -> bool:
+        """Whether a new client from ``address`` can be served now: under both limits, or
+        once the longest-silent upgraded connection has been asked to go (1001)."""
+        with self._sessions_lock:
+            live = [c for c in self.sessions if not c.done.is_set() and not c.leaving]
+        mine = [c for c in live if c.address == address]
+        for pool, limit in ((mine, MAX_PER_ADDRESS), (live, MAX_CONNECTIONS)):
+            if len(pool) >= limit:
+                idle = [c for c in pool if c.idle_since is not None]
+                if not idle:
+                    return False
+                min(idle, key=lambda c: c.idle_since).leave()
+        return True
+
+    def finished(self, conn: "ServerConnection") -> None:
+        """``conn`` is over: keep only the last KEEP_FINISHED finished ones in memory,
+        and give what the others held back to the system."""
+        with self._sessions_lock:
+            done = [c for c in self.sessions if c.done.is_set() or c is conn]
+            for old in done[:-KEEP_FINISHED] if len(done) > KEEP_FINISHED else []:
+                self.sessions.remove(old)
+        release_memory()
 
     def start(self) -> threading.Thread:
         """Serve in a background thread (tests, embedding)."""
@@ -191,6 +234,25 @@ class ListenServer:
         return ctx
 
 
+def release_memory() -> None:
+    """Hand freed memory back to the system.  Each connection runs on its own thread,
+    and glibc gives threads their own malloc arenas, which keep what a finished
+    connection freed; ``malloc_trim`` returns it (elsewhere this does nothing)."""
+    global _trim
+    if _trim is None:
+        try:
+            import ctypes
+
+            _trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim = None
+
+
 def fingerprint(cert_pem: str) -> str:
     """SHA-256 of the certificate's DER, as colon-separated hex (what browsers show)."""
     der = ssl.PEM_cert_to_DER_cert(cert_pem)
@@ -202,17 +264,18 @@ class _Done(Exception):
 
 
 class ServerConnection:
-    """One TCP connection to the listen server: its Capture, its Steps."""
+    """One TCP connection to the listen server: its Capture, its Steps; the WebSocket
+    side is the core's sans-I/O handshake and connection."""
 
     def __init__(self, server: ListenServer, number: int, sock: socket.socket) -> None:
         self.server = server
         self.number = number
         self.sock = sock
         peer, local = sock.getpeername()[:2], sock.getsockname()[:2]
+        self.address = peer[0]
         self.capture = Capture(scheme="wss", server_name=server.host if server.host not in
                                ("0.0.0.0", "::") else "localhost",
-                               settings={"name": "listen", "title": f"listen, connection {number}",
-                                         "goal": "A real client talks to the instrumented server."})
+                               settings={"name": "listen", "connection": number}, budget=BUDGET)
         self.capture.trust = [server.ca.cert_pem]
         self.capture.started = round(dt.datetime.now(dt.timezone.utc).timestamp(), 6)
         self.dissector = Dissector(self.capture)
@@ -225,10 +288,14 @@ class ServerConnection:
                            tls=TLSEnd(server.context(self.keylog, self.capture), True),
                            keylog=self.keylog)
         self.capture.add_fact(0.0, "tcp.connect", client=list(peer), server=list(local))
-        self.assembler = wf.MessageAssembler()
-        self.got_close = False
-        self.sent_close = False
+        self.conn: Connection | None = None
         self.upgraded = False  # this server answered the upgrade with 101
+        self.idle_since: float | None = None  # upgraded and silent since (monotonic clock)
+        self.leaving = False  # asked to close, to make room for a new client
+
+    def leave(self) -> None:
+        """Close this idle connection (1001) at its next chance (another thread asks)."""
+        self.leaving = True
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -247,6 +314,7 @@ class ServerConnection:
         steps: list[Step] = []
         for ev in new:
             steps += self.dissector.feed(ev)
+        self.capture.release()
         if steps:
             self.steps += steps
             self.server.emit(self.number, steps)
@@ -285,6 +353,7 @@ class ServerConnection:
             self.capture.add_error(self.end.now(), "listen", Msg("rule.tool.driver_failure"), "",
                                    Msg("action.closed_connection"), by="server",
                                    detail=f"{type(exc).__name__}: {exc}")
+        self.idle_since = None
         try:
             self._close(closed_by)
         except Exception as exc:
@@ -297,7 +366,11 @@ class ServerConnection:
             self.steps += steps
             self.server.emit(self.number, steps)
         self.keylog.close()
+        # what stays of a finished connection: its steps and its capture (the
+        # connection's and the dissector's state, compression windows included, go)
+        self.conn = self.dissector = self.end = None
         self.done.set()
+        self.server.finished(self)
 
     def _receive(self, deadline: float, what: Msg) -> None:
         left = deadline - time.monotonic()
@@ -338,40 +411,29 @@ class ServerConnection:
         self.publish()
 
     def _request(self) -> None:
-        buf = self.end.app
+        opening = ServerHandshake(allowed_origins=sorted(self.server.origins) + [None],
+                                  deflate=DeflateParams() if self.server.deflate else None)
         deadline = time.monotonic() + self.server.handshake_timeout
-        while True:
-            try:
-                n = hs.head_length(bytes(buf))
-            except hs.HandshakeError as exc:
-                self._send(hs.build_error_response(exc.status, exc.rule))
-                self.error("http", exc.msg, exc.rfc, Msg("action.answered_status", status=exc.status),
-                           offset=exc.offset)
-                raise _Done from None
-            if n is not None:
-                break
+        while not opening.receive_data(self.end.take_app()):
             self._receive(deadline, Msg("during.request_head"))
-        head = bytes(buf[:n])
-        del buf[:n]
-        try:
-            req = hs.parse_request(head)
-        except hs.HandshakeError as exc:
-            self._send(hs.build_error_response(exc.status, exc.rule))
+        if opening.error is not None:  # a head or request no parser can read
+            exc = opening.error
+            self._send(opening.response)
             self.error("http", exc.msg, exc.rfc, Msg("action.answered_status", status=exc.status),
                        offset=exc.offset)
-            raise _Done from None
-        if req.header("Upgrade") is None and req.header("Sec-WebSocket-Key") is None:
-            self._serve_page(req)
+            raise _Done
+        if not opening.upgrade:
+            self._serve_page(opening.request)
             return
-        check = hs.check_request(req, allowed_origins=sorted(self.server.origins) + [None])
-        if not check.ok:
-            first = check.problems[0]
-            self._send(hs.build_error_response(check.status, first.detail))
-            self.error("http", first.msg, first.rfc, Msg("action.answered_status", status=check.status),
+        if not opening.ok:
+            first = opening.check.problems[0]
+            self._send(opening.response)
+            self.error("http", first.msg, first.rfc, Msg("action.answered_status", status=opening.check.status),
                        offset=first.offset, detail=first.detail)
             raise _Done
-        self._send(hs.build_response(check))
+        self._send(opening.response)
         self.upgraded = True
+        self.conn = opening.connection
         self._echo()
 
     def _serve_page(self, req: hs.Request) -> None:
@@ -391,65 +453,50 @@ class ServerConnection:
 
     # -- WebSocket echo --------------------------------------------------------------------
 
-    def _send_frame(self, opcode: int, payload: bytes) -> None:
-        self._send(wf.serialize(wf.Frame(opcode, payload)))
-
-    def _fail(self, exc: wf.ProtocolError) -> None:
-        code = exc.close_code or 1002
-        self.error("ws", exc.msg, exc.rfc, Msg("action.close_code", code=wf.close_code_word(code)),
-                   offset=exc.offset)
-        if not self.sent_close:
-            self.sent_close = True
-            self._send_frame(wf.Opcode.CLOSE, wf.build_close(code))
-        raise _Done
+    def _flush_frames(self) -> None:
+        for o in self.conn.frames_to_send():
+            self._send(o.data)
 
     def _echo(self) -> None:
-        buf = self.end.app
-        deadline = time.monotonic() + self.server.idle_timeout
-        while not self.got_close:
+        """Echo every message until the closing handshake; idle too long (or asked to
+        make room), the server closes with 1001 itself."""
+        conn = self.conn
+        self.idle_since = time.monotonic()
+        deadline = self.idle_since + self.server.idle_timeout
+        closing_by_us: float | None = None
+        while True:
+            data = self.end.take_app()
+            if data:
+                self.idle_since = time.monotonic()
+                deadline = self.idle_since + self.server.idle_timeout
+                conn.receive_data(data)
+                for e in conn.events():
+                    if isinstance(e, MessageReceived):
+                        m = e.message
+                        (conn.send_text if m.opcode == wf.Opcode.TEXT else conn.send_binary)(m.data)
+                    elif isinstance(e, Failed):
+                        code = e.error.close_code or 1002
+                        self.error("ws", e.error.msg, e.error.rfc,
+                                   Msg("action.close_code", code=wf.close_code_word(code)),
+                                   offset=e.error.offset)
+                self._flush_frames()
+                if conn.failed is not None:
+                    raise _Done
+            if conn.close_received is not None:
+                return
+            if self.leaving and conn.close_sent is None:
+                conn.send_close(1001, "making room for a new client")
+                self._flush_frames()
+                closing_by_us = time.monotonic()
+            if closing_by_us is not None and time.monotonic() - closing_by_us > 1.0:
+                return  # the client never answered our Close
             try:
-                parsed = wf.parse_frame(bytes(buf))
-            except wf.ProtocolError as exc:
-                self._fail(exc)
-            if parsed is None:
-                try:
-                    self._receive(deadline, Msg("during.seconds", s=f"{self.server.idle_timeout:g}"))
-                except _Done:
-                    if not self.sent_close:
-                        self.sent_close = True
-                        self._send_frame(wf.Opcode.CLOSE, wf.build_close(1001, "idle"))
-                    raise
-                continue
-            frame, layout = parsed
-            del buf[:layout.end]
-            deadline = time.monotonic() + self.server.idle_timeout
-            problems = wf.frame_problems(frame, layout, sender="client")
-            if problems:
-                self._fail(problems[0])
-            self._on_frame(frame)
-
-    def _on_frame(self, frame: wf.Frame) -> None:
-        op = frame.opcode
-        if op == wf.Opcode.PING:
-            self._send_frame(wf.Opcode.PONG, frame.payload)
-        elif op == wf.Opcode.PONG:
-            pass
-        elif op == wf.Opcode.CLOSE:
-            self.got_close = True
-            try:
-                code, _reason = wf.parse_close(frame.payload)
-            except wf.ProtocolError as exc:
-                self._fail(exc)
-            if not self.sent_close:
-                self.sent_close = True
-                self._send_frame(wf.Opcode.CLOSE, wf.build_close(code))
-        else:
-            try:
-                msg = self.assembler.feed(frame)
-            except wf.ProtocolError as exc:
-                self._fail(exc)
-            if msg is not None:
-                self._send_frame(msg.opcode, msg.data)
+                self._receive(deadline, Msg("during.seconds", s=f"{self.server.idle_timeout:g}"))
+            except _Done:
+                if conn.state == State.OPEN:
+                    conn.send_close(1001, "idle")
+                    self._flush_frames()
+                raise
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -470,8 +517,9 @@ class ServerConnection:
                     self.publish()
             by, how = "server", "fin"
         else:
-            if closed_by and closed_by[0] == "client" and not self.got_close and end.handshaken \
-                    and self.sent_close is False and self._upgraded():
+            conn = self.conn
+            if closed_by and closed_by[0] == "client" and end.handshaken and conn is not None \
+                    and conn.close_received is None and conn.close_sent is None:
                 self.error("ws", Msg("rule.ws.client_closed_without_close"), "RFC 6455 §7.1.5",
                            Msg("action.abnormal_1006"))
             if end.handshaken and closed_by and closed_by[1] != "reset":
@@ -479,8 +527,4 @@ class ServerConnection:
             by, how = closed_by or ("client", end.eof_how or "fin")
         end.close()
         end.fact("tcp.close", by=by, how=how)
-
-    def _upgraded(self) -> bool:
-        """Whether this server answered the upgrade with 101 (it knows: it sent it)."""
-        return self.upgraded
 

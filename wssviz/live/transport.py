@@ -89,15 +89,27 @@ class Wire:
 
 
 class KeyLog:
-    """A memfd that both TLS contexts append their secrets to."""
+    """A memfd that both TLS contexts append their secrets to.  ``also``: files the
+    new lines are appended to each time they are read (``--keylog``, ``SSLKEYLOGFILE``,
+    which browsers append to the same way)."""
 
-    def __init__(self) -> None:
+    def __init__(self, also: list[str] | tuple[str, ...] = ()) -> None:
         self.fd = os.memfd_create("wssviz-keylog")
         self.path = f"/proc/self/fd/{self.fd}"
+        self.also = list(also)
+        self._copied = 0  # bytes of the memfd already appended to ``also``
 
     def lines(self) -> list[str]:
         size = os.fstat(self.fd).st_size
-        return os.pread(self.fd, size, 0).decode("ascii", "replace").splitlines()
+        data = os.pread(self.fd, size, 0)
+        if self.also and size > self._copied:
+            new = data[self._copied:data.rfind(b"\n") + 1]
+            lines = b"".join(ln for ln in new.splitlines(keepends=True) if not ln.startswith(b"#"))
+            for path in self.also:
+                with open(path, "ab") as f:
+                    f.write(lines)
+            self._copied += len(new)
+        return data.decode("ascii", "replace").splitlines()
 
     def close(self) -> None:
         os.close(self.fd)
@@ -203,6 +215,7 @@ class RealEnd:
         self.handshaken = tls is None
         self.eof = False  # the peer's FIN (or reset) has been seen
         self.eof_how = ""
+        self.waited = 0.0  # seconds spent waiting for the peer (not reading or dissecting)
         self._plain = bytearray()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setblocking(False)
@@ -213,6 +226,13 @@ class RealEnd:
     @property
     def app(self) -> bytearray:
         return self.tls.plain if self.tls is not None else self._plain
+
+    def take_app(self) -> bytes:
+        """The application bytes read since the last call."""
+        buf = self.app
+        data = bytes(buf)
+        buf.clear()
+        return data
 
     def sync_keylog(self) -> None:
         if self.keylog is not None:
@@ -273,7 +293,9 @@ class RealEnd:
         """
         if self.eof:
             raise PeerGone(self.eof_how)
+        began = time.monotonic()
         readable, _, _ = select.select([self.sock], [], [], max(0.0, timeout))
+        self.waited += time.monotonic() - began
         if not readable:
             return False
         try:

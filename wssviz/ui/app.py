@@ -199,6 +199,11 @@ class WssvizApp(App[int]):
     def _export_to(self, path: str | None) -> None:
         if path:
             session = self.session
+            capture = getattr(session, "capture", None)
+            if capture is not None and not getattr(capture, "whole", True):
+                self.notify(t("export_incomplete", self.lang).format(n=capture.dropped), severity="warning",
+                            markup=False, timeout=10)
+                return
             self._export(session, path, len(session.steps))
 
     @work(thread=True, group="export", exit_on_error=False)

@@ -19,7 +19,8 @@ HEADER = ("ws.frame.fin", "ws.frame.rsv1", "ws.frame.rsv2", "ws.frame.rsv3", "ws
           "ws.frame.mask", "ws.frame.payload_length", "ws.frame.extended_payload_length",
           "ws.frame.masking_key")
 PAYLOAD = ("ws.frame.unmasked_payload", "ws.frame.application_data", "ws.frame.inflated",
-           "ws.frame.close_code", "ws.frame.close_reason", "ws.frame.message", "ws.frame.problem")
+           "ws.frame.close_code", "ws.frame.close_reason", "ws.frame.message", "ws.frame.not_shown",
+           "ws.frame.records", "ws.frame.problem")
 HEADER_HEX_LIMIT = 14  # a frame header is at most 14 bytes
 
 
@@ -73,9 +74,9 @@ def frame_renderable(view: View):
         for f in frame.all(id):
             body.append(f"{view.label(f)}: ", "bold")
             body.append(clip(view.value(f), 2000) + "\n", "green")
+    size = frame.raw("ws.frame.payload_length")  # the whole payload, also where the step keeps less
     if payload is not None:
-        body.append(f"{view.label(payload)}: " + view.t("frames_payload_bytes", n=f"{payload.end - payload.start:,}"),
-                    "bold")
+        body.append(f"{view.label(payload)}: " + view.t("frames_payload_bytes", n=f"{size:,}"), "bold")
         body.append(f"  [data {payload.start}:{payload.end}]\n", "dim")
     parts.append(body)
 
@@ -84,7 +85,7 @@ def frame_renderable(view: View):
     if lane is not None and lane.children:
         parts.append(Text(view.t("frames_lane"), "italic"))
         parts.append(lane_text([(view.label(c), clip(view.value(c))) for c in lane.children[:64]]))
-        total = payload.end - payload.start if payload is not None else len(lane.children)
+        total = size if isinstance(size, int) else len(lane.children)
         if total > len(lane.children):
             parts.append(Text(view.t("frames_lane_more", shown=len(lane.children), total=f"{total:,}"),
                               "dim italic"))
