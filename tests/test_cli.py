@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from helpers_capture import MASKED_HELLO, UPGRADE_REQUEST, UPGRADE_RESPONSE, make_tls_capture
@@ -220,3 +221,42 @@ def test_replay_of_a_real_browser_capture_opens_its_websocket(tmp_path):
     assert len(listed) == 6
     assert "[::1]:" in listed[0] and "no data" in listed[0]
     assert listed[5].startswith("→ connection 5") and listed[5].endswith("WebSocket (choose with --connection 5)")
+
+
+def test_every_limit_is_documented_in_the_readme_and_the_help():
+    from dataclasses import fields
+
+    from wssviz.core.limits import Limits, describe
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert describe() in readme  # the same table, defaults included
+    help_text = wssviz("--help").stdout
+    for f in fields(Limits):
+        assert f.name in help_text
+
+
+@pytest.mark.parametrize("args, why", [
+    (["--limit", "max_frame"], "write NAME=VALUE"),
+    (["--limit", "nosuch=1"], "no limit is called 'nosuch'"),
+    (["--limit", "max_frame=-1MiB"], "not a number"),
+    (["--limit", "idle_timeout=nan"], "not a number"),
+    (["--limit", "max_frame=1XB"], "unknown unit"),
+    (["connect", "ws://127.0.0.1:9/", "--timeout", "inf"], "--timeout"),
+    (["connect", "ws://127.0.0.1:9/", "--timeout", "-5"], "--timeout"),
+    (["replay", "r.json", "--connection", "-1"], "--connection"),
+])
+def test_bad_options_are_one_line_usage_errors(args, why, tmp_path):
+    extra = ["--json"] if args[0] in ("connect", "replay") else ["scenarios"]
+    out = wssviz(*args, *extra, cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("wssviz") and why in lines[0], out.stderr
+
+
+def test_a_limit_set_on_the_command_line_is_applied(tmp_path):
+    """A frame over max_frame is refused by the dissector from its header (1009)."""
+    out = wssviz("--limit", "max_frame=64", "run", "large-message", "--json", cwd=tmp_path)
+    steps = [json.loads(line) for line in out.stdout.splitlines()]
+    errors = [s for s in steps if s["kind"] == "error"]
+    rules = [f["raw"] for s in errors for f in s["fields"] if f["id"] == "error.rule"]
+    assert "ws.frame_too_big" in rules, rules

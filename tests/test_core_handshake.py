@@ -14,11 +14,14 @@ from hypothesis import strategies as st
 
 from wssviz.core import handshake as hs
 from wssviz.core.deflate import negotiate
-from wssviz.core.handshake import (GUID, MAX_HEAD, MAX_HEADERS, MAX_LINE, HandshakeError,
+from wssviz.core.handshake import (GUID, HandshakeError,
                                    build_error_response, build_request, build_response,
                                    check_request, check_response, derive_accept, head_length,
                                    new_key, parse_extensions, parse_request, parse_response)
+from wssviz.core.limits import LIMITS
 from helpers_capture import UPGRADE_REQUEST
+
+MAX_HEAD, MAX_HEADERS, MAX_LINE = LIMITS.max_head, LIMITS.max_headers, LIMITS.max_line
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 RFC_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="

@@ -327,7 +327,11 @@ def test_listen_keeps_only_the_last_finished_sessions(server, monkeypatch):
 def test_a_connection_keeps_a_bounded_capture(server, monkeypatch):
     from wssviz.live import listen
 
-    monkeypatch.setattr(listen, "BUDGET", 64 * 1024)
+    from dataclasses import replace
+
+    from wssviz.core import limits
+
+    monkeypatch.setattr(limits, "LIMITS", replace(limits.LIMITS, keep_bytes=64 * 1024))
     big = "x" * 200_000
     with connect(f"wss://localhost:{server.port}/ws", ssl=client_ctx(server), open_timeout=5,
                  compression=None) as ws:
@@ -358,7 +362,11 @@ def test_idle_clients_make_room_for_a_new_one(server, monkeypatch):
 
     import contextlib
 
-    monkeypatch.setattr(listen, "MAX_PER_ADDRESS", 4)
+    from dataclasses import replace
+
+    from wssviz.core import limits
+
+    monkeypatch.setattr(limits, "LIMITS", replace(limits.LIMITS, max_per_address=4))
     with contextlib.ExitStack() as stack:
         idle = [stack.enter_context(connect(f"wss://localhost:{server.port}/ws", ssl=client_ctx(server),
                                             open_timeout=5)) for _ in range(4)]
@@ -373,3 +381,21 @@ def test_idle_clients_make_room_for_a_new_one(server, monkeypatch):
             first.recv(timeout=5)
         assert first.close_code == 1001  # the longest silent one was asked to go
         assert idle[1].close_code is None  # the others were not
+
+
+def test_a_ca_key_others_can_read_is_never_reused(tmp_path):
+    from wssviz.live.certs import CA
+
+    first = CA.load_or_create(str(tmp_path), "listen-ca", "wssviz listen CA")
+    key = tmp_path / "listen-ca.key"
+    assert key.stat().st_mode & 0o777 == 0o600 and not first.replaced
+    assert CA.load_or_create(str(tmp_path), "listen-ca", "wssviz listen CA").cert == first.cert  # kept
+    key.chmod(0o644)
+    again = CA.load_or_create(str(tmp_path), "listen-ca", "wssviz listen CA")
+    assert again.cert != first.cert and "could be read by other users" in again.replaced
+    assert key.stat().st_mode & 0o777 == 0o600
+    srv = ListenServer("127.0.0.1", 0, ca_dir=str(tmp_path))
+    try:
+        assert "note:" not in srv.banner()  # the new key is private again
+    finally:
+        srv.listener.close()

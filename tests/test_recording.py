@@ -151,3 +151,79 @@ def test_recordings_from_before_steps_became_data_replay_the_same(name):
         == [e for e in expected["errors"] for _ in ("en", "zh")]
     for s in steps:  # and every step still reads in Chinese
         assert explain.title(s, "zh") and explain.summary(s, "zh")
+
+
+# --- every value checked where it enters ------------------------------------------------------
+
+GOOD = {"format": "wssviz-recording", "version": 1, "scheme": "ws", "server_name": "x", "started": 0,
+        "trust": [], "keylog": [], "settings": {},
+        "events": [{"t": 0, "fact": "tcp.connect", "value": {"client": ["127.0.0.1", 1],
+                                                              "server": ["127.0.0.1", 2]}}]}
+
+
+def _with(**changes):
+    doc = json.loads(json.dumps(GOOD))
+    for path, value in changes.items():
+        where = doc
+        keys = path.split("__")
+        for k in keys[:-1]:
+            where = where[int(k)] if isinstance(where, list) else where[k]
+        last = keys[-1]
+        if isinstance(where, list):
+            where[int(last)] = value
+        else:
+            where[last] = value
+    return doc
+
+
+@pytest.mark.parametrize("doc, message", [
+    (_with(started=float("nan")), "'started' must be a number"),
+    (_with(started=-5), "'started' must be a number"),
+    (_with(started=10**40), "'started' must be a number"),
+    (_with(started=True), "'started' is missing or of the wrong type"),
+    (_with(events=[]), "'events' is empty"),
+    (_with(events__0__t=float("inf")), "events[0].t must be a number"),
+    (_with(events__0__t=-1), "events[0].t must be a number"),
+    (_with(events__0__value=[1, 2]), "events[0]: 'value' must be an object"),
+    (_with(events__0__value={"client": 5}), "events[0].value.client must be [host, port]"),
+    (_with(events__0__value={"client": ["h", 70000]}), "events[0].value.client must be [host, port]"),
+    (_with(events__0={"t": 0, "fact": "tls.verdict", "value": {"ok": "yes"}}), "value.ok must be bool"),
+    (_with(events__0={"t": 0, "fact": "tcp.close", "value": {"how": "explode"}}), "value.how must be"),
+    (_with(events__0={"t": 0, "fact": "error", "value": {"params": "x"}}), "value.params must be dict"),
+    (_with(events__0={"t": 0, "fact": "error", "value": {"offset": 1.5}}), "value.offset must be int"),
+    (_with(events__0={"t": 0, "fact": 5}), "'fact' must be a name"),
+    (_with(events__0={"t": 0, "dir": "c2s", "hex": 12}), "'hex' must be a string"),
+    (_with(events__0={"t": 0, "fact": "x", "value": {"a": json.loads("[" * 20 + "]" * 20)}}),
+     "nested more than 16 levels"),
+    (_with(settings={"client_trust": "demo-ca"}), "settings.client_trust must be list"),
+    (_with(settings={"name": 5}), "settings.name must be str"),
+    (_with(server_name=""), "'server_name' must be a host name"),
+])
+def test_values_are_checked_in_depth(doc, message):
+    with pytest.raises(recording.RecordingError) as e:
+        recording.from_document(doc)
+    assert message in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[" * 100_000 + "]" * 100_000, "nests its JSON values too deeply"),
+    ('{"format": "wssviz-recording", "version": 1, "started": ' + "9" * 5000 + "}", "JSON readers refuse"),
+    ('{"format": "wssviz-recording", "version": 1, "started": NaN}', "JSON readers refuse"),
+])
+def test_json_that_no_reader_should_accept(tmp_path, text, message):
+    path = tmp_path / "r.json"
+    path.write_text(text)
+    with pytest.raises(recording.RecordingError, match=message):
+        recording.load(path)
+
+
+def test_a_recording_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from wssviz.core import limits
+
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(GOOD))
+    monkeypatch.setattr(limits, "LIMITS", replace(limits.LIMITS, max_recording=100))
+    with pytest.raises(recording.RecordingError, match="max_recording"):
+        recording.load(path)

@@ -457,6 +457,30 @@ EXPECT = '\n[expect]\noutcome = "o"\n'
      "line 5"),
     (HEAD, "[expect] outcome: is required", None),
     ('name = "y"\ntitle = "t"\ngoal = "g"\n' + EXPECT, "name: must match the file name", "line 1"),
+    # what only OpenSSL or cryptography would refuse is refused here, with its line
+    (HEAD + '[tls]\nsuites = "TLS_NO_SUCH_SUITE"\n' + EXPECT, "[tls] suites: OpenSSL refuses", "line 5"),
+    (HEAD + '[tls]\nciphers = "NO-SUCH-CIPHER"\n' + EXPECT, "[tls] ciphers: OpenSSL refuses", "line 5"),
+    (HEAD + '[tls]\nclient_groups = "x25519:nosuchgroup"\n' + EXPECT, "[tls] client_groups: OpenSSL refuses",
+     "line 5"),
+    (HEAD + '[certificate]\nvalid_days = [-100000000, 100000000]\n' + EXPECT,
+     "[certificate] valid_days: must be within 100 years", "line 5"),
+    (HEAD + '[certificate]\nhosts = [""]\n' + EXPECT, "[certificate] hosts: must be a host name", "line 5"),
+    (HEAD + '[certificate]\nhosts = ["' + "a" * 64 + '.example"]\n' + EXPECT, "is not a host name", "line 5"),
+    (HEAD + 'url = "wss://' + "a." * 130 + 'b/"\n' + EXPECT, "url: ", "line 4"),
+    (HEAD + '[server.deflate]\nserver_max_window_bits = 99\n' + EXPECT,
+     "[server] deflate: server_max_window_bits must be 8 to 15", "line 4"),  # the [server.deflate] table
+    (HEAD + '[client]\ncookie = "a=1\\r\\nX-Evil: 1"\n' + EXPECT, "[client] cookie: must not contain control",
+     "line 5"),
+    (HEAD + '[client]\norigin = "https://a\\nb"\n' + EXPECT, "[client] origin: must not contain control",
+     "line 5"),
+    (HEAD + '[client]\nprotocols = ["chat room"]\n' + EXPECT, "[client] protocols: 'chat room' is not a token",
+     "line 5"),
+    (HEAD + '[faults.server]\naccept = "x\\r\\ny"\n' + EXPECT, "[faults.server] accept: must not contain",
+     "line 5"),
+    (HEAD + '\n[[messages]]\nkind = "text"\ndata = "日本"\nfault = "latin1"\n' + EXPECT,
+     "messages[0] data: character 0 cannot be written in ISO-8859-1", "line 7"),
+    (HEAD + '\n[[messages]]\nkind = "close"\ncode = 1005\n' + EXPECT, "messages[0] code: 1005 may not be sent",
+     "line 7"),
 ])
 def test_bad_scenario_files_name_file_line_and_field(tmp_path, body, where, line):
     path = write(tmp_path, "x", body)

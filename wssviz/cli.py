@@ -39,6 +39,7 @@ def _add_view(p: argparse.ArgumentParser) -> None:
     _add_lang(p, argparse.SUPPRESS)
     p.add_argument("--present", action="store_true", default=argparse.SUPPRESS,
                    help="presenter mode: large text, one pane")
+    _add_limits(p, argparse.SUPPRESS)
 
 
 def _add_lang(p: argparse.ArgumentParser, default: object) -> None:
@@ -47,6 +48,98 @@ def _add_lang(p: argparse.ArgumentParser, default: object) -> None:
     p.add_argument("--lang", choices=languages(), default=default,
                    help="language of everything shown: the explanations, the steps, the interface "
                    "(default: from LC_ALL, LC_MESSAGES or LANG; a zh locale means Chinese)")
+
+
+def _add_limits(p: argparse.ArgumentParser, default: object) -> None:
+    p.add_argument("--limit", action="append", type=_limit, default=default, metavar="NAME=VALUE",
+                   help="set one of the limits below for this run (repeatable), e.g. --limit max_frame=16MiB")
+
+
+def _limit(text: str) -> str:
+    """``NAME=VALUE`` for ``--limit``, checked now (a bad one is a usage error)."""
+    import argparse
+
+    from wssviz.core.limits import LimitError, parse_value
+
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"{text!r}: write NAME=VALUE, e.g. max_frame=16MiB")
+    try:
+        parse_value(name.strip(), value)
+    except LimitError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--limit ")) from None
+    return text
+
+
+def _input_file(text: str) -> str:
+    """A file to read: it exists, is not a folder, and can be read."""
+    import argparse
+    import os
+
+    _printable(text)
+    path = os.path.expanduser(text)
+    if os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"{text}: is a folder, not a file")
+    if not os.path.exists(path):
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    if not os.access(path, os.R_OK):
+        raise argparse.ArgumentTypeError(f"{text}: cannot be read (permission denied)")
+    return path
+
+
+def _output_file(text: str) -> str:
+    """A file to write: not a folder, in a folder that exists and can be written."""
+    import argparse
+    import os
+
+    _printable(text)
+    path = os.path.expanduser(text)
+    if os.path.isdir(path):
+        raise argparse.ArgumentTypeError(f"{text}: is a folder, not a file")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"{text}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{text}: cannot write in {folder} (permission denied)")
+    return path
+
+
+def _seconds(text: str) -> float:
+    """A time in seconds: a finite number above 0 and at most an hour."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0 and at most 3600")
+    return value
+
+
+def _count(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 0 or more")
+    return value
+
+
+def _printable(text: str) -> str:
+    """Text the system gave us that is valid UTF-8 (argv keeps undecodable bytes as
+    surrogates)."""
+    import argparse
+
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise argparse.ArgumentTypeError(f"byte {exc.start} of the argument is not valid UTF-8") from None
+    return text
 
 
 def _add_scenarios(p: argparse.ArgumentParser, default: object) -> None:
@@ -72,18 +165,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     from wssviz import __version__
 
-    parser = argparse.ArgumentParser(prog="wssviz", description="See how wss:// works, one step at a time.")
+    from wssviz.core.limits import describe
+
+    class Parser(argparse.ArgumentParser):
+        """A usage error is one line (``wssviz connect: argument --cafile: …``), exit 2."""
+
+        def error(self, message: str) -> None:  # type: ignore[override]
+            self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    parser = Parser(prog="wssviz", description="See how wss:// works, one step at a time.",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="limits (set one with --limit NAME=VALUE; breaking one is an "
+                                     "error step with its close code or HTTP status):\n" + describe())
     parser.add_argument("--version", action="version", version=f"wssviz {__version__}")
     _add_scenarios(parser, [])
     from wssviz.explain import default_language
 
     _add_lang(parser, default_language())
     parser.add_argument("--present", action="store_true", help="presenter mode: large text, one pane")
+    _add_limits(parser, [])
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run a live session (the default one unless a scenario is named)")
     run.add_argument("name", nargs="?", default="seed-example", help="scenario name")
     run.add_argument("--tls", choices=["1.2", "1.3"], help="TLS version")
-    run.add_argument("--record", metavar="FILE", help="also save the session as a recording")
+    run.add_argument("--record", metavar="FILE", type=_output_file, help="also save the session as a recording")
     _add_view(run)
     _add_scenarios(run, argparse.SUPPRESS)
     scen = sub.add_parser("scenarios", help="list the scenarios that `run NAME` can run")
@@ -91,37 +196,42 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scenarios(scen, argparse.SUPPRESS)
     replay = sub.add_parser("replay", help="replay a recording (.json) or a capture (.pcap, .pcapng)")
     replay.add_argument("file")
-    replay.add_argument("--keylog", metavar="FILE", help="NSS key log for a capture")
-    replay.add_argument("--cafile", metavar="FILE", help="trust anchors (PEM) to judge a capture's certificates")
-    replay.add_argument("--connection", type=int, default=None, metavar="N",
+    replay.add_argument("--keylog", metavar="FILE", type=_input_file, help="NSS key log for a capture")
+    replay.add_argument("--cafile", metavar="FILE", type=_input_file,
+                        help="trust anchors (PEM) to judge a capture's certificates")
+    replay.add_argument("--connection", type=_count, default=None, metavar="N",
                         help="which TCP connection of a capture, from 0 (default: the first one "
                         "that asks for a WebSocket upgrade)")
     _add_view(replay)
     export = sub.add_parser("export", help="export a session for Wireshark")
     export.add_argument("source", help="a scenario name or a recording file")
-    export.add_argument("--pcapng", metavar="OUT", required=True)
-    export.add_argument("--keylog", metavar="OUT", help="also write the NSS key log to a file")
+    export.add_argument("--pcapng", metavar="OUT", required=True, type=_output_file)
+    export.add_argument("--keylog", metavar="OUT", type=_output_file, help="also write the NSS key log to a file")
+    _add_limits(export, argparse.SUPPRESS)
     _add_scenarios(export, argparse.SUPPRESS)
     connect = sub.add_parser("connect", help="the instrumented client against a real ws:// or wss:// server")
     connect.add_argument("url", help="ws://host[:port]/path or wss://host[:port]/path")
-    connect.add_argument("--cafile", metavar="FILE", help="trust the CA certificate(s) in this PEM file "
+    connect.add_argument("--cafile", metavar="FILE", type=_input_file,
+                         help="trust the CA certificate(s) in this PEM file "
                          "instead of the system store")
     connect.add_argument("--insecure", action="store_true", help="accept any certificate (shown in the "
                          "certificate check)")
-    connect.add_argument("--protocol", action="append", default=[], metavar="P",
+    connect.add_argument("--protocol", action="append", default=[], metavar="P", type=_printable,
                          help="offer this subprotocol (repeatable)")
-    connect.add_argument("--origin", metavar="O", help="send this Origin header")
-    connect.add_argument("--send", action="append", metavar="TEXT",
+    connect.add_argument("--origin", metavar="O", type=_printable, help="send this Origin header")
+    connect.add_argument("--send", action="append", metavar="TEXT", type=_printable,
                          help="send this text message (repeatable; default: Hello)")
-    connect.add_argument("--timeout", type=float, default=5.0, metavar="S",
+    connect.add_argument("--timeout", type=_seconds, default=5.0, metavar="S",
                          help="seconds to wait for the server at each step (default 5)")
     connect.add_argument("--tls", choices=["1.2", "1.3"], help="use this TLS version only")
     connect.add_argument("--deflate", nargs="?", const="", metavar="PARAMS",
                          help="offer permessage-deflate, with these parameters if given "
                          "(e.g. \"server_no_context_takeover; client_max_window_bits=10\")")
-    connect.add_argument("--record", metavar="FILE", help="also save the session as a recording "
+    connect.add_argument("--record", metavar="FILE", type=_output_file,
+                         help="also save the session as a recording "
                          "(written as it runs; `replay` and `export` take it)")
-    connect.add_argument("--keylog", metavar="FILE", help="also write the TLS secrets (NSS key log) "
+    connect.add_argument("--keylog", metavar="FILE", type=_output_file,
+                         help="also write the TLS secrets (NSS key log) "
                          "to this file; SSLKEYLOGFILE is appended to as well")
     _add_view(connect)
     listen = sub.add_parser("listen", help="the instrumented server, for real clients and browsers")
@@ -132,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--no-deflate", action="store_true",
                         help="refuse permessage-deflate (by default it is accepted when a client offers it)")
     _add_lang(listen, argparse.SUPPRESS)
+    _add_limits(listen, argparse.SUPPRESS)
     g = listen.add_mutually_exclusive_group()
     g.add_argument("--plain", action="store_true", help="print each connection's steps as text (default)")
     g.add_argument("--json", action="store_true", help="print one JSON object per step per line, "
@@ -471,8 +582,6 @@ def connect_options(args: argparse.Namespace) -> dict:
         check_options(args.url, args.cafile)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    import os
-
     deflate = None
     if args.deflate is not None:
         from wssviz.core.deflate import parse_offer
@@ -482,12 +591,6 @@ def connect_options(args: argparse.Namespace) -> dict:
             raise UserError(f"connect: --deflate {args.deflate!r} is not a permessage-deflate parameter list "
                             "(RFC 7692 §7.1: server_no_context_takeover, client_no_context_takeover, "
                             "server_max_window_bits=8..15, client_max_window_bits[=8..15], separated by ';')")
-    for option in ("record", "keylog"):
-        path = getattr(args, option)
-        if path:
-            folder = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-                raise UserError(f"connect: --{option} {path}: cannot write in {folder}")
     return dict(cafile=args.cafile, insecure=args.insecure, protocols=args.protocol, origin=args.origin,
                 send=args.send if args.send else ("Hello",), timeout=args.timeout, tls=args.tls,
                 deflate=deflate, record=args.record, keylog=args.keylog)
@@ -594,7 +697,7 @@ def no_arguments() -> dict:
     plain ``wssviz``, the command most people type, starts without building the parser."""
     from wssviz.explain import default_language
 
-    return {"scenarios": [], "lang": default_language(), "present": False, "command": None}
+    return {"scenarios": [], "lang": default_language(), "present": False, "limit": [], "command": None}
 
 
 def route_warnings() -> None:
@@ -627,6 +730,10 @@ def _main(argv: list[str] | None) -> int:
         args = SimpleNamespace(**no_arguments())
     else:
         args = build_parser().parse_args(argv)
+    if getattr(args, "limit", None):
+        from wssviz.core import limits
+
+        limits.configure(args.limit)
     if not opens_interface(args):
         gc.enable()
         if args.command != "listen":

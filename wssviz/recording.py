@@ -21,6 +21,7 @@ Format (version 1), documented in docs/recording-format.md::
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,86 @@ def migrate(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+# --- reading: every value checked where it enters ---------------------------------------
+
+MAX_DEPTH = 16  # nesting of JSON values inside a fact
+MAX_TIME = 10**9  # seconds: an event time or a start time beyond this is not a recording's
+
+
+def _number(v: Any, where: str, *, low: float = 0.0, high: float = MAX_TIME) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not low <= v <= high:
+        raise RecordingError(f"{where} must be a number from {low:g} to {high:g}, not {_short(v)}")
+    return float(v)
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _depth(v: Any, where: str, depth: int = 0) -> None:
+    """JSON values inside a fact: finite numbers, strings, lists and objects, not too deep."""
+    if depth > MAX_DEPTH:
+        raise RecordingError(f"{where} is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise RecordingError(f"{where} holds {v!r}, which is not a number")
+    if isinstance(v, dict):
+        for k, x in v.items():
+            _depth(x, f"{where}.{k}", depth + 1)
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            _depth(x, f"{where}[{i}]", depth + 1)
+
+
+def _address(v: Any, where: str) -> None:
+    if not (isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) and isinstance(v[1], int)
+            and not isinstance(v[1], bool) and 0 <= v[1] <= 65535):
+        raise RecordingError(f"{where} must be [host, port] (a string and 0..65535), not {_short(v)}")
+
+
+def _kind(*types: type, choices: tuple = ()) -> Any:
+    def check(v: Any, where: str) -> None:
+        if isinstance(v, bool) and bool not in types:
+            ok = False
+        else:
+            ok = isinstance(v, types) and (not choices or v in choices)
+        if not ok:
+            want = " or ".join(repr(c) for c in choices) if choices else " or ".join(t.__name__ for t in types)
+            raise RecordingError(f"{where} must be {want}, not {_short(v)}")
+    return check
+
+
+_STR, _INT, _BOOL, _DICT = _kind(str), _kind(int), _kind(bool), _kind(dict)
+_SIDE = _kind(str, choices=("client", "server"))
+_ERROR = {"layer": _STR, "code": _STR, "params": _DICT, "rfc": _STR, "by": _STR, "blame": _STR,
+          "detail": _STR, "offset": _INT, "action_code": _STR, "action_params": _DICT,
+          "rule": _STR, "action": _STR, "reason": _STR}
+#: The facts wssviz reads, and the type of each value it reads (others are kept as they are).
+FACT_SCHEMA: dict[str, dict[str, Any]] = {
+    "tcp.connect": {"client": _address, "server": _address, "connection": _INT, "why": _STR,
+                    "after": lambda v, w: _number(v, w)},
+    "tcp.close": {"by": _SIDE, "how": _kind(str, choices=("fin", "reset", "abort"))},
+    "wait": {"by": _STR, "seconds": lambda v, w: _number(v, w), "why": _STR, "simulated": _BOOL,
+             "attempt": _INT},
+    "tls.verdict": {"ok": _BOOL, "code": _INT, "message": _STR, "insecure": _BOOL, "version": _STR,
+                    "cipher": _STR, "resumed": _BOOL},
+    "error": _ERROR,
+    "ws.abort": _ERROR,
+}
+_SETTINGS = {"name": _STR, "title": _STR, "goal": _STR, "description": _STR, "cert_issuer": _STR,
+             "client_trust": _kind(list)}
+
+
+def _fact_value(name: str, value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise RecordingError(f"{where}: 'value' must be an object, not {_short(value)}")
+    _depth(value, f"{where}.value")
+    for key, check in FACT_SCHEMA.get(name, {}).items():
+        if key in value and value[key] is not None:
+            check(value[key], f"{where}.value.{key}")
+    return value
+
+
 def from_document(doc: Any) -> Capture:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise RecordingError(f"recording: not a {FORMAT} document (the 'format' key is missing or wrong)")
@@ -103,42 +184,69 @@ def from_document(doc: Any) -> Capture:
     settings = doc.get("settings") or {}
     if not isinstance(settings, dict):
         raise RecordingError("recording: 'settings' must be an object")
+    _depth(settings, "recording: settings")
+    for key, check in _SETTINGS.items():
+        if settings.get(key) is not None:
+            check(settings[key], f"recording: settings.{key}")
+    if not all(isinstance(x, str) for x in settings.get("client_trust") or []):
+        raise RecordingError("recording: settings.client_trust must be a list of strings")
     trust, keylog = _get(doc, "trust", list), _get(doc, "keylog", list)
     for key, items in (("trust", trust), ("keylog", keylog)):
         for i, item in enumerate(items):
             if not isinstance(item, str):
                 raise RecordingError(f"recording: {key}[{i}] must be a string")
     cap = Capture(scheme=_get(doc, "scheme", str), server_name=_get(doc, "server_name", str),
-                  started=float(_get(doc, "started", (int, float))), settings=settings,
-                  trust=list(trust), keylog=list(keylog))
+                  started=_number(_get(doc, "started", (int, float)), "recording: 'started'", high=2**40),
+                  settings=settings, trust=list(trust), keylog=list(keylog))
     if cap.scheme not in ("ws", "wss"):
-        raise RecordingError(f"recording: scheme must be ws or wss, not {cap.scheme!r}")
-    for i, e in enumerate(_get(doc, "events", list)):
+        raise RecordingError(f"recording: scheme must be ws or wss, not {_short(cap.scheme)}")
+    if not cap.server_name or len(cap.server_name) > 253 or not cap.server_name.isprintable():
+        raise RecordingError("recording: 'server_name' must be a host name (1 to 253 printable characters)")
+    events = _get(doc, "events", list)
+    if not events:
+        raise RecordingError("recording: 'events' is empty: nothing happened in this recording")
+    for i, e in enumerate(events):
         where = f"recording: events[{i}]"
-        if not isinstance(e, dict) or not isinstance(e.get("t"), (int, float)):
+        if not isinstance(e, dict) or "t" not in e:
             raise RecordingError(f"{where}: needs a number 't'")
+        t = _number(e["t"], f"{where}.t")
         if "dir" in e:
             if e["dir"] not in ("c2s", "s2c"):
                 raise RecordingError(f"{where}: 'dir' must be c2s or s2c")
+            hexed = e.get("hex", "")
+            if not isinstance(hexed, str):
+                raise RecordingError(f"{where}: 'hex' must be a string of hexadecimal digits")
             try:
-                data = bytes.fromhex(e.get("hex", ""))
-            except (ValueError, TypeError) as exc:
+                data = bytes.fromhex(hexed)
+            except ValueError as exc:
                 raise RecordingError(f"{where}: 'hex' is not hexadecimal ({exc})") from None
-            cap.events.append(Chunk(e["dir"], float(e["t"]), data))
+            cap.events.append(Chunk(e["dir"], t, data))
         elif "fact" in e:
-            cap.events.append(Fact(float(e["t"]), str(e["fact"]), dict(e.get("value") or {})))
+            if not isinstance(e["fact"], str) or not e["fact"]:
+                raise RecordingError(f"{where}: 'fact' must be a name (a string)")
+            value = e.get("value")
+            cap.events.append(Fact(t, e["fact"], _fact_value(e["fact"], {} if value is None else value, where)))
         else:
             raise RecordingError(f"{where}: neither bytes ('dir', 'hex') nor a fact")
     return cap
 
 
 def _get(doc: dict, key: str, kind: Any) -> Any:
-    if key not in doc or not isinstance(doc[key], kind):
+    if key not in doc or not isinstance(doc[key], kind) or isinstance(doc[key], bool):
         raise RecordingError(f"recording: '{key}' is missing or of the wrong type")
     return doc[key]
 
 
 def load(path: str | Path) -> Capture:
+    from wssviz.core.limits import LIMITS
+
+    try:
+        size = Path(path).stat().st_size
+    except OSError as exc:
+        raise RecordingError(f"recording: cannot read {path}: {exc.strerror or exc}") from None
+    if size > LIMITS.max_recording:
+        raise RecordingError(f"recording: {path} is {size:,} bytes, over the max_recording limit of "
+                             f"{LIMITS.max_recording:,} (raise it with --limit max_recording=...)")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -147,8 +255,16 @@ def load(path: str | Path) -> Capture:
     except OSError as exc:
         raise RecordingError(f"recording: cannot read {path}: {exc.strerror or exc}") from None
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise RecordingError(f"recording: {path} is not JSON ({exc.msg}: line {exc.lineno}, "
                              f"column {exc.colno}, offset {exc.pos})") from None
+    except RecursionError:
+        raise RecordingError(f"recording: {path} nests its JSON values too deeply") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise RecordingError(f"recording: {path} holds a value JSON readers refuse ({exc})") from None
     return from_document(doc)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a recording may hold")

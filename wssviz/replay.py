@@ -43,9 +43,12 @@ class CaptureReplay(GrowingSession):
 
             self._dissector = Dissector(self.capture)
         events = self.capture.events
-        if self._next < len(events):
-            self._steps.extend(self._dissector.feed(events[self._next]))
-            self._next += 1
-        else:
+        try:
+            if self._next < len(events):
+                self._steps.extend(self._dissector.feed(events[self._next]))
+                self._next += 1
+                return
             self._steps.extend(self._dissector.finish())
-            self._finished = True
+        except Exception as exc:  # noqa: BLE001 - a bug, wherever it runs, is a step, not a lost thread
+            self._steps.append(self._dissector.crash(exc))
+        self._finished = True

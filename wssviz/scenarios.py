@@ -157,14 +157,76 @@ def _origin(v: Any) -> str | None:
         return None
     if not isinstance(v, str):
         raise TypeError("must be a string, or false to send no Origin")
-    return v
+    return _header_value(v)
 
 
 def _days(v: Any) -> list[int]:
-    if (not isinstance(v, list) or len(v) != 2 or not all(isinstance(x, int) for x in v)
-            or v[0] >= v[1]):
+    if (not isinstance(v, list) or len(v) != 2 or not all(isinstance(x, int) and not isinstance(x, bool)
+                                                          for x in v) or v[0] >= v[1]):
         raise TypeError("must be [not_before, not_after] in days from now, not_before < not_after")
+    if not all(-36500 <= x <= 36500 for x in v):
+        raise TypeError("must be within 100 years of now (-36500 to 36500 days): a certificate's "
+                        "dates run from 1950 to 9999 (RFC 5280 §4.1.2.5)")
     return list(v)
+
+
+_LABEL_RE = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
+
+
+def _host(v: Any) -> str:
+    """A host name (RFC 1035 §2.3.4: labels of 1-63 letters, digits, hyphens; 253 in all),
+    an IPv4 address, or ``*.`` before a name (a wildcard certificate)."""
+    if not isinstance(v, str) or not v:
+        raise TypeError("must be a host name, not empty")
+    name = v[2:] if v.startswith("*.") else v
+    if len(v) > 253 or not all(_LABEL_RE.match(label) for label in name.rstrip(".").split(".")):
+        raise TypeError(f"{v!r} is not a host name (labels of 1 to 63 letters, digits or hyphens, "
+                        "253 characters in all; RFC 1035 §2.3.4)")
+    return v
+
+
+def _hosts(v: Any) -> list[str]:
+    hosts = _strs(v)
+    if not hosts:
+        raise TypeError("must name at least one host")
+    return [_host(h) for h in hosts]
+
+
+def _token(v: Any) -> str:
+    """An HTTP token (RFC 9110 §5.6.2): a subprotocol name."""
+    if not isinstance(v, str) or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", v):
+        raise TypeError(f"{v!r} is not a token (RFC 9110 §5.6.2: letters, digits and !#$%&'*+-.^_`|~)")
+    return v
+
+
+def _tokens(v: Any) -> list[str]:
+    return [_token(x) for x in _strs(v)]
+
+
+def _header_values(v: Any) -> list[str]:
+    return [_header_value(x) for x in _strs(v)]
+
+
+def _openssl(what: str) -> Callable[[Any], str]:
+    """A value OpenSSL must accept (a cipher list, a group list): tried on a throwaway
+    context now, so a bad one is refused at load, with its line."""
+    def check(v: Any) -> str:
+        import ssl
+
+        from wssviz.live import openssl_ext
+
+        value = _nonempty(v)
+        if any(not c.isprintable() for c in value) or len(value) > 1000:
+            raise TypeError("must be one printable line")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        try:
+            {"suites": lambda: openssl_ext.set_tls13_ciphersuites(ctx, value),
+             "ciphers": lambda: ctx.set_ciphers(value),
+             "groups": lambda: openssl_ext.set_groups(ctx, value)}[what]()
+        except (ssl.SSLError, ValueError, OSError) as exc:
+            raise TypeError(f"OpenSSL refuses {value!r} ({exc})") from None
+        return value
+    return check
 
 
 def _deflate(v: Any) -> dict[str, Any] | None:
@@ -177,8 +239,10 @@ def _deflate(v: Any) -> dict[str, Any] | None:
     allowed = {"client_no_context_takeover": bool, "server_no_context_takeover": bool,
                "client_max_window_bits": int, "server_max_window_bits": int}
     for k, x in v.items():
-        if k not in allowed or not isinstance(x, allowed[k]):
+        if k not in allowed or not isinstance(x, allowed[k]) or (allowed[k] is int and isinstance(x, bool)):
             raise TypeError(f"unknown or mistyped preference {k!r} (known: {', '.join(allowed)})")
+        if allowed[k] is int and not 8 <= x <= 15:
+            raise TypeError(f"{k} must be 8 to 15 (RFC 7692 §7.1.2)")
     return dict(v)
 
 
@@ -196,20 +260,20 @@ SCHEMA: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
     ("", "description"): ("description", _str),
     ("", "url"): ("url", _str),
     ("tls", "version"): ("tls_version", _one_of("1.2", "1.3")),
-    ("tls", "suites"): ("tls13_suites", _nonempty),
-    ("tls", "ciphers"): ("tls12_ciphers", _nonempty),
-    ("tls", "client_groups"): ("client_groups", _nonempty),
-    ("tls", "server_groups"): ("server_groups", _nonempty),
+    ("tls", "suites"): ("tls13_suites", _openssl("suites")),
+    ("tls", "ciphers"): ("tls12_ciphers", _openssl("ciphers")),
+    ("tls", "client_groups"): ("client_groups", _openssl("groups")),
+    ("tls", "server_groups"): ("server_groups", _openssl("groups")),
     ("tls", "num_tickets"): ("num_tickets", _int(0, 8)),
     ("tls", "resume"): ("resume", _bool),
     ("tls", "client_certificate"): ("client_cert", _bool),
-    ("certificate", "hosts"): ("cert_hosts", _strs),
+    ("certificate", "hosts"): ("cert_hosts", _hosts),
     ("certificate", "issuer"): ("cert_issuer", _one_of(*CERT_ISSUERS)),
     ("certificate", "valid_days"): ("cert_valid_days", _days),
     ("client", "origin"): ("origin", _origin),
-    ("client", "key"): ("key", _nonempty),
-    ("client", "protocols"): ("protocols", _strs),
-    ("client", "extensions"): ("extensions", _nonempty),
+    ("client", "key"): ("key", _header_value),
+    ("client", "protocols"): ("protocols", _tokens),
+    ("client", "extensions"): ("extensions", _header_value),
     ("client", "cookie"): ("cookie", _header_value),
     ("client", "trust"): ("client_trust", _strs),
     ("client", "require_protocol"): ("require_protocol", _bool),
@@ -218,8 +282,8 @@ SCHEMA: dict[tuple[str, str], tuple[str, Callable[[Any], Any]]] = {
     ("client", "pong_timeout"): ("pong_timeout", _seconds),
     ("client", "pings"): ("pings", _int(1, 100)),
     ("client", "reconnect_backoff"): ("reconnect_backoff", _backoff),
-    ("server", "protocols"): ("server_protocols", _strs),
-    ("server", "allowed_origins"): ("allowed_origins", _strs),
+    ("server", "protocols"): ("server_protocols", _tokens),
+    ("server", "allowed_origins"): ("allowed_origins", _header_values),
     ("server", "deflate"): ("deflate", _deflate),
     ("server", "max_message"): ("max_message", _int(1, 64 * 2**20)),
     ("server", "reply"): ("reply", _one_of("echo", "ack")),
@@ -264,6 +328,8 @@ def _line_of(text: str, table: str, key: str | None, index: int | None = None) -
         m = re.match(r"\[\[\s*([\w.]+)\s*\]\]|\[\s*([\w.\"-]+)\s*\]", line)
         if m:
             current = (m[1] or m[2]).replace('"', "")
+            if key is not None and current == f"{table}.{key}" and index is None:
+                return n  # the value is a table of its own: [server.deflate]
             if m[1]:
                 count = count + 1 if current == table else count
             if current == table and (index is None or count == index):
@@ -358,9 +424,14 @@ def read(path: File | str) -> tuple[Settings, ScenarioInfo]:
 
     url = values.pop("url", None)
     if url is not None:
-        m = re.match(r"(wss?)://([A-Za-z0-9.-]+)(/[^\s]*)?\Z", url)
+        m = re.match(r"(wss?)://([A-Za-z0-9.-]+)(/[!-~]*)?\Z", url)
         if not m:
-            raise _fail(path, text, "url", "must look like wss://host/path or ws://host/path", "", "url")
+            raise _fail(path, text, "url", "must look like wss://host/path or ws://host/path "
+                        "(printable ASCII, no spaces)", "", "url")
+        try:
+            _host(m[2])
+        except TypeError as exc:
+            raise _fail(path, text, "url", str(exc), "", "url") from None
         values["scheme"], values["host"], values["path"] = m[1], m[2], m[3] or "/"
 
     values["messages"] = _messages(path, text, doc.get("messages"), values)
@@ -420,6 +491,18 @@ def _messages(path: Path, text: str, raw: Any, values: dict) -> list[Message]:
         if msg.kind == "close" and msg.code is None and msg.data:
             raise _fail(path, text, f"messages[{i}] data", "a close reason needs a code",
                         "messages", "data", i)
+        if msg.fault == "latin1":
+            try:
+                msg.data.encode("latin-1")
+            except UnicodeEncodeError as exc:
+                raise _fail(path, text, f"messages[{i}] data", f"character {exc.start} cannot be written "
+                            "in ISO-8859-1, which the latin1 fault sends", "messages", "data", i) from None
+        if msg.kind == "close" and msg.fault is None and msg.code is not None:
+            from wssviz.core.frames import close_code_sendable
+
+            if not close_code_sendable(msg.code):
+                raise _fail(path, text, f"messages[{i}] code", f"{msg.code} may not be sent in a Close "
+                            "(RFC 6455 §7.4); a fault would be needed", "messages", "code", i)
         problems = msg.problems(deflate=deflate)
         if problems and msg.fault is None:
             raise _fail(path, text, f"messages[{i}]",
@@ -448,6 +531,13 @@ def _faults(path: Path, text: str, raw: Any) -> dict[str, Any]:
             kind = CONNECTION_FAULTS[name][0]
             if not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
                 raise _fail(path, text, f"[{table}] {hook}", f"must be a {kind.__name__}", table, hook)
+            if kind is str:
+                try:
+                    _header_value(v)
+                except TypeError as exc:
+                    raise _fail(path, text, f"[{table}] {hook}", str(exc), table, hook) from None
+            if kind is int and not 0 <= v <= 1000:
+                raise _fail(path, text, f"[{table}] {hook}", "must be from 0 to 1000", table, hook)
             out[name] = v
     return out
 

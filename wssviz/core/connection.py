@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Callable
 
-from wssviz.core.frames import (DEFAULT_MAX_SIZE, Frame, FrameChunk, FrameReader, Message,
+from wssviz.core.frames import (LIMIT, Frame, FrameChunk, FrameReader, Message,
                                 MessageAssembler, Opcode, ProtocolError, build_close, frame_problems,
                                 parse_close, serialize)
 
@@ -136,14 +136,16 @@ class Connection:
     """One side of a WebSocket connection (see the module's theory of operation).
 
     ``deflate``: the negotiated ``deflate.DeflateParams`` (None: no compression).
-    ``max_size``: the largest frame and message accepted (inflated size included).
+    ``max_size``: the largest frame and message accepted (inflated size included);
+    by default the process's limits (``max_frame``, ``max_message``,
+    ``max_fragments`` of ``wssviz.core.limits``).
     ``mask_key``: where a client's masking keys come from (default: ``os.urandom``).
     ``keep``: bytes of each received message to hold (None: all; a viewer that only
     shows messages can hold less and still check every byte).
     """
 
     def __init__(self, side: str, *, deflate: object | None = None,
-                 max_size: int | None = DEFAULT_MAX_SIZE,
+                 max_size: int | None = LIMIT,
                  mask_key: Callable[[], bytes] | None = None, keep: int | None = None,
                  state: State = State.OPEN) -> None:
         if side not in SIDES:
@@ -151,7 +153,11 @@ class Connection:
         self.side = side
         self.peer = "server" if side == "client" else "client"
         self.state = state
-        self.max_size = max_size
+        from wssviz.core.limits import LIMITS
+
+        max_frame = LIMITS.max_frame if max_size is LIMIT else max_size
+        max_message = LIMITS.max_message if max_size is LIMIT else max_size
+        self.max_size = max_message
         self._mask_key = mask_key or (lambda: os.urandom(4))
         self.deflate = deflate
         self._compressor = None
@@ -160,9 +166,9 @@ class Connection:
             from wssviz.core.deflate import Compressor, Decompressor
 
             self._compressor = Compressor(deflate, side)
-            inflater = Decompressor(deflate, side, max_size=max_size)
-        self._reader = FrameReader(max_size)
-        self._assembler = MessageAssembler(max_size, inflater=inflater, keep=keep)
+            inflater = Decompressor(deflate, side, max_size=max_message)
+        self._reader = FrameReader(max_frame)
+        self._assembler = MessageAssembler(max_message, inflater=inflater, keep=keep)
         self._events: list[Event] = []
         self._out: list[Outgoing] = []
         self._sending: int | None = None  # opcode of a message being sent in fragments

@@ -15,12 +15,19 @@ import codecs
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Callable
+from typing import Any, Callable
 
+from wssviz.core import limits as _limits
 from wssviz.core.msg import Msg
 from wssviz.core.msg import rule as rule_msg
 
-DEFAULT_MAX_SIZE = 64 * 2**20
+#: A ``max_size`` (or ``max_fragments``) argument's default: the process's limit
+#: (``wssviz.core.limits.LIMITS``), read when it is applied.  None means no limit.
+LIMIT: Any = type("Limit", (), {"__repr__": lambda self: "LIMIT"})()
+
+
+def _frame_limit(value: Any) -> int | None:
+    return _limits.LIMITS.max_frame if value is LIMIT else value
 #: The masking key of RFC 6455 §5.7's examples ("Hello" masks to 7f 9f 4d 51 58): the
 #: default session uses it on purpose, so that its numbers match the RFC's.
 RFC_EXAMPLE_MASK = bytes.fromhex("37fa213d")
@@ -271,7 +278,7 @@ class FrameLayout:
     end: int
 
 
-def parse_header(buf: bytes | bytearray, offset: int = 0, *, max_size: int | None = DEFAULT_MAX_SIZE
+def parse_header(buf: bytes | bytearray, offset: int = 0, *, max_size: int | None = LIMIT
                  ) -> tuple[Frame, FrameLayout] | None:
     """Read the header of the frame that starts at ``buf[offset]``: a Frame with an
     empty payload and the frame's layout (offsets into ``buf``; ``end`` is where the
@@ -280,6 +287,7 @@ def parse_header(buf: bytes | bytearray, offset: int = 0, *, max_size: int | Non
     Raises :class:`ProtocolError` for a 64-bit length with the most significant bit
     set (§5.2) and for a payload above ``max_size`` (1009): a frame that is too big
     is refused from its length, before any of its payload is buffered."""
+    max_size = _frame_limit(max_size)
     avail = len(buf) - offset
     if avail < 2:
         return None
@@ -321,7 +329,7 @@ def parse_header(buf: bytes | bytearray, offset: int = 0, *, max_size: int | Non
     return frame, FrameLayout(offset, pos, form, lspan, mspan, (pos, pos + n), pos + n)
 
 
-def parse_frame(buf: bytes | bytearray, offset: int = 0, *, max_size: int | None = DEFAULT_MAX_SIZE
+def parse_frame(buf: bytes | bytearray, offset: int = 0, *, max_size: int | None = LIMIT
                 ) -> tuple[Frame, FrameLayout] | None:
     """Read one frame starting at ``buf[offset]``; None if it is not complete yet.
 
@@ -382,9 +390,9 @@ class FrameReader:
     over ``max_size`` is refused from its header (ProtocolError, 1009).  Offsets,
     also those of errors, count from the start of the stream (``base``)."""
 
-    def __init__(self, max_size: int | None = DEFAULT_MAX_SIZE, *, whole: int = 1 << 16,
+    def __init__(self, max_size: int | None = LIMIT, *, whole: int = 1 << 16,
                  base: int = 0) -> None:
-        self.max_size = max_size
+        self.max_size = _frame_limit(max_size)
         self.whole = whole
         self._buf = bytearray()
         self._pos = 0
@@ -625,9 +633,11 @@ class MessageAssembler:
     ProtocolError offsets are byte offsets into the (inflated) message.
     """
 
-    def __init__(self, max_size: int | None = DEFAULT_MAX_SIZE, *, inflater: object | None = None,
-                 keep: int | None = None, on_data: Callable[[bytes], None] | None = None) -> None:
-        self.max_size = max_size
+    def __init__(self, max_size: int | None = LIMIT, *, inflater: object | None = None,
+                 keep: int | None = None, on_data: Callable[[bytes], None] | None = None,
+                 max_fragments: int | None = LIMIT) -> None:
+        self.max_size = _limits.LIMITS.max_message if max_size is LIMIT else max_size
+        self.max_fragments = _limits.LIMITS.max_fragments if max_fragments is LIMIT else max_fragments
         self.inflater = inflater
         self.keep = keep
         self.on_data = on_data  # sees each piece of a data message as the application gets it
@@ -692,6 +702,10 @@ class MessageAssembler:
             if self._opcode is None:
                 raise ProtocolError("a continuation frame arrived with no message open",
                                     "RFC 6455 §5.4", code="ws.orphan_continuation")
+            if self.max_fragments is not None and self._frames >= self.max_fragments:
+                raise ProtocolError(f"a message has more than {self.max_fragments} fragments",
+                                    "RFC 6455 §10.4", self._size, 1009, code="ws.too_many_fragments",
+                                    limit=self.max_fragments)
             return
         if self._opcode is not None:
             raise ProtocolError(f"a new {OPCODE_NAMES[op]} frame arrived while a "

@@ -8,8 +8,8 @@ Every parser error is a :class:`HandshakeError` naming the rule, the RFC section
 byte offset into the head and the HTTP status a server should answer with.  Every
 parsed header keeps the byte spans it came from.
 
-Limits (documented, explicit): a head is at most ``MAX_HEAD`` bytes, has at most
-``MAX_HEADERS`` header lines, and no line is longer than ``MAX_LINE`` bytes (CRLF not
+Limits (``wssviz.core.limits``): a head is at most ``max_head`` bytes, has at most
+``max_headers`` header lines, and no line is longer than ``max_line`` bytes (CRLF not
 counted).
 """
 
@@ -25,9 +25,7 @@ from wssviz.core.msg import rule as rule_msg
 # The key and its Accept, re-exported: part of the handshake's API.
 from wssviz.core.key import GUID, AcceptDerivation, decode_key, derive_accept, new_key  # noqa: F401
 
-MAX_HEAD = 16384
-MAX_HEADERS = 100
-MAX_LINE = 8190
+from wssviz.core import limits as _limits
 
 CRLF = b"\r\n"
 
@@ -158,8 +156,9 @@ def head_length(buf: bytes) -> int | None:
     """Length of the complete head in ``buf`` (through the blank line), or None.
 
     Raises :class:`HandshakeError` as soon as the bytes cannot become a valid head:
-    more than ``MAX_HEAD`` bytes without an end (431), or a bare LF (RFC 9112 §2.2).
+    more than ``max_head`` bytes without an end (431), or a bare LF (RFC 9112 §2.2).
     """
+    MAX_HEAD = _limits.LIMITS.max_head
     end = buf.find(b"\r\n\r\n", 0, MAX_HEAD + 1)
     limit = end + 4 if end >= 0 else min(len(buf), MAX_HEAD + 1)
     m = _BARE_LF_RE.search(buf, 0, limit)
@@ -179,6 +178,7 @@ def _split_head(head: bytes) -> list[tuple[int, int]]:
     if not isinstance(head, (bytes, bytearray)):
         raise TypeError("head must be bytes")
     head = bytes(head)
+    MAX_HEAD, MAX_LINE = _limits.LIMITS.max_head, _limits.LIMITS.max_line
     end = head.find(b"\r\n\r\n")
     if (end + 4 if end >= 0 else len(head)) > MAX_HEAD:
         raise HandshakeError(f"head is longer than {MAX_HEAD} bytes", "RFC 6585 §5",
@@ -211,6 +211,7 @@ def _split_head(head: bytes) -> list[tuple[int, int]]:
 
 
 def _check_line_length(start: int, stop: int, status: int, what: str) -> None:
+    MAX_LINE = _limits.LIMITS.max_line
     if stop < 0:
         raise HandshakeError(f"{what} is longer than {MAX_LINE} bytes",
                              "RFC 9112 §3" if status == 414 else "RFC 6585 §5", start, status,
@@ -219,6 +220,7 @@ def _check_line_length(start: int, stop: int, status: int, what: str) -> None:
 
 
 def _parse_headers(head: bytes, spans: list[tuple[int, int]]) -> list[Header]:
+    MAX_HEADERS = _limits.LIMITS.max_headers
     if len(spans) > MAX_HEADERS:
         start = spans[MAX_HEADERS][0]
         raise HandshakeError(f"more than {MAX_HEADERS} header lines", "RFC 6585 §5", start, 431,

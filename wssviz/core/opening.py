@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Sequence
 from wssviz.core import deflate as zd
 from wssviz.core import handshake as hs
 from wssviz.core.connection import Connection
-from wssviz.core.frames import DEFAULT_MAX_SIZE
+from wssviz.core.frames import LIMIT
 from wssviz.core.key import new_key
 
 
@@ -63,7 +63,7 @@ class ClientHandshake(_Head):
     def __init__(self, host: str, path: str, *, key: str | None = None, origin: str | None = None,
                  protocols: Sequence[str] = (), deflate: zd.DeflateParams | None = None,
                  extensions: str | None = None, version: str = "13",
-                 extra: Sequence[tuple[str, str]] = (), max_size: int | None = DEFAULT_MAX_SIZE,
+                 extra: Sequence[tuple[str, str]] = (), max_size: int | None = LIMIT,
                  mask_key: Callable[[], bytes] | None = None, keep: int | None = None) -> None:
         super().__init__()
         self.key = key or new_key()
@@ -119,7 +119,7 @@ class ServerHandshake(_Head):
 
     def __init__(self, *, allowed_origins: Collection[str | None] | None = None,
                  supported_protocols: Sequence[str] = (), deflate: zd.DeflateParams | None = None,
-                 max_size: int | None = DEFAULT_MAX_SIZE, keep: int | None = None) -> None:
+                 max_size: int | None = LIMIT, keep: int | None = None) -> None:
         super().__init__()
         self.allowed_origins = allowed_origins
         self.supported_protocols = list(supported_protocols)

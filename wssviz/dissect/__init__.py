@@ -60,6 +60,15 @@ class Dissector:
             return self._with_session(self.app.feed(event.direction, event.data, event.data, event.time))
         return self._with_session(self._fact(event))
 
+    def crash(self, exc: BaseException) -> Step:
+        """The dissector itself broke on an event (a bug in wssviz): an ``error`` step
+        that says so, after everything already shown."""
+        return self.maker.error("dissector", Msg("rule.tool.driver_failure"), "", None, "client", self.time,
+                                action=Msg("action.session_stopped"), code="tool.driver_failure",
+                                extra=[computed("error.detail", Msg("value.library_words",
+                                                                    text=f"{type(exc).__name__}: {exc}"),
+                                                raw=f"{type(exc).__name__}: {exc}")])
+
     def finish(self) -> list[Step]:
         if self.finished:
             return []

@@ -18,6 +18,7 @@ import codecs
 
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
+from wssviz.core.limits import LIMITS
 from wssviz.dissect.build import StepMaker, elide, text_preview
 from wssviz.steps import Field, Msg, Step, computed
 
@@ -25,9 +26,6 @@ SIDE = {"c2s": "client", "s2c": "server"}
 OTHER = {"client": "server", "server": "client"}
 XOR_LANE_MAX = 64  # bytes of a masked payload shown lane by lane
 PREVIEW = 64  # bytes of a payload shown in a field value
-#: The largest payload wssviz reads in a frame or a message (inflated): a frame that
-#: announces more is refused from its header (1009), as an endpoint would.
-MAX_PAYLOAD = 64 * 2**20
 #: Bytes of a frame a step holds (its ``data``, and the records in ``wire`` that carried
 #: them): a larger frame is read as it arrives, checked, inflated and reassembled
 #: whole, and its step shows its first FRAME_KEEP bytes and how many more there were.
@@ -380,8 +378,11 @@ class AppLayer:
             params = deflate.accept_response(offer, ext)
         except hs.HandshakeError:
             return  # the Accept check already reported the response as broken
-        self.deflate = {"c2s": deflate.Decompressor(params, "server", max_size=MAX_PAYLOAD),
-                        "s2c": deflate.Decompressor(params, "client", max_size=MAX_PAYLOAD)}
+        # the largest frame and message wssviz reads are the process's limits (a frame
+        # that announces more is refused from its header, 1009, as an endpoint would)
+        limit = LIMITS.max_message
+        self.deflate = {"c2s": deflate.Decompressor(params, "server", max_size=limit),
+                        "s2c": deflate.Decompressor(params, "client", max_size=limit)}
         self.assemblers = {d: self._assembler(d, self.deflate[d]) for d in ("c2s", "s2c")}
 
     def _assembler(self, direction: str, inflater: object | None) -> wf.MessageAssembler:
@@ -392,7 +393,7 @@ class AppLayer:
                 if len(frame.shown) < PREVIEW_BYTES:
                     frame.shown += data[:PREVIEW_BYTES - len(frame.shown)]
 
-        return wf.MessageAssembler(MAX_PAYLOAD, inflater=inflater, keep=MESSAGE_KEEP, on_data=seen)
+        return wf.MessageAssembler(inflater=inflater, keep=MESSAGE_KEEP, on_data=seen)
 
     def upgraded(self) -> None:
         """The upgrade succeeded: from here on both directions carry frames."""
@@ -403,7 +404,7 @@ class AppLayer:
     def _start_frames(self, direction: str) -> None:
         """From here on, ``direction`` carries frames: what is buffered goes to a reader."""
         st = self.streams[direction]
-        reader = wf.FrameReader(MAX_PAYLOAD, whole=FRAME_KEEP, base=st.offset)
+        reader = wf.FrameReader(whole=FRAME_KEEP, base=st.offset)
         reader.feed(bytes(st.buf))
         st.buf.clear()
         self.readers[direction] = reader

@@ -67,6 +67,7 @@ class CA:
     name: str
     key: ec.EllipticCurvePrivateKey
     cert: x509.Certificate
+    replaced: str = ""  # why a kept CA was not reused (load_or_create)
 
     @property
     def cert_pem(self) -> str:
@@ -76,10 +77,19 @@ class CA:
     def load_or_create(cls, folder: str, stem: str, name: str, *, days: int = 365) -> "CA":
         """A CA kept in ``folder`` (``stem.pem`` and a 0600 ``stem.key``), so that a
         browser told to trust it once keeps trusting it (as mkcert does); made anew
-        when missing, unreadable, not a CA, or within a day of expiring."""
+        when missing, unreadable, not a CA, or within a day of expiring, and also when
+        its key could be read by anyone else (not 0600, or not the user's own): such a
+        key may have been copied, so it is never reused (``replaced`` says why)."""
         cert_path, key_path = os.path.join(folder, f"{stem}.pem"), os.path.join(folder, f"{stem}.key")
         now = dt.datetime.now(dt.timezone.utc)
+        replaced = ""
         try:
+            st = os.stat(key_path)
+            if st.st_mode & 0o077 or st.st_uid != os.getuid():
+                replaced = (f"the old CA key {key_path} could be read by other users "
+                            f"(mode {st.st_mode & 0o777:04o}): a new CA was made; remove the old one "
+                            "from any trust store you added it to")
+                raise ValueError(replaced)
             with open(cert_path, "rb") as f:
                 cert = x509.load_pem_x509_certificate(f.read())
             with open(key_path, "rb") as f:
@@ -93,6 +103,7 @@ class CA:
         except (OSError, ValueError, TypeError, x509.ExtensionNotFound):
             pass
         ca = cls.create(name, now=now, days=days)
+        ca.replaced = replaced
         os.makedirs(folder, mode=0o700, exist_ok=True)
         fd = os.open(f"{key_path}.{os.getpid()}.tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:

@@ -22,7 +22,7 @@ the server (not in time spent showing what it sent): a server that stalls, close
 early or breaks a rule ends as an ``error`` fact naming layer, rule, RFC section
 and what our client did, never as a traceback or a hang.
 
-Memory stays bounded: the Capture keeps ``BUDGET`` bytes of what crossed and lets
+Memory stays bounded: the Capture keeps ``keep_bytes`` (wssviz.core.limits) of what crossed and lets
 the rest go once the dissector has read it; ``--record`` writes every byte to a
 recording as the session runs instead.
 """
@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 from wssviz.capture import Capture
 from wssviz.core import frames as wf
 from wssviz.core.connection import Connection, Failed, MessageReceived, PongReceived
+from wssviz.core import limits as _limits
 from wssviz.core.deflate import DeflateParams
 from wssviz.core.msg import Msg
 from wssviz.core.opening import ClientHandshake
@@ -53,9 +54,6 @@ from wssviz.live.transport import KeyLog, PeerGone, RealEnd, TLSEnd
 
 PING_PAYLOAD = b"wssviz ping"
 QUIET = 1.0  # seconds to wait for a reply to a message before moving on
-#: Bytes of what crossed the connection a session keeps in memory; beyond that, bytes
-#: are let go once the dissector has read them (``--record`` keeps them all, on disk).
-BUDGET = 8 * 2**20
 TLS_VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
 
 
@@ -164,7 +162,7 @@ class ClientSession(DrivenSession):
     newer).  ``deflate``: offer permessage-deflate with these parameters.
     ``record``: write the session as a recording while it runs.  ``keylog``: also
     write the TLS secrets to this file; ``SSLKEYLOGFILE`` is appended to as well,
-    as browsers do.  At most ``BUDGET`` bytes of what crossed stay in memory."""
+    as browsers do.  At most ``keep_bytes`` (a limit) of what crossed stay in memory."""
 
     def __init__(self, url: str, *, cafile: str | None = None, insecure: bool = False,
                  protocols: tuple[str, ...] | list[str] = (), origin: str | None = None,
@@ -202,7 +200,7 @@ class ClientSession(DrivenSession):
 
     def _new(self) -> tuple[Capture, "_ClientScript"]:
         capture = Capture(scheme=self.target.scheme, server_name=self.target.host,
-                          settings=self._settings(), budget=BUDGET)
+                          settings=self._settings(), budget=_limits.LIMITS.keep_bytes)
         if self.record:
             from wssviz.recording import Recorder
 

@@ -102,12 +102,17 @@ class DrivenSession(GrowingSession):
             self._finished = True
         new = self.capture.events[self._seen:]
         self._seen = len(self.capture.events)
-        for ev in new:
-            self._steps.extend(self.dissector.feed(ev))
-        self.capture.release()  # over its budget, the bytes just read need not stay
+        try:
+            for ev in new:
+                self._steps.extend(self.dissector.feed(ev))
+            self.capture.release()  # over its budget, the bytes just read need not stay
+            if self._finished:
+                self._steps.extend(self.dissector.finish())
+        except Exception as exc:  # noqa: BLE001 - the dissector broke (a bug): say so, keep what was shown
+            self._steps.append(self.dissector.crash(exc))
+            self._finished = True
         if self._finished:
             self._script.cleanup()
-            self._steps.extend(self.dissector.finish())
             self._finish()
 
     def _finish(self) -> None:

@@ -19,12 +19,12 @@ event goes through the Dissector at once and each new Step is handed to
 
 One bad client never stops the server: every connection has deadlines and its
 own exception guard, and becomes an ``error`` step rather than a traceback.
-Memory stays bounded: each connection keeps at most ``BUDGET`` bytes of what
+Memory stays bounded: each connection keeps at most ``keep_bytes`` of what
 crossed (the dissector has read the rest), a finished connection keeps only its
 steps and capture, and only the last ``KEEP_FINISHED`` finished ones are kept.
 Idle clients never lock others out: a silent upgraded connection is closed (1001)
-after ``idle_timeout``, and when a new client would pass ``MAX_CONNECTIONS`` or
-``MAX_PER_ADDRESS`` the longest-silent one is closed to make room.
+after ``idle_timeout``, and when a new client would pass ``max_connections`` or
+``max_per_address`` the longest-silent one is closed to make room.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from wssviz import memo
 from wssviz.capture import Capture
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
+from wssviz.core import limits as _limits
 from wssviz.core.connection import Connection, Failed, MessageReceived, State
 from wssviz.core.deflate import DeflateParams
 from wssviz.core.msg import Msg
@@ -52,15 +53,12 @@ from wssviz.live.page import page
 from wssviz.live.transport import KeyLog, PeerGone, RealEnd, TLSEnd
 from wssviz.steps import Step
 
-HANDSHAKE_TIMEOUT = 10.0  # seconds for the TLS handshake and the request head
-IDLE_TIMEOUT = 60.0  # seconds an upgraded connection may stay silent before it is closed (1001)
-MAX_CONNECTIONS = 64  # at once
-MAX_PER_ADDRESS = 32  # at once from one client address
-#: When a new client would pass either limit, the upgraded connection that has been
-#: silent longest (from that address, or from any) is closed with 1001 to make room;
-#: only when none is idle is the new client turned away.
+# Timeouts, connection limits and the bytes kept per connection are the process's
+# limits (wssviz.core.limits: handshake_timeout, idle_timeout, max_connections,
+# max_per_address, keep_bytes).  When a new client would pass max_connections or
+# max_per_address, the upgraded connection silent longest (from that address, or from
+# any) is closed with 1001 to make room; only when none is idle is the client turned away.
 KEEP_FINISHED = 8  # finished connections whose steps and capture stay in memory
-BUDGET = 256 * 1024  # bytes of what crossed each connection kept in memory (the rest: counted)
 WS_PATH = "/ws"
 
 OnStep = Callable[[int, Step], None]
@@ -76,15 +74,15 @@ class ListenServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8443, *,
                  allow_origins: list[str] | tuple[str, ...] = (), ca_dir: str | None = None,
-                 on_step: OnStep | None = None, handshake_timeout: float = HANDSHAKE_TIMEOUT,
-                 idle_timeout: float = IDLE_TIMEOUT, deflate: bool = True) -> None:
+                 on_step: OnStep | None = None, handshake_timeout: float | None = None,
+                 idle_timeout: float | None = None, deflate: bool = True) -> None:
         from wssviz.dissect import names
 
         names.preload()  # before any client: step times measure the network
         self.host = host
         self.on_step = on_step or (lambda n, s: None)
-        self.handshake_timeout = handshake_timeout
-        self.idle_timeout = idle_timeout
+        self.handshake_timeout = handshake_timeout or _limits.LIMITS.handshake_timeout
+        self.idle_timeout = idle_timeout or _limits.LIMITS.idle_timeout
         self.deflate = deflate  # accept permessage-deflate when a client offers it
         now = dt.datetime.now(dt.timezone.utc)
         ca_folder = ca_dir or default_ca_dir()
@@ -136,6 +134,7 @@ class ListenServer:
             "    Authorities > Import) and check the fingerprint; remove it when you are done, or",
             f"    use a throwaway profile: chromium --user-data-dir=<new folder> --ignore-certificate-errors {self.url}",
             f"  allowed origins: {', '.join(sorted(self.origins))} (and clients sending none)",
+            *([f"  note: {self.ca.replaced}"] if self.ca.replaced else []),
             "  Ctrl-C stops the server.",
         ])
 
@@ -180,7 +179,7 @@ class ListenServer:
         with self._sessions_lock:
             live = [c for c in self.sessions if not c.done.is_set() and not c.leaving]
         mine = [c for c in live if c.address == address]
-        for pool, limit in ((mine, MAX_PER_ADDRESS), (live, MAX_CONNECTIONS)):
+        for pool, limit in ((mine, _limits.LIMITS.max_per_address), (live, _limits.LIMITS.max_connections)):
             if len(pool) >= limit:
                 idle = [c for c in pool if c.idle_since is not None]
                 if not idle:
@@ -275,7 +274,8 @@ class ServerConnection:
         self.address = peer[0]
         self.capture = Capture(scheme="wss", server_name=server.host if server.host not in
                                ("0.0.0.0", "::") else "localhost",
-                               settings={"name": "listen", "connection": number}, budget=BUDGET)
+                               settings={"name": "listen", "connection": number},
+                               budget=_limits.LIMITS.keep_bytes)
         self.capture.trust = [server.ca.cert_pem]
         self.capture.started = round(dt.datetime.now(dt.timezone.utc).timestamp(), 6)
         self.dissector = Dissector(self.capture)
@@ -488,7 +488,7 @@ class ServerConnection:
                 conn.send_close(1001, "making room for a new client")
                 self._flush_frames()
                 closing_by_us = time.monotonic()
-            if closing_by_us is not None and time.monotonic() - closing_by_us > 1.0:
+            if closing_by_us is not None and time.monotonic() - closing_by_us > _limits.LIMITS.close_timeout:
                 return  # the client never answered our Close
             try:
                 self._receive(deadline, Msg("during.seconds", s=f"{self.server.idle_timeout:g}"))
