@@ -314,3 +314,26 @@ def test_websockets_fragmented_compressed_messages_read_by_us(params):
     events = ours.events()
     assert [e.message.text for e in events] == ["".join(TEXT), "after"] * 3
     assert all(e.message.compressed for e in events) and events[0].message.frames == 3
+
+
+def test_events_one_at_a_time_let_a_driver_answer_before_what_follows():
+    """An echo server answers a message before the bad frame right behind it in the
+    same read ends the exchange (its Close goes out after the echo)."""
+    server = Connection("server")
+    server.receive_data(serialize(Frame(Opcode.TEXT, b"first", mask_key=MASK))
+                        + serialize(Frame(Opcode.TEXT, b"unmasked")))
+    event = server.next_event()
+    assert isinstance(event, MessageReceived) and server.state == State.OPEN
+    server.send_text(event.message.data)
+    assert isinstance(server.next_event(), Failed) and server.next_event() is None
+    sent = [parse_frame(o.data)[0] for o in server.frames_to_send()]
+    assert [(f.opcode, f.payload[:2]) for f in sent] == [(Opcode.TEXT, b"fi"), (Opcode.CLOSE, h("03ea"))]
+
+
+def test_a_frame_that_has_not_fully_arrived_is_checked_as_far_as_it_has():
+    """RFC 6455 §8.1: invalid UTF-8 fails the connection as soon as it arrives, not
+    when its frame is complete (Autobahn 6.4.3)."""
+    conn = Connection("client")
+    conn.receive_data(h("817e") + (1000).to_bytes(2, "big") + b"ok \xff")  # 1000 announced, 4 here
+    (event,) = conn.events()
+    assert isinstance(event, Failed) and event.error.code == "ws.text_utf8" and event.error.close_code == 1007

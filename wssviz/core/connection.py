@@ -167,7 +167,9 @@ class Connection:
 
             self._compressor = Compressor(deflate, side)
             inflater = Decompressor(deflate, side, max_size=max_message)
-        self._reader = FrameReader(max_frame)
+        # whole=0: a frame that has not fully arrived is checked as far as it has, so
+        # invalid UTF-8 fails the connection at once (RFC 6455 §8.1: fail fast)
+        self._reader = FrameReader(max_frame, whole=0)
         self._assembler = MessageAssembler(max_message, inflater=inflater, keep=keep)
         self._events: list[Event] = []
         self._out: list[Outgoing] = []
@@ -215,13 +217,22 @@ class Connection:
     # -- receiving -----------------------------------------------------------------------------
 
     def receive_data(self, data: bytes) -> None:
-        """Bytes from the peer.  After a Close was received or the connection failed,
-        further bytes are counted and dropped (§5.5.1, §7.1.7)."""
+        """Bytes from the peer.  They are read when their events are asked for
+        (``events``, ``next_event``, ``frames_to_send``): a driver that answers each
+        event as it comes (an echo) answers before a later frame ends the exchange.
+        After a Close was received or the connection failed, further bytes are
+        counted and dropped (§5.5.1, §7.1.7)."""
         self.bytes_received += len(data)
         if self.close_received is not None or self.failed is not None or self.state == State.CLOSED:
             return
         self._reader.feed(data)
-        while self.close_received is None and self.failed is None:
+
+    def _read(self, until_event: bool = False) -> None:
+        """Read frames from what arrived: all of them, or until one event is made."""
+        before = len(self._events)
+        while self.close_received is None and self.failed is None and self.state != State.CLOSED:
+            if until_event and len(self._events) > before:
+                return
             try:
                 chunk = self._reader.next()
             except ProtocolError as exc:
@@ -269,6 +280,7 @@ class Connection:
 
     def receive_eof(self) -> None:
         """The peer closed (or reset) the TCP connection."""
+        self._read()
         if self.state == State.CLOSED:
             return
         self._go("eof")
@@ -280,9 +292,17 @@ class Connection:
             self._events.append(Closed(1006, "", False))
 
     def events(self) -> list[Event]:
-        """What happened since the last call, in order."""
+        """What happened since the last call, in order (everything that arrived is read)."""
+        self._read()
         out, self._events = self._events, []
         return out
+
+    def next_event(self) -> Event | None:
+        """The next thing that happened, reading no further than it needs; None when
+        nothing more has arrived."""
+        if not self._events:
+            self._read(until_event=True)
+        return self._events.pop(0) if self._events else None
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -373,7 +393,9 @@ class Connection:
         self._out.append(Outgoing(frame, serialize(frame)))
 
     def frames_to_send(self) -> list[Outgoing]:
-        """Each frame queued since the last call, with its bytes."""
+        """Each frame queued since the last call, with its bytes (what arrived is read
+        first, so the pongs and Closes it calls for are among them)."""
+        self._read()
         out, self._out = self._out, []
         return out
 

@@ -372,10 +372,7 @@ class FrameChunk:
     at: int
     raw: bytes
     last: bool
-
-    @property
-    def first(self) -> bool:
-        return self.at == 0
+    first: bool = True  # the chunk that holds the frame's header
 
 
 class FrameReader:
@@ -481,7 +478,7 @@ class FrameReader:
             self._open = None
         self._compact()
         part = Frame(frame.opcode, body, frame.fin, frame.rsv1, frame.rsv2, frame.rsv3, frame.mask_key)
-        return FrameChunk(part, layout, at, raw, last)
+        return FrameChunk(part, layout, at, raw, last, first)
 
 
 def frame_problems(frame: Frame, layout: FrameLayout | None = None, *, sender: str,

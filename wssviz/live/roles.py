@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Callable
 
 from wssviz.core import frames as wf
-from wssviz.core.connection import Connection, Event, Failed, MessageReceived, Outgoing
+from wssviz.core.connection import Connection, Event, Failed, MessageReceived, Outgoing, State
 from wssviz.core.opening import ClientHandshake, ServerHandshake
 from wssviz.live.settings import Message, Settings
 
@@ -110,10 +110,11 @@ class PairServer:
         happened, and the frames to send."""
         conn = self.conn
         conn.receive_data(data)
-        events = conn.events()
+        events: list[Event] = []
         state = "ok"
-        for e in events:
-            if isinstance(e, MessageReceived):
+        while (e := conn.next_event()) is not None:  # each message answered before what follows it
+            events.append(e)
+            if isinstance(e, MessageReceived) and conn.state == State.OPEN:
                 self._reply(e.message)
             elif isinstance(e, Failed) or conn.close_received is not None:
                 state = "closing"
