@@ -78,6 +78,8 @@ def test_ca_file_and_banner(server):
     banner = server.banner()
     assert server.ca_path in banner and server.fingerprint in banner
     assert f"https://localhost:{server.port}/" in banner
+    zh = server.banner("zh")  # what a learner reads, in their language
+    assert server.ca_path in zh and server.fingerprint in zh and "如何信任它" in zh and "Ctrl-C" in zh
 
 
 def test_foreign_origin_gets_403_and_server_goes_on(server):
@@ -183,8 +185,9 @@ def test_cli_listen_json_and_ctrl_c(tmp_path, lang_args, chinese):
             line = proc.stderr.readline()
             assert line, banner
             banner += line
-        port = int(re.search(r"bound to 127\.0\.0\.1:(\d+)", banner)[1])
-        ca = re.search(r"CA certificate: (\S+)", banner)[1]
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", banner)[1])  # in either language
+        ca = re.search(r"(/\S+listen-ca\.pem)", banner)[1]
+        assert ("CA 证书" in banner) == chinese
         assert ca.startswith(str(tmp_path))
         ctx = ssl.create_default_context(cafile=ca)
         with connect(f"wss://localhost:{port}/ws", ssl=ctx, open_timeout=5) as ws:
@@ -392,8 +395,12 @@ def test_a_ca_key_others_can_read_is_never_reused(tmp_path):
     assert CA.load_or_create(str(tmp_path), "listen-ca", "wssviz listen CA").cert == first.cert  # kept
     key.chmod(0o644)
     again = CA.load_or_create(str(tmp_path), "listen-ca", "wssviz listen CA")
-    assert again.cert != first.cert and "could be read by other users" in again.replaced
+    assert again.cert != first.cert and again.replaced == f"{key} (mode 0644)"
     assert key.stat().st_mode & 0o777 == 0o600
+    key.chmod(0o640)
+    told = ListenServer("127.0.0.1", 0, ca_dir=str(tmp_path))  # listen says so, in both languages
+    told.listener.close()
+    assert "could be read by other users" in told.banner() and "其他用户也能读取" in told.banner("zh")
     srv = ListenServer("127.0.0.1", 0, ca_dir=str(tmp_path))
     try:
         assert "note:" not in srv.banner()  # the new key is private again

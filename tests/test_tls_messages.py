@@ -51,8 +51,16 @@ def child(f: Field, id: str) -> Field:
     return found[0]
 
 
+LAYOUT = ("tls.length", "tls.ext.type")  # the length prefixes and extension types every byte has
+
+
+def parts(f: Field) -> list[Field]:
+    """A field's children that carry values (its length prefixes and types left out)."""
+    return [c for c in f.children if c.id not in LAYOUT and not c.id.startswith("x509.der.")]
+
+
 def ids(f: Field) -> list[str]:
-    return [c.id for c in f.children]
+    return [c.id for c in parts(f)]
 
 
 def raws(f: Field, id: str) -> list:
@@ -91,19 +99,19 @@ def test_rfc8448_client_hello_fields():
     assert child(top, "tls.handshake.length").raw == 192
     assert child(top, f"{p}.legacy_version").raw == 0x0303
     suites = child(top, f"{p}.cipher_suites")
-    assert suites.raw == [0x1301, 0x1303, 0x1302] == [c.raw for c in suites.children]
-    assert [explain.value(c) for c in suites.children] == [
+    assert suites.raw == [0x1301, 0x1303, 0x1302] == [c.raw for c in parts(suites)]
+    assert [explain.value(c) for c in parts(suites)] == [
         "0x1301 TLS_AES_128_GCM_SHA256", "0x1303 TLS_CHACHA20_POLY1305_SHA256",
         "0x1302 TLS_AES_256_GCM_SHA384"]
-    for c in suites.children:
+    for c in parts(suites):
         assert c.id == f"{p}.suite" and c.raw == int.from_bytes(RFC8448_CH[c.start:c.end], "big")
     exts = child(top, "tls.extensions")
     assert ids(exts) == [
         "tls.ext.server_name", "tls.ext.renegotiation_info", "tls.ext.supported_groups",
         "tls.ext.session_ticket", "tls.ext.key_share", "tls.ext.supported_versions",
         "tls.ext.signature_algorithms", "tls.ext.psk_key_exchange_modes", "tls.ext.record_size_limit"]
-    assert exts.raw == [0, 0xFF01, 10, 35, 51, 43, 13, 45, 28] == [c.raw for c in exts.children]
-    assert [explain.label(c) for c in exts.children][:2] == ["server_name", "renegotiation_info"]
+    assert exts.raw == [0, 0xFF01, 10, 35, 51, 43, 13, 45, 28] == [c.raw for c in parts(exts)]
+    assert [explain.label(c) for c in parts(exts)][:2] == ["server_name", "renegotiation_info"]
     sni = child(exts, "tls.ext.server_name")
     host = child(sni, "tls.ext.server_name.host_name")
     assert host.raw == "server" and RFC8448_CH[host.start:host.end] == b"server"
@@ -194,8 +202,8 @@ def test_openssl_client_hello(tls13):
     host = child(child(exts, "tls.ext.server_name"), "tls.ext.server_name.host_name")
     assert msg[host.start:host.end] == b"server.example.com" and host.raw == "server.example.com"
     versions = child(exts, "tls.ext.supported_versions")
-    assert [c.raw for c in versions.children] == [0x0304, 0x0303]
-    assert [explain.value(c) for c in versions.children] == ["0x0304 TLS 1.3", "0x0303 TLS 1.2"]
+    assert [c.raw for c in parts(versions)] == [0x0304, 0x0303]
+    assert [explain.value(c) for c in parts(versions)] == ["0x0304 TLS 1.3", "0x0303 TLS 1.2"]
     assert explain.value(versions) == "TLS 1.3, TLS 1.2"
     ks = child(exts, "tls.ext.key_share")
     assert raws(ks, "tls.ext.key_share.group") == [0x1D]
@@ -351,15 +359,15 @@ def test_grease_naming():
     suite1 = child(child(top, "tls.client_hello.cipher_suites"), "tls.client_hello.suite")
     assert suite1.n == 1 and suite1.raw == 0x0A0A and explain.value(suite1) == "0x0a0a GREASE"
     exts = child(top, "tls.extensions")
-    assert exts.children[0].id == "tls.ext.grease" and exts.children[0].raw == 0x3A3A
-    assert explain.label(exts.children[0]) == "GREASE (0x3a3a)"
+    assert parts(exts)[0].id == "tls.ext.grease" and parts(exts)[0].raw == 0x3A3A
+    assert explain.label(parts(exts)[0]) == "GREASE (0x3a3a)"
     groups = child(exts, "tls.ext.supported_groups")
-    assert [c.raw for c in groups.children] == [0x1A1A, 0x001D]
-    assert [explain.value(c) for c in groups.children] == ["0x1a1a GREASE", "0x001d x25519"]
+    assert [c.raw for c in parts(groups)] == [0x1A1A, 0x001D]
+    assert [explain.value(c) for c in parts(groups)] == ["0x1a1a GREASE", "0x001d x25519"]
     assert explain.value(groups) == "x25519"  # GREASE left out of the summary
     assert explain.value(child(exts, "tls.ext.supported_versions")) == "TLS 1.3"
     ks = child(exts, "tls.ext.key_share")
-    assert [e.raw for e in ks.children] == [0x1A1A, 0x001D]
+    assert [e.raw for e in parts(ks)] == [0x1A1A, 0x001D]
     assert explain.value(ks) == "GREASE (0x1a1a) (GREASE), x25519 (32-byte key)"
     assert said(d) == "offers TLS 1.3, 2 suites, key shares x25519"
     assert names.cipher_suite(0xDADA) == "GREASE (0xdada)"

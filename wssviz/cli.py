@@ -650,7 +650,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
                               deflate=not args.no_deflate)
     except OSError as exc:
         raise UserError(f"listen: cannot bind {args.host}:{args.port}: {exc.strerror or exc}") from None
-    print(server.banner(), file=sys.stderr, flush=True)
+    print(server.banner(lang), file=sys.stderr, flush=True)
     out = threading.Thread(target=printer, name="wssviz-listen-printer", daemon=True)
     out.start()
     worker = threading.Thread(target=server.serve_forever, name="wssviz-listen", daemon=True)

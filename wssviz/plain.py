@@ -13,7 +13,7 @@ import json
 from typing import Any, TextIO
 
 from wssviz import explain as ex
-from wssviz.steps import Field, Step, jsonable
+from wssviz.steps import Field, Msg, Step, jsonable
 from wssviz.textwrap_cjk import cut, wrap
 
 MAX_FIELDS = 14  # key fields shown per step in --plain
@@ -50,7 +50,7 @@ def format_step(step: Step, lang: str = "en", scheme: str = "wss", explain: bool
     """One step as text.  ``seen``: glossary terms already explained in this
     walkthrough (a term's meaning is printed the first time it appears)."""
     t = ex.ui_text
-    status = "" if step.status == "ok" else "  (" + t(f"status_{step.status}", lang) + ")"
+    status = "" if step.status == "ok" else t("plain_status", lang).format(status=t(f"status_{step.status}", lang))
     lines = [f"[{step.index}] {arrow(step, lang)}  {ex.title(step, lang)}{status}",
              *wrap(ex.summary(step, lang), 100, "    ", "      ")]
     kf = _key_fields(step)
@@ -58,11 +58,16 @@ def format_step(step: Step, lang: str = "en", scheme: str = "wss", explain: bool
         lines.append(cut("      " + t("plain_field", lang).format(label=ex.label(f, lang), value=ex.value(f, lang)), 100))
     if len(kf) > MAX_FIELDS:
         lines.append("      " + t("plain_more_fields", lang).format(n=len(kf) - MAX_FIELDS))
-    if step.wire:
+    if step.has("ws.frame.not_shown"):
+        size = len(step.data) + step.raw("ws.frame.not_shown")
+        records = step.raw("ws.frame.records")
+        key = "plain_wire_large_records" if records else "plain_wire_large"
+        lines.append("    " + t(key, lang).format(size=size, records=records, kept=len(step.data)))
+    elif step.wire:
         if step.wire == step.data:
-            lines.append("    " + t("plain_wire_clear", lang).format(n=len(step.wire)))
+            lines.append("    " + ex.text(Msg("plain.wire_clear", n=len(step.wire)), lang))
         else:
-            lines.append("    " + t("plain_wire_records", lang).format(n=len(step.wire), m=len(step.data)))
+            lines.append("    " + ex.text(Msg("plain.wire_records", n=len(step.wire), m=len(step.data)), lang))
     if explain:
         e = ex.explain(step, lang, scheme=scheme)
         body = []

@@ -19,9 +19,11 @@ Standard library only (wssviz/core rule).
 
 from __future__ import annotations
 
+import contextvars
 import enum
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 from wssviz.core.msg import Msg
 from wssviz.core.msg import rule as rule_msg
@@ -290,6 +292,40 @@ class Extension(NamedTuple):
 _HS = "tls handshake"
 
 
+@dataclass(frozen=True)
+class LayoutSpan:
+    """Bytes a parser read that carry no value of their own: a length prefix (``kind``
+    "length", ``what`` the vector it measures, ``value`` the length) or an extension's
+    type (``kind`` "extension_type", ``value`` the type)."""
+
+    kind: str
+    what: str
+    start: int
+    end: int
+    value: int
+
+
+_LAYOUT: contextvars.ContextVar[list[LayoutSpan] | None] = contextvars.ContextVar("tls_layout", default=None)
+
+
+@contextmanager
+def layout() -> Iterator[list[LayoutSpan]]:
+    """Collect the ``LayoutSpan``s of everything parsed inside the ``with`` (offsets are
+    those of the buffer each parser reads: the handshake message)."""
+    spans: list[LayoutSpan] = []
+    token = _LAYOUT.set(spans)
+    try:
+        yield spans
+    finally:
+        _LAYOUT.reset(token)
+
+
+def _note(kind: str, what: str, start: int, end: int, value: int) -> None:
+    spans = _LAYOUT.get()
+    if spans is not None:
+        spans.append(LayoutSpan(kind, what, start, end, value))
+
+
 class _Reader:
     """Bounded big-endian reader over ``buf[pos:end]``; offsets are buffer positions."""
 
@@ -325,6 +361,7 @@ class _Reader:
         """A length-prefixed opaque vector: the Item spans the content only."""
         at = self.pos
         n = self.uint(len_bytes, f"{what} length").value
+        _note("length", what, at, at + len_bytes, n)
         if n < lo or (hi is not None and n > hi):
             bound = f"{lo}..{hi}" if hi is not None else f">= {lo}"
             raise self.fail(f"{what} length {n} outside {bound}", at, code="tls.length_bounds",
@@ -382,6 +419,7 @@ def _extensions(r: _Reader, what: str, required: bool = True,
     while er.left:
         start = er.pos
         et = er.uint(2, "extension type").value
+        _note("extension_type", "extension", start, start + 2, et)
         body = er.vec(2, f"extension {et} data")
         if et in seen:
             raise er.fail(f"extension {et} appears twice (RFC 8446 §4.2)", start,
@@ -451,6 +489,13 @@ _INT_LISTS = {  # type: (length-prefix bytes, item width, minimum list length)
     ExtensionType.psk_key_exchange_modes: (1, 1, 1),
     ExtensionType.compress_certificate: (1, 2, 2),
 }
+#: Each of those lists by its name in the RFC's structure.
+_INT_LIST_NAMES = {ExtensionType.supported_groups: "named_group_list",
+                   ExtensionType.ec_point_formats: "ec_point_format_list",
+                   ExtensionType.signature_algorithms: "supported_signature_algorithms",
+                   ExtensionType.signature_algorithms_cert: "supported_signature_algorithms",
+                   ExtensionType.psk_key_exchange_modes: "ke_modes",
+                   ExtensionType.compress_certificate: "algorithms"}
 _EMPTY = {ExtensionType.encrypt_then_mac, ExtensionType.extended_master_secret,
           ExtensionType.post_handshake_auth}
 
@@ -468,7 +513,7 @@ def parse_extension_body(ext: Extension, msg: bytes, context: str) -> ExtensionB
     whole = Item(ext.body, ext.body_start, ext.end)
     if t in _INT_LISTS:
         lb, width, lo = _INT_LISTS[t]
-        v = r.vec(lb, "list", lo=lo)
+        v = r.vec(lb, _INT_LIST_NAMES[t], lo=lo)
         items = r.list_of(v, width, "entry")
         r.done("the list")
         return ExtensionBody(t, "ints", items=items)

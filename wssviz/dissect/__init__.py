@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from wssviz.dissect.app import AppLayer
 
 
+#: Sessions where wssviz is one side of a real connection, and which side it is.
+OBSERVER = {"listen": "server", "connect": "client"}
+
+
 class Dissector:
     def __init__(self, capture: Capture) -> None:
         self.capture = capture
@@ -55,6 +59,7 @@ class Dissector:
                 from wssviz.dissect.tls import TLSLayer
 
                 self.tls = TLSLayer(self.capture, self.maker, self.app.feed)
+                self.app.tls = self.tls  # its records' fields need the cipher suite
             if self.tls is not None:
                 return self._with_session(self.tls.feed(event.direction, event.data, event.time))
             return self._with_session(self.app.feed(event.direction, event.data, event.data, event.time))
@@ -81,17 +86,22 @@ class Dissector:
 
     def _with_session(self, steps: list[Step]) -> list[Step]:
         """Every step knows the session's own facts (the scenario's man in the middle,
-        the scheme), which change what some steps mean."""
-        if self.session_facts:
-            for s in steps:
-                for k, v in self.session_facts.items():
-                    s.facts.setdefault(k, v)
+        the scheme), which change what some steps mean.  A local step of a real peer
+        (the client's checks, seen from ``listen``; the server's Accept, seen from
+        ``connect``) happened out of sight: it says it is inferred from the bytes."""
+        observer = OBSERVER.get(str((self.capture.settings or {}).get("name")))
+        for s in steps:
+            for k, v in self.session_facts.items():
+                s.facts.setdefault(k, v)
+            if observer and s.direction in SIDES and s.direction != observer and s.kind != "error":
+                s.facts["inferred"] = True
+                s.summary = Msg("summary.inferred", side=side(s.direction), summary=s.summary)
         return steps
 
     def _what_ended(self) -> str:
         """What led to the TCP close: a WebSocket closing handshake (both Close
         frames), only one side's Close, a fatal TLS alert, a refused upgrade, or
-        nothing orderly (an abort)."""
+        both TLS close_notify alerts with no WebSocket close, or nothing orderly (an abort)."""
         if self.app.closes >= {"c2s", "s2c"}:
             return "websocket_close"
         if self.app.closes:
@@ -100,6 +110,8 @@ class Dissector:
             return "tls_alert"
         if self.app.refused:
             return "http_refusal"
+        if self.tls is not None and self.tls.close_notify >= {"c2s", "s2c"}:
+            return "tls_close"
         return "abort"
 
     # -- local facts -----------------------------------------------------------

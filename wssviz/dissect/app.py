@@ -19,7 +19,7 @@ import codecs
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
 from wssviz.core.limits import LIMITS
-from wssviz.dissect.build import StepMaker, elide, text_preview
+from wssviz.dissect.build import StepMaker, elide, record_fields, split_records, text_preview
 from wssviz.steps import Field, Msg, Step, computed
 
 SIDE = {"c2s": "client", "s2c": "server"}
@@ -119,6 +119,23 @@ class AppLayer:
         self.refused = False  # the upgrade was refused or its Accept check failed
         self.plain_http = False  # the request was a plain HTTP request (no Upgrade): a page fetch
         self.requests = 0  # HTTP request heads read from the client (0 or 1: the upgrade)
+        self.tls = None  # the TLS layer below (wss://): its cipher suite splits the records
+
+    def _make(self, *args: object, **kwargs: object) -> Step:
+        return self._with_wire(self.maker.make(*args, **kwargs))
+
+    def _with_wire(self, step: Step) -> Step:
+        """Label every byte of the step's wire: the TLS records that carried it, or on
+        ws:// the bytes as TCP carried them (the same as ``data``)."""
+        if not step.wire or any(f.of == "wire" for f in step.fields):
+            return step
+        if self.scheme == "wss":
+            records = split_records(step.wire)
+            step.fields[:0] = record_fields(records, [True] * len(records), getattr(self.tls, "suite", None))
+        else:
+            step.fields.insert(0, Field("tcp.payload", Msg("value.tcp_payload", n=len(step.wire)), 0,
+                                        len(step.wire), "wire", raw=len(step.wire)))
+        return step
 
     # -- input -------------------------------------------------------------------
 
@@ -178,15 +195,40 @@ class AppLayer:
         return self._response(head, wire, time)
 
     def _header_fields(self, msg: "hs.Request | hs.Response", first: str) -> list[Field]:
-        line = msg.head[:msg.line_end].decode("latin-1").rstrip("\r\n")
-        fields = [Field(f"http.{first}", line, 0, msg.line_end, "data", raw=line)]
+        """The head, every byte in a leaf: the first line's parts, each header's name,
+        separator, value and line end, and the blank line that ends the head."""
+        head = msg.head
+        line = head[:msg.line_end].decode("latin-1").rstrip("\r\n")
+        top = Field(f"http.{first}", line, 0, msg.line_end, "data", raw=line)
+        pos = 0
+        for i, part in enumerate(line.split(" ", 2)):
+            if i:
+                top.add(Field("http.sp", "SP", pos, pos + 1, "data", raw=" "))
+                pos += 1
+            pid = ("method", "target", "version")[i] if first == "request_line" else ("version", "status",
+                                                                                     "reason")[i]
+            top.add(Field(f"http.{pid}", part, pos, pos + len(part), "data", raw=part))
+            pos += len(part)
+        top.add(Field("http.crlf", "CRLF", pos, msg.line_end, "data", raw="\r\n"))
+        fields = [top]
         headers = Field("http.headers", Msg("value.count_headers", n=len(msg.headers)), msg.line_end,
-                        max(msg.line_end, len(msg.head) - 2), "data", raw=len(msg.headers))
+                        max(msg.line_end, len(head) - 2), "data", raw=len(msg.headers))
         for h in msg.headers:
             child = headers.add(Field("http.header", h.value, h.start, h.end, "data", raw=h.value,
                                       name=h.name))
+            name_end = h.start + len(h.name)
+            line_end = h.end - 2
+            child.add(Field("http.header.name", h.name, h.start, name_end, "data", raw=h.name))
+            child.add(Field("http.header.separator", Msg("value.header_separator"), name_end, h.value_start,
+                            "data", raw=head[name_end:h.value_start].decode("latin-1")))
             child.add(Field("http.header.value", h.value, h.value_start, h.value_end, "data", raw=h.value))
+            if line_end > h.value_end:
+                child.add(Field("http.header.whitespace", Msg("value.bytes", n=line_end - h.value_end),
+                                h.value_end, line_end, "data", raw=line_end - h.value_end))
+            child.add(Field("http.crlf", "CRLF", line_end, h.end, "data", raw="\r\n"))
         fields.append(headers)
+        fields.append(Field("http.blank_line", Msg("value.blank_line"), len(head) - 2, len(head), "data",
+                            raw="\r\n"))
         return fields
 
     @property
@@ -223,7 +265,7 @@ class AppLayer:
             self.phase["c2s"] = "body"
             fields.append(computed("http.note", Msg("value.plain_request"), raw="plain"))
             facts["plain"] = True
-            return [self.maker.make("http.upgrade_request", "c2s",
+            return [self._make("http.upgrade_request", "c2s",
                                     Msg("title.http_request", method=req.method, target=req.target),
                                     Msg("summary.plain_request", method=req.method, target=req.target,
                                         via=self._via()),
@@ -242,7 +284,7 @@ class AppLayer:
                       missing=missing or None,
                       broken=check.problems[0].msg if check.problems and not missing else None)
         self.phase["c2s"] = "wait"
-        return [self.maker.make("http.upgrade_request", "c2s",
+        return [self._make("http.upgrade_request", "c2s",
                                 Msg("title.upgrade_request", method=req.method, target=req.target),
                                 summary, wire=wire, data=head, fields=fields, status=status, time=time,
                                 facts=facts)]
@@ -253,11 +295,12 @@ class AppLayer:
         otherwise it is the value the client expects (its Accept check judges what
         the server sent instead)."""
         d = hs.derive_accept(key)
+        k = len(key.encode("latin-1", "replace"))
         fields = [
-            computed("ws.accept.key", key, raw=key),
+            Field("ws.accept.key", key, 0, k, "data", raw=key),
             computed("ws.accept.decoded_key", d.key_bytes.hex() if d.key_bytes is not None
                      else Msg("value.key_not_16"), raw=d.key_bytes),
-            computed("ws.accept.guid", hs.GUID, raw=hs.GUID),
+            Field("ws.accept.guid", hs.GUID, k, len(d.joined), "data", raw=hs.GUID),
             computed("ws.accept.joined", d.joined.decode("latin-1"), raw=d.joined.decode("latin-1")),
             computed("ws.accept.sha1", d.digest.hex(), raw=d.digest),
             computed("ws.accept.accept", d.accept, raw=d.accept),
@@ -268,7 +311,7 @@ class AppLayer:
         else:
             direction, title = "client", Msg("title.accept_expected")
             summary = Msg("summary.accept_expected", accept=d.accept)
-        return self.maker.make("ws.accept", direction, title, summary, data=d.joined,
+        return self._make("ws.accept", direction, title, summary, data=d.joined,
                                fields=fields, status="ok" if d.key_bytes is not None else "warning",
                                time=time, facts={"by_server": by_server, "scheme": self.scheme})
 
@@ -287,7 +330,7 @@ class AppLayer:
         if self.plain_http:
             self.phase = {"c2s": "body", "s2c": "body"}
             facts["plain"] = True
-            return [self.maker.make("http.upgrade_response", "s2c",
+            return [self._make("http.upgrade_response", "s2c",
                                     Msg("title.http_response", status=resp.status, reason=resp.reason),
                                     Msg("summary.plain_response", status=resp.status, reason=resp.reason),
                                     wire=wire, data=head, fields=fields,
@@ -314,7 +357,7 @@ class AppLayer:
         steps: list[Step] = []
         if server_derived:
             steps.append(self._accept(self.key, time))
-        steps.append(self.maker.make("http.upgrade_response", "s2c",
+        steps.append(self._make("http.upgrade_response", "s2c",
                                      Msg("title.upgrade_response", status=resp.status, reason=resp.reason),
                                      summary, wire=wire, data=head, fields=fields, status=status, time=time,
                                      facts=facts))
@@ -344,7 +387,9 @@ class AppLayer:
         expected = hs.derive_accept(self.key).accept if self.key else None
         received = resp.get("Sec-WebSocket-Accept")
         match = expected is not None and expected == received
-        fields = [computed("ws.accept_check.expected", expected or Msg("value.no_key"), raw=expected),
+        fields = [Field("ws.accept_check.key", self.key or "", 0, len((self.key or "").encode()), "data",
+                        raw=self.key),
+                  computed("ws.accept_check.expected", expected or Msg("value.no_key"), raw=expected),
                   computed("ws.accept_check.received", received if received is not None
                            else Msg("value.missing"), raw=received),
                   computed("ws.accept_check.verdict", Msg("verdict.accept_match" if match else
@@ -358,7 +403,7 @@ class AppLayer:
         status = "ok" if not problems else "error"
         summary = (Msg("summary.accept_ok") if status == "ok"
                    else Msg("summary.accept_failed", problems=[p.msg for p in problems]))
-        return self.maker.make("ws.accept_check", "client",
+        return self._make("ws.accept_check", "client",
                                Msg("title.accept_check" if status == "ok" else "title.accept_check_failed"),
                                summary, data=(self.key or "").encode(), fields=fields, status=status,
                                time=time, facts={"scheme": self.scheme, "offered_protocols":
@@ -514,7 +559,7 @@ class AppLayer:
             key_field = Field("ws.frame.masking_key", head.mask_key.hex(), ms, me, "data", raw=head.mask_key)
             if head.mask_key == wf.RFC_EXAMPLE_MASK:
                 # a fixed key, chosen so the bytes match the RFC; the catalog says so
-                key_field.add(computed("ws.frame.example_key", "RFC 6455 §5.7", raw=True))
+                key_field.add(Field("ws.frame.example_key", "RFC 6455 §5.7", ms, me, "data", raw=True))
             f.append(key_field)
         f.append(Field("ws.frame.payload", elide(data[ps:pe], PREVIEW // 2) if pe > ps else Msg("value.empty"),
                        ps, pe, "data"))
@@ -543,7 +588,7 @@ class AppLayer:
                     code, reason = wf.parse_close(bytes(fr.payload))
                     f.append(computed("ws.frame.close_code", close_code_msg(code) if code is not None
                                       else Msg("value.none"), raw=code))
-                    f.append(computed("ws.frame.close_reason", reason, raw=reason))
+                    f.append(computed("ws.frame.close_reason", reason or Msg("value.none"), raw=reason))
                     facts["close_code"] = code
                 except wf.ProtocolError as exc:
                     if not any(p.code == exc.code for p in problems):
@@ -585,7 +630,7 @@ class AppLayer:
         summary = Msg("summary.frame", dir=Msg(f"dir.{direction}"), op=opword, shown=shown,
                       mask=Msg("value.masked_with", key=head.mask_key.hex()) if head.masked
                       else Msg("value.not_masked"))
-        return [self.maker.make("ws.frame", direction, title, summary, wire=wire, data=data,
+        return [self._make("ws.frame", direction, title, summary, wire=wire, data=data,
                                 fields=f, status=status, time=time, facts=facts)]
 
     @staticmethod
@@ -610,7 +655,7 @@ class AppLayer:
             except UnicodeDecodeError:
                 return Msg("value.not_utf8", hex=elide(payload, PREVIEW))
             if not whole:
-                return Msg("value.text_more", text=text_preview(decoded), n=size)
+                return Msg("value.text_more", text=text_preview(decoded[:80]), n=size)
             return Msg("value.quoted", text=text_preview(decoded))
         if op == wf.Opcode.CLOSE:
             try:
@@ -642,9 +687,9 @@ class AppLayer:
         action = (Msg("action.close_code", code=close_code_msg(close_code)) if close_code
                   else Msg("action.stop_reading"))
         # ``by`` sent the offending bytes; the side reading them notices
-        return self.maker.error(layer, rule, rfc, offset, OTHER[by], time, blame=by, wire=wire, data=data,
-                                status=status, action=action,
-                                facts={"close_code": close_code} if close_code else None)
+        return self._with_wire(self.maker.error(
+            layer, rule, rfc, offset, OTHER[by], time, blame=by, wire=wire, data=data, status=status,
+            action=action, facts={"close_code": close_code} if close_code else None))
 
 
 close_code_msg = wf.close_code_word

@@ -69,8 +69,23 @@ def slug(value: str) -> str:
     return "_".join(re.findall(r"[a-z0-9]+", value.lower()))
 
 
-def record_fields(records: list[bytes], encrypted: list[bool]) -> list[Field]:
-    """One ``tls.record`` field per TLS record, with spans into the step's ``wire``."""
+def split_records(wire: bytes) -> list[bytes]:
+    """The TLS records of ``wire`` (whole records, as a step's wire holds them)."""
+    out, pos = [], 0
+    while pos + 5 <= len(wire):
+        end = pos + 5 + int.from_bytes(wire[pos + 3:pos + 5], "big")
+        out.append(wire[pos:end])
+        pos = end
+    if pos < len(wire):
+        out.append(wire[pos:])
+    return out
+
+
+def record_fields(records: list[bytes], encrypted: list[bool], suite: Any = None) -> list[Field]:
+    """One ``tls.record`` field per TLS record, with spans into the step's ``wire``.
+    An encrypted record's payload is split, when the cipher suite is known (``suite``,
+    a ``decrypt.Suite``), into the explicit nonce (TLS 1.2 GCM), the ciphertext (which
+    holds the content, and in TLS 1.3 its real type and any padding) and the AEAD tag."""
     from wssviz.dissect import names
 
     out, pos = [], 0
@@ -85,12 +100,38 @@ def record_fields(records: list[bytes], encrypted: list[bool]) -> list[Field]:
                     raw=version))
         f.add(Field("tls.record.length", str(length), pos + 3, pos + 5, "wire", raw=length))
         if enc:
-            f.add(Field("tls.record.encrypted_payload", elide(raw[5:], 16), pos + 5, pos + len(raw), "wire"))
+            at, end = pos + 5, pos + len(raw)
+            payload = f.add(Field("tls.record.encrypted_payload", elide(raw[5:], 16), at, end, "wire"))
+            if suite is not None and len(raw) >= 5 + suite.explicit_nonce_len + suite.tag_len:
+                n = suite.explicit_nonce_len
+                if n:
+                    payload.add(Field("tls.record.explicit_nonce", raw[5:5 + n].hex(), at, at + n, "wire",
+                                      raw=raw[5:5 + n]))
+                body = raw[5 + n:len(raw) - suite.tag_len]
+                payload.add(Field("tls.record.ciphertext", elide(body, 16), at + n, end - suite.tag_len, "wire"))
+                payload.add(Field("tls.record.tag", raw[-suite.tag_len:].hex(), end - suite.tag_len, end, "wire",
+                                  raw=raw[-suite.tag_len:]))
         else:
             f.add(Field("tls.record.fragment", elide(raw[5:], 16), pos + 5, pos + len(raw), "wire"))
         out.append(f)
         pos += len(raw)
     return out
+
+
+def place(fields: list[Field], leaf: Field) -> None:
+    """Put ``leaf`` into the deepest field of ``fields`` whose span holds it (same
+    ``of``), among its siblings in byte order; at the top if none holds it.  A leaf
+    whose bytes some leaf already labels is left out."""
+    for f in fields:
+        if f.of == leaf.of and f.start <= leaf.start and leaf.end <= f.end and (f.start, f.end) != (leaf.start, leaf.end):
+            if f.children:
+                place(f.children, leaf)
+                return
+            return  # a leaf already says what these bytes are
+        if f.of == leaf.of and (f.start, f.end) == (leaf.start, leaf.end) and not f.children:
+            return
+    at = next((i for i, f in enumerate(fields) if f.of == leaf.of and f.start >= leaf.end), len(fields))
+    fields.insert(at, leaf)
 
 
 def rule_field(rule: Msg | str, code: str | None) -> Field:

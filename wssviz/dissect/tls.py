@@ -78,6 +78,7 @@ class TLSLayer:
         self.client_random = b""
         self.server_random = b""
         self.transcript: list[bytes] = []
+        self.close_notify: set[str] = set()  # directions that sent close_notify
         self.server_chain: list[bytes] = []
         self.cv: dict | None = None  # signature scheme, signature, signed content
         self.check_pending = False
@@ -260,13 +261,15 @@ class TLSLayer:
         except tr.TLSFormatError as exc:
             return self._error("tls alert", exc.msg, exc.rfc, exc.offset, SIDE[direction], time,
                                wire=raw, data=payload)
-        fields = record_fields([raw], [encrypted]) + [self._version_field()]
+        fields = record_fields([raw], [encrypted], self.suite) + [self._version_field()]
         if how:
             fields.append(self._decrypted_field(*how))
         fields += desc.fields
         level, description = desc.parsed.level.value, desc.parsed.description.value
         if level == 2:
             self.fatal_alert = True
+        if description == 0:
+            self.close_notify.add(direction)
         status = "ok" if description == 0 else ("error" if level == 2 else "warning")
         return self.maker.make("tls.alert", direction, Msg("title.alert", name=names.alert(description)),
                                sent(direction, desc.summary), wire=raw, data=payload,
@@ -353,7 +356,7 @@ class TLSLayer:
             raw, enc = d.records.get(t, (b"", False))
             records.append((raw, enc, t))
         wire = b"".join(r[0] for r in records)
-        fields = record_fields([r[0] for r in records], [r[1] for r in records])
+        fields = record_fields([r[0] for r in records], [r[1] for r in records], self.suite)
         fields.append(self._version_field())
         for raw, enc, t in records:
             if enc and t in self._decrypted:
@@ -433,6 +436,21 @@ class TLSLayer:
             fields.append(computed(f"tls.keys.{name}_iv", keys.iv.hex(), raw=keys.iv))
         if missing:
             fields.append(computed("tls.keys.missing", Msg("value.list", items=missing), raw=list(missing)))
+        pos = 0
+        for (label, secret), line in zip(secrets, lines):  # the key log lines the keys come from
+            parts = [(f"tls.keys.keylog_label", label, label), ("tls.keys.sp", "SP", " "),
+                     ("tls.keys.client_random", self.client_random.hex(), self.client_random),
+                     ("tls.keys.sp", "SP", " "), ("tls.keys.keylog_secret", secret.hex(), secret),
+                     ("tls.keys.newline", "LF", "\n")]
+            f = Field("tls.keys.keylog_line", Msg("value.keylog_line", label=label), pos, pos + len(line) + 1,
+                      "data", raw=label)
+            at = pos
+            for pid, value, raw in parts:
+                n = len(raw) * 2 if isinstance(raw, bytes) else len(raw)
+                f.add(Field(pid, value, at, at + n, "data", raw=raw))
+                at += n
+            fields.append(f)
+            pos += len(line) + 1
         # OpenSSL derives the client's handshake *sending* key only when the client next
         # sends: a client-side key log may not hold it yet.  Not a fault; it is picked
         # up when the client's first encrypted record arrives.
@@ -576,6 +594,15 @@ class TLSLayer:
             fields.insert(2, computed("tls.cert_check.issuer", x509.issuer_name(self.server_chain[0]),
                                       raw=x509.issuer_name(self.server_chain[0])))
         summary = Msg(f"summary.cert_check_{outcome}", problems=problems or None)
+        pos = 0
+        for n, der in enumerate(self.server_chain, 1):  # what the checks took in: the chain
+            try:
+                kids = x509.certificate_fields(der, base=pos)
+            except (tr.TLSFormatError, ValueError):
+                kids = []
+            fields.append(Field("tls.cert_check.certificate", x509.short_name(der) if kids else Msg("value.bytes", n=len(der)),
+                                pos, pos + len(der), "data", kids, raw=n, n=n))
+            pos += len(der)
         return [self.maker.make("tls.cert_check", "client",
                                 Msg("title.cert_check_failed" if failed else "title.cert_check"), summary,
                                 data=b"".join(self.server_chain), fields=fields, status=status, time=time,

@@ -23,7 +23,7 @@ from wssviz.core import tls_records as tr
 from wssviz.core.tls_records import (ExtensionType as ET, HandshakeType as HT, Item,
                                      TLSFormatError)
 from wssviz.dissect import names
-from wssviz.dissect.build import hex_or_empty, nbytes
+from wssviz.dissect.build import hex_or_empty, nbytes, place
 from wssviz.steps import Field, Msg
 
 __all__ = ["Described", "KeyUpdate", "describe_handshake", "describe_alert", "describe_ccs",
@@ -145,9 +145,11 @@ def _describe_extension(ext: tr.Extension, msg: bytes, context: str) -> Field:
         if body.kind == "empty":
             value = Msg("value.sni_ack")
         else:
-            kids = [_fi(f"{eid}.host_name", sn.name, _text(sn.name.value.encode("ascii", "replace")))
-                    for sn in body.names]
-            value = Msg("value.list", items=[k.value for k in kids])
+            for sn in body.names:
+                kids.append(_fi(f"{eid}.name_type", sn.name_type,
+                                _named({0: "host_name"}, sn.name_type.value)))
+                kids.append(_fi(f"{eid}.host_name", sn.name, _text(sn.name.value.encode("ascii", "replace"))))
+            value = Msg("value.list", items=[k.value for k in kids if k.id.endswith(".host_name")])
     elif t == ET.supported_groups:
         kids = _int_children(f"{eid}.group", body.items, lambda c: names.label("group", c))
         value = Msg("value.list", items=[names.group(c) for c in _real([i.value for i in body.items])])
@@ -197,9 +199,9 @@ def _describe_extension(ext: tr.Extension, msg: bytes, context: str) -> Field:
         if body.kind == "psk_offer":
             for n, ident in enumerate(body.identities, 1):
                 kids.append(_fi(f"{eid}.identity", ident.identity,
-                                Msg("value.ticket_bytes", n=len(ident.identity.value)), [
-                                    _fi(f"{eid}.obfuscated_ticket_age", ident.obfuscated_ticket_age,
-                                        str(ident.obfuscated_ticket_age.value))], n=n))
+                                Msg("value.ticket_bytes", n=len(ident.identity.value)), n=n))
+                kids.append(_fi(f"{eid}.obfuscated_ticket_age", ident.obfuscated_ticket_age,
+                                str(ident.obfuscated_ticket_age.value), n=n))
             for n, b in enumerate(body.binders, 1):
                 kids.append(_fi(f"{eid}.binder", b, hex_or_empty(b.value), n=n))
             value = Msg("value.psk_offer", n=len(body.identities))
@@ -498,8 +500,41 @@ def _key_update(msg: bytes) -> tuple[list[Field], Msg, KeyUpdate]:
 
 
 def describe_handshake(msg: bytes, *, tls13: bool | None, from_client: bool) -> Described:
-    """Describe one whole handshake message (type + 3-byte length + body)."""
-    msg = bytes(msg)
+    """Describe one whole handshake message (type + 3-byte length + body): every byte
+    in a leaf field, down to each length prefix and extension type the parser read."""
+    with tr.layout() as spans:
+        described = _describe_handshake(bytes(msg), tls13=tls13, from_client=from_client)
+    top = described.fields[0]
+    for s in spans:
+        if s.kind == "length":
+            leaf = _f("tls.length", Msg("value.length_prefix", n=s.value, what=_what(s.what)), s.start, s.end,
+                      raw=s.value)
+        else:
+            leaf = _f("tls.ext.type", names.label("extension", s.value), s.start, s.end, raw=s.value)
+        place(top.children, leaf)
+    return described
+
+
+#: The vectors a parser measures, by their names in the RFCs' structures.
+_WHAT = {"protocol name": "ProtocolName", "public": "ECPoint", "binder": "PskBinderEntry",
+         "binders": "OfferedPsks.binders", "identities": "OfferedPsks.identities",
+         "identity": "PskIdentity.identity", "versions": "SupportedVersions.versions",
+         "cookie": "Cookie.cookie", "signature": "DigitallySigned.signature",
+         "ticket": "NewSessionTicket.ticket"}
+
+
+def _what(what: str) -> str:
+    if what in _WHAT:
+        return _WHAT[what]
+    if what.startswith("extension ") and what.endswith(" data"):
+        return "Extension.extension_data"
+    if what.endswith(" extensions"):
+        head = what[:-len(" extensions")]
+        return f"{head[:1].upper()}{head[1:]}.extensions"
+    return what.replace(" ", "_")
+
+
+def _describe_handshake(msg: bytes, *, tls13: bool | None, from_client: bool) -> Described:
     tr.handshake_header(msg)  # type present and length consistent
     t = msg[0]
     name = MESSAGE_NAMES.get(t, "Handshake")

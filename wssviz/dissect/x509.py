@@ -285,9 +285,117 @@ def certificate_fields(der: bytes, base: int = 0) -> list[Field]:
     if eku is not None:
         usages = [getattr(o, "_name", o.dotted_string) for o in eku.value]
         out.append(fld("extended_key_usage", Msg("value.list", items=usages), raw=usages))
+    if isinstance(spans.get("signature"), tuple):
+        out.append(fld("signature", Msg("value.bytes", n=spans["signature"][1] - spans["signature"][0]),
+                       raw=der[spans["signature"][0]:spans["signature"][1]]))
     digest = hashlib.sha256(der).digest()
     out.append(computed("x509.fingerprint", ":".join(f"{b:02X}" for b in digest), raw=digest))
+    _label_der(out, der, base)
     return out
+
+
+# --- every byte of the DER ------------------------------------------------------------
+
+_DER_TYPES = {0x01: "boolean", 0x02: "integer", 0x03: "bit_string", 0x04: "octet_string", 0x05: "null",
+              0x06: "oid", 0x0C: "string", 0x13: "string", 0x14: "string", 0x16: "string", 0x1E: "string",
+              0x17: "time", 0x18: "time"}
+_DER_TAG_NAMES = {0x30: "SEQUENCE", 0x31: "SET", 0x01: "BOOLEAN", 0x02: "INTEGER", 0x03: "BIT STRING",
+                  0x04: "OCTET STRING", 0x05: "NULL", 0x06: "OBJECT IDENTIFIER", 0x0C: "UTF8String",
+                  0x13: "PrintableString", 0x14: "TeletexString", 0x16: "IA5String", 0x1E: "BMPString",
+                  0x17: "UTCTime", 0x18: "GeneralizedTime"}
+#: Object identifiers a certificate commonly holds, by name (RFC 5280, RFC 5480, RFC 5758).
+_OID_NAMES = {
+    "2.5.4.3": "commonName", "2.5.4.6": "countryName", "2.5.4.7": "localityName",
+    "2.5.4.8": "stateOrProvinceName", "2.5.4.10": "organizationName", "2.5.4.11": "organizationalUnitName",
+    "2.5.29.14": "subjectKeyIdentifier", "2.5.29.15": "keyUsage", "2.5.29.17": "subjectAltName",
+    "2.5.29.19": "basicConstraints", "2.5.29.35": "authorityKeyIdentifier", "2.5.29.37": "extKeyUsage",
+    "2.5.29.31": "cRLDistributionPoints", "2.5.29.32": "certificatePolicies",
+    "1.3.6.1.5.5.7.1.1": "authorityInfoAccess", "1.3.6.1.5.5.7.3.1": "serverAuth",
+    "1.3.6.1.5.5.7.3.2": "clientAuth", "1.2.840.10045.2.1": "id-ecPublicKey",
+    "1.2.840.10045.3.1.7": "secp256r1", "1.3.132.0.34": "secp384r1", "1.3.132.0.35": "secp521r1",
+    "1.2.840.10045.4.3.2": "ecdsa-with-SHA256", "1.2.840.10045.4.3.3": "ecdsa-with-SHA384",
+    "1.2.840.10045.4.3.4": "ecdsa-with-SHA512", "1.2.840.113549.1.1.1": "rsaEncryption",
+    "1.2.840.113549.1.1.11": "sha256WithRSAEncryption", "1.2.840.113549.1.1.12": "sha384WithRSAEncryption",
+    "1.2.840.113549.1.1.10": "RSASSA-PSS", "1.3.101.112": "Ed25519", "1.3.101.113": "Ed448",
+}
+
+
+def _oid(content: bytes) -> str:
+    """The dotted form of an OBJECT IDENTIFIER's content octets (X.690 §8.19)."""
+    if not content:
+        return ""
+    parts, n = [], 0
+    for b in content:
+        n = (n << 7) | (b & 0x7F)
+        if not b & 0x80:
+            parts.append(n)
+            n = 0
+    first = parts[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    return ".".join(str(p) for p in head + parts[1:])
+
+
+def _der_leaves(der: bytes, start: int, end: int, base: int, depth: int = 0) -> list[Field]:
+    """A leaf for every DER header (tag and length) and every primitive value in
+    ``der[start:end]``, read as X.690 lays them out."""
+    out: list[Field] = []
+    for tag, s, cs, ce in _children(der, start, end):
+        name = _DER_TAG_NAMES.get(tag, f"[{tag & 0x1F}]" if tag & 0xC0 == 0x80 else f"0x{tag:02x}")
+        out.append(Field("x509.der.header", Msg("value.der_header", tag=name, n=ce - cs), base + s, base + cs,
+                         "data", raw=tag))
+        constructed = bool(tag & 0x20)
+        if constructed or tag in (0x04, 0x03) and depth < 8 and _nested(der, cs, ce, tag):
+            inner = cs + 1 if tag == 0x03 else cs
+            if tag == 0x03:  # BIT STRING wrapping DER (a public key is not DER; tried below)
+                out.append(Field("x509.der.unused_bits", str(der[cs]), base + cs, base + cs + 1, "data",
+                                 raw=der[cs]))
+            out += _der_leaves(der, inner, ce, base, depth + 1)
+            continue
+        if ce == cs:
+            continue
+        content = der[cs:ce]
+        kind = _DER_TYPES.get(tag, "value")
+        if kind == "oid":
+            dotted = _oid(content)
+            value: str | Msg = f"{_OID_NAMES[dotted]} ({dotted})" if dotted in _OID_NAMES else dotted
+            raw: object = dotted
+        elif kind in ("string", "time"):
+            value = raw = content.decode("utf-16-be" if tag == 0x1E else "latin-1", "replace")
+        elif kind == "boolean":
+            raw = content != b"\x00"
+            value = Msg("word.yes" if raw else "word.no")
+        else:
+            value, raw = (content.hex() if len(content) <= 32 else Msg("value.hex_cut", hex=content[:32].hex(),
+                                                                       n=len(content))), content
+        out.append(Field(f"x509.der.{kind}", value, base + cs, base + ce, "data", raw=raw))
+    return out
+
+
+def _nested(der: bytes, start: int, end: int, tag: int) -> bool:
+    """Whether an OCTET or BIT STRING holds DER (an extension's value does; a key or a
+    signature's bits are not DER)."""
+    inner = start + 1 if tag == 0x03 else start
+    if tag == 0x03 and (start >= end or der[start] != 0):
+        return False
+    try:
+        kids = _children(der, inner, end)
+    except ValueError:
+        return False
+    return bool(kids) and all(k[0] in (0x30, 0x31, 0x04, 0x02, 0x01, 0x03, 0x06, 0x80, 0x81, 0x82)
+                              or k[0] & 0xC0 == 0x80 for k in kids) and kids[0][0] in (0x30, 0x04, 0x03)
+
+
+def _label_der(fields: list[Field], der: bytes, base: int) -> None:
+    """Give the bytes no field names yet a leaf: DER headers, algorithm identifiers,
+    extensions wssviz does not describe (their OID and value)."""
+    from wssviz.dissect.build import place
+
+    try:
+        leaves = _der_leaves(der, 0, len(der), base)
+    except ValueError:
+        return
+    for leaf in leaves:
+        place(fields, leaf)
 
 
 # --- host names (RFC 6125 §6.4) -----------------------------------------------------

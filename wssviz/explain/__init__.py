@@ -238,16 +238,17 @@ def _part(keys: list[str], part: str, lang: str) -> str:
 
 def _resolver(step: Step, scheme: str, lang: str):
     def resolve(name: str) -> Any:
-        if name == "wire bytes":
-            return len(step.wire) or None
+        if name == "wire bytes":  # not for a large frame: its step keeps only part of the wire
+            return (len(step.wire) or None) if not step.has("ws.frame.not_shown") else None
         if name == "data bytes":
             return len(step.data) or None
         if "." in name:
             f = step.find(name)
             if f is None or (isinstance(f.value, Msg) and f.value.key == "value.none"):
                 return None  # absent, or a field that says "none"
-            shown = value(f, lang)
-            return shown or None
+            # our own words stay whole (a Msg renders in full); a literal, peer data
+            # perhaps, is cut to one line where the template inserts it
+            return f.value if isinstance(f.value, Msg) else (value(f, lang) or None)
         got = step.facts.get(name)
         return got
     return resolve

@@ -67,7 +67,7 @@ class CA:
     name: str
     key: ec.EllipticCurvePrivateKey
     cert: x509.Certificate
-    replaced: str = ""  # why a kept CA was not reused (load_or_create)
+    replaced: str = ""  # a kept CA key others could read, not reused (load_or_create): its path and mode
 
     @property
     def cert_pem(self) -> str:
@@ -86,9 +86,7 @@ class CA:
         try:
             st = os.stat(key_path)
             if st.st_mode & 0o077 or st.st_uid != os.getuid():
-                replaced = (f"the old CA key {key_path} could be read by other users "
-                            f"(mode {st.st_mode & 0o777:04o}): a new CA was made; remove the old one "
-                            "from any trust store you added it to")
+                replaced = f"{key_path} (mode {st.st_mode & 0o777:04o})"
                 raise ValueError(replaced)
             with open(cert_path, "rb") as f:
                 cert = x509.load_pem_x509_certificate(f.read())

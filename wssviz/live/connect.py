@@ -183,7 +183,8 @@ class ClientSession(DrivenSession):
         self.name = "connect"
         self.title = Msg("session.connect", url=self.target.url,
                          how=Msg("session.with_tls" if self.target.scheme == "wss" else "session.no_tls"))
-        self.goal = Msg("session.connect_goal", url=self.target.url)
+        self.goal = Msg("session.connect_goal", url=self.target.url,
+                        tls=Msg("session.decrypted_own_keylog") if self.target.scheme == "wss" else None)
         self.recorder = None
         super().__init__()
 
@@ -443,10 +444,9 @@ class _ClientScript:
         """Hand the connection what arrived; count messages, note pongs, answer what it
         answers (pings, a Close); a broken rule fails the connection."""
         data = self.end.take_app()
-        if not data:
-            return
         closed_before = self.sent_close
-        self.conn.receive_data(data)
+        if data:
+            self.conn.receive_data(data)
         failed = None
         for e in self.conn.events():
             if isinstance(e, MessageReceived):
@@ -550,6 +550,16 @@ class _ClientScript:
         if end.tls is not None and end.handshaken and end.eof_how != "reset":
             end.close_tls(self.s.timeout)
             yield
+            if first is None and not end.eof:
+                # the server's close_notify came first; its FIN follows ours, or soon
+                # after it: wait a moment, so the step says who really closed TCP first
+                deadline = time.monotonic() + min(1.0, self.s.timeout)
+                while not end.eof and time.monotonic() < deadline:
+                    try:
+                        if end.receive(min(0.2, max(0.0, deadline - time.monotonic()))):
+                            yield
+                    except (PeerGone, ssl.SSLError):
+                        break
         by, how = first or (("server", end.eof_how or "fin") if end.eof else ("client", "fin"))
         end.close()
         end.fact("tcp.close", by=by, how=how)

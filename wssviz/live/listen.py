@@ -119,24 +119,21 @@ class ListenServer:
     def ws_url(self) -> str:
         return self.url.replace("https://", "wss://", 1).rstrip("/") + WS_PATH
 
-    def banner(self) -> str:
-        """What to tell the user: the URL and how to trust the CA."""
-        return "\n".join([
-            f"wssviz listen: serving {self.url} (WebSocket echo at {self.ws_url})",
-            f"  bound to {self.host}:{self.port}",
-            f"  CA certificate: {self.ca_path}",
-            f"  CA SHA-256 fingerprint: {self.fingerprint}",
-            "  (the same CA every run, its key beside it, 0600: delete both files to make a new one)",
-            "  to trust it: a WebSocket client: give it that file (wssviz connect --cafile FILE,",
-            "    Python ssl.create_default_context(cafile=FILE), curl --cacert FILE);",
-            "    a browser: import it as a certificate authority (Chromium: Settings > Privacy and",
-            "    security > Security > Manage certificates; Firefox: Settings > Certificates >",
-            "    Authorities > Import) and check the fingerprint; remove it when you are done, or",
-            f"    use a throwaway profile: chromium --user-data-dir=<new folder> --ignore-certificate-errors {self.url}",
-            f"  allowed origins: {', '.join(sorted(self.origins))} (and clients sending none)",
-            *([f"  note: {self.ca.replaced}"] if self.ca.replaced else []),
-            "  Ctrl-C stops the server.",
-        ])
+    def banner(self, lang: str = "en") -> str:
+        """What to tell the user, in ``lang``: the URL and how to trust the CA."""
+        from wssviz.explain import ui_text
+
+        lines = [ui_text("listen_serving", lang).format(url=self.url, ws_url=self.ws_url),
+                 ui_text("listen_bound", lang).format(host=self.host, port=self.port),
+                 ui_text("listen_ca", lang).format(path=self.ca_path),
+                 ui_text("listen_fingerprint", lang).format(fingerprint=self.fingerprint),
+                 ui_text("listen_same_ca", lang),
+                 ui_text("listen_trust", lang).format(url=self.url),
+                 ui_text("listen_origins", lang).format(origins=", ".join(sorted(self.origins)))]
+        if self.ca.replaced:
+            lines.append(ui_text("listen_ca_replaced", lang).format(key=self.ca.replaced))
+        lines.append(ui_text("listen_stop", lang))
+        return "\n".join([lines[0]] + ["  " + line.replace("\n", "\n    ") for line in lines[1:]])
 
     # -- serving ----------------------------------------------------------------------
 
@@ -470,18 +467,22 @@ class ServerConnection:
                 self.idle_since = time.monotonic()
                 deadline = self.idle_since + self.server.idle_timeout
                 conn.receive_data(data)
-                for e in conn.events():
-                    if isinstance(e, MessageReceived):
-                        m = e.message
-                        (conn.send_text if m.opcode == wf.Opcode.TEXT else conn.send_binary)(m.data)
-                    elif isinstance(e, Failed):
-                        code = e.error.close_code or 1002
-                        self.error("ws", e.error.msg, e.error.rfc,
-                                   Msg("action.close_code", code=wf.close_code_word(code)),
-                                   offset=e.error.offset)
-                self._flush_frames()
-                if conn.failed is not None:
-                    raise _Done
+            # one event at a time, so each message is echoed before what follows it (a
+            # bad frame, a Close) ends the exchange; also what came with the request
+            while (e := conn.next_event()) is not None:
+                if isinstance(e, MessageReceived):
+                    if conn.state != State.OPEN:
+                        continue  # a Close (ours or the client's) already ended the exchange
+                    m = e.message
+                    (conn.send_text if m.opcode == wf.Opcode.TEXT else conn.send_binary)(m.data)
+                elif isinstance(e, Failed):
+                    code = e.error.close_code or 1002
+                    self.error("ws", e.error.msg, e.error.rfc,
+                               Msg("action.close_code", code=wf.close_code_word(code)),
+                               offset=e.error.offset)
+            self._flush_frames()
+            if conn.failed is not None:
+                raise _Done
             if conn.close_received is not None:
                 return
             if self.leaving and conn.close_sent is None:

@@ -153,7 +153,7 @@ class WssvizApp(App[int]):
         yield SystemCommand(t("key_lang_long", lang), f"l · {t('key_lang', lang)}", self.action_language)
         yield SystemCommand(t("key_glossary", lang), f"G · {t('key_glossary_long', lang)}", self.action_glossary)
         for i, p in enumerate(PANES):
-            yield SystemCommand(f"{t('key_pane', lang)}: {t('pane_' + p, lang)}",
+            yield SystemCommand(t("key_pane", lang) + t("field_sep", lang) + t("pane_" + p, lang),
                                 f"{i + 1} · {t('key_pane_long', lang)}", lambda p=p: s.action_show_pane(p))
         yield SystemCommand(t("key_pane_auto", lang), "0", s.action_auto_pane)
 
@@ -223,7 +223,7 @@ class WssvizApp(App[int]):
                  t("export_keylog", lang).format(path=keylog) if keylog else t("export_no_keylog", lang)]
         if not session.finished:  # asked after writing: a replay may finish reading meanwhile
             lines.append(t("export_partial", lang).format(n=steps))
-        self.call_from_thread(self.notify, "\n".join(lines), markup=False, timeout=10)
+        self.call_from_thread(self.notify, "\n".join(lines), markup=False, timeout=6)
 
     # -- glossary (G) ---------------------------------------------------------
 

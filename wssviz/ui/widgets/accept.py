@@ -13,6 +13,7 @@ from rich.console import Group
 
 from wssviz.ui.model import clip, latest, status_mark
 from wssviz.ui.widgets.base import TextPane, View
+from wssviz.ui.widgets.wrapped import Wrapped
 
 CHAIN = (("accept_key", "ws.accept.key"), ("accept_concat", "ws.accept.joined"),
          ("accept.sha1", "ws.accept.sha1"), ("accept.base64", "ws.accept.accept"))
@@ -32,13 +33,13 @@ def accept_renderable(view: View):
     table.add_column(ratio=2, overflow="fold")
     for n, (key, id) in enumerate(CHAIN):
         if id == "ws.accept.joined":  # the constant joins here (the step has it as a field)
-            table.add_row(Text(view.t("accept_guid"), "dim"),
+            table.add_row(Wrapped(view.t("accept_guid"), "dim"),
                           Text(view.value(acc.find("ws.accept.guid")), "cyan dim"))
         if n:
             table.add_row(Text("↓", "dim"), Text(""))
-        table.add_row(Text(view.t(key)), Text(clip(view.value(acc.find(id)), 400), "cyan"))
+        table.add_row(Wrapped(view.t(key)), Text(clip(view.value(acc.find(id)), 400), "cyan"))
         if id == "ws.accept.key":  # beside the chain: decoded only to check its length
-            table.add_row(Text(view.t("accept_decoded"), "dim"),
+            table.add_row(Wrapped(view.t("accept_decoded"), "dim"),
                           Text(clip(view.value(acc.find("ws.accept.decoded_key")), 400), "dim"))
     table.add_row(Text(""), Text(""))
     if chk is None:
@@ -49,7 +50,7 @@ def accept_renderable(view: View):
             style = "cyan"
             if id == "ws.accept_check.verdict" and f is not None:
                 style = {"ok": "bold green", "failed": "bold red"}.get(status_mark(f), "bold")
-            table.add_row(Text(view.t(key)), Text(clip(view.value(f), 400), style))
+            table.add_row(Wrapped(view.t(key)), Text(clip(view.value(f), 400), style))
     head = Text()
     head.append(view.title(acc), "bold")
     steps = f"{acc.index}, {chk.index}" if chk else f"{acc.index}"

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from wssviz.explain import label as field_name
 from wssviz.explain import value as field_value
+from wssviz.explain import ui_text
 from wssviz.steps import Field
 from wssviz.ui.model import clip
 
@@ -31,11 +32,16 @@ def field_label(f: Field, lang: str = "en") -> Text:
     text.append(field_name(f, lang), "bold")
     value = field_value(f, lang)
     if value:
-        text.append(": ")
+        text.append(ui_text("field_sep", lang))
         text.append(clip(value))
     if f.of != "none":
-        text.append(f"  [{f.of} {f.start}:{f.end}]", "dim")
+        text.append("  " + span_text(f, lang), "dim")
     return text
+
+
+def span_text(f: Field, lang: str) -> str:
+    """Where a field's bytes are: ``[data 6:11]`` (``[数据 6:11]``)."""
+    return ui_text("span", lang).format(of=ui_text(f"span_{f.of}", lang), start=f.start, end=f.end)
 
 
 @dataclass(eq=False)

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from wssviz.ui.model import clip, latest
 from wssviz.ui.widgets.base import TextPane, View
+from wssviz.ui.widgets.fieldtree import span_text
 
 HEADER = ("ws.frame.fin", "ws.frame.rsv1", "ws.frame.rsv2", "ws.frame.rsv3", "ws.frame.opcode",
           "ws.frame.mask", "ws.frame.payload_length", "ws.frame.extended_payload_length",
@@ -72,12 +73,13 @@ def frame_renderable(view: View):
     body.append("\n" + view.t("frames_payload") + "\n", "bold underline")
     for id in PAYLOAD:
         for f in frame.all(id):
-            body.append(f"{view.label(f)}: ", "bold")
+            body.append(view.label(f) + view.t("field_sep"), "bold")
             body.append(clip(view.value(f), 2000) + "\n", "green")
     size = frame.raw("ws.frame.payload_length")  # the whole payload, also where the step keeps less
     if payload is not None:
-        body.append(f"{view.label(payload)}: " + view.t("frames_payload_bytes", n=f"{size:,}"), "bold")
-        body.append(f"  [data {payload.start}:{payload.end}]\n", "dim")
+        body.append(view.label(payload) + view.t("field_sep") + view.t("frames_payload_bytes", n=f"{size:,}"),
+                    "bold")
+        body.append("  " + span_text(payload, view.lang) + "\n", "dim")
     parts.append(body)
 
     lane = frame.find("ws.frame.xor_lane")

@@ -51,8 +51,10 @@ class HexPane(Pane):
         HexLink(step, tree, wire, data)  # kept alive by the callbacks it sets
         bands = [Band(TreeSection(tree), ("frac", 0.4))]
         if step.wire:
-            bands += [Band(LabelSection(f"{view.t('hex_wire')} · {len(step.wire):,} B", "wire-label"), ("rows", 1)),
+            bands += [Band(LabelSection(f"{view.t('hex_wire')} · {view.t('bytes_n', n=f'{len(step.wire):,}')}",
+                                        "wire-label"), ("rows", 1)),
                       Band(wire)]
-        bands += [Band(LabelSection(f"{view.t('hex_data')} · {len(step.data):,} B", "data-label"), ("rows", 1)),
+        bands += [Band(LabelSection(f"{view.t('hex_data')} · {view.t('bytes_n', n=f'{len(step.data):,}')}",
+                                    "data-label"), ("rows", 1)),
                   Band(data)]
         return bands

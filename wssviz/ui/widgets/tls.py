@@ -54,7 +54,7 @@ def tls_head(view: View) -> tuple[RenderableType, object]:
                 continue
             mark, style = MARKS[status_mark(f)]
             out.append(mark, style)
-            out.append(f"{view.label(f)}: ", "bold")
+            out.append(view.label(f) + view.t("field_sep"), "bold")
             out.append(clip(view.value(f), 300) + "\n", style)
         parts.append(out)
     return Group(*parts), step

@@ -68,7 +68,7 @@ def upgrade_text(view: View) -> Text:
         for key in MATTERS:
             if key in seen:
                 out.append(key.title().replace("Websocket", "WebSocket"), "bold magenta")
-                out.append(": " + view.t("header_" + key) + "\n")
+                out.append(view.t("field_sep") + view.t("header_" + key) + "\n")
     return out
 
 
