@@ -418,12 +418,14 @@ def test_cli_run_record_then_replay_prints_the_same(tmp_path, capsys):
     from wssviz.cli import main
 
     rec = tmp_path / "r.json"
-    assert main(["run", "unmasked-client-frame", "--json", "--record", str(rec)]) == 0
+    # a session with error steps exits 1, live and replayed alike; a clean one 0
+    assert main(["run", "unmasked-client-frame", "--json", "--record", str(rec)]) == 1
     live = capsys.readouterr().out
-    assert main(["replay", str(rec), "--json"]) == 0
+    assert main(["replay", str(rec), "--json"]) == 1
     assert capsys.readouterr().out == live
     assert any(json.loads(line)["kind"] == "ws.frame" and json.loads(line)["status"] == "error"
                for line in live.splitlines())
+    assert main(["run", "seed-example", "--json"]) == 0
 
 
 # --- bad scenario files --------------------------------------------------------------------

@@ -72,6 +72,11 @@ class Fact:
 Event = Union[Chunk, Fact]
 
 
+# the last moment a calendar date can name (9999-12-31 23:59:59 UTC): a start time past
+# it cannot be a date to judge certificates at, so files that hold one are refused
+LAST_MOMENT = 253402300799.0
+
+
 @dataclass
 class Capture:
     scheme: str = "wss"  # "wss" or "ws"

@@ -518,12 +518,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from wssviz.live.pair import LiveSession
 
     session = LiveSession(settings)
-    text_view(args, session, settings.scheme)
+    errors = text_view(args, session, settings.scheme)
     if args.record:
         from wssviz.recording import save
 
         save(session.capture, args.record)
-    return 0
+    return 0 if not errors else 1
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
@@ -550,8 +550,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     capture = load_capture(args.file, args.keylog, args.connection, args.cafile)
     if not (args.plain or args.json):
         return tui(args, lambda: replay_of(capture, args.file), None)
-    text_view(args, replay_of(capture, args.file), capture.scheme)
-    return 0
+    errors = text_view(args, replay_of(capture, args.file), capture.scheme)
+    return 0 if not errors else 1
 
 
 def cmd_export(args: argparse.Namespace) -> int:

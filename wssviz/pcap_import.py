@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from wssviz.capture import Capture
+from wssviz.capture import LAST_MOMENT, Capture
 
 WEB_PORTS = (443, 80, 8443, 8080, 8000, 8888)
 PCAP_MAGICS = {b"\xa1\xb2\xc3\xd4", b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\x3c\x4d", b"\x4d\x3c\xb2\xa1"}
@@ -126,6 +126,7 @@ def _records(f, size: int, magic: bytes, secrets: list[str]) -> Iterator[tuple[i
     if magic == PCAPNG_MAGIC:
         try:
             reader = NgReader(f)
+            last = 0
         except Scapy_Exception:
             raise CaptureImportError(RULE_PCAPNG + ", §4.1 Section Header Block", 0,
                                      "malformed pcapng Section Header Block") from None
@@ -138,7 +139,13 @@ def _records(f, size: int, magic: bytes, secrets: list[str]) -> Iterator[tuple[i
                                              "truncated or malformed pcapng block") from None
                 return
             frame, meta = rec
-            ts = ((meta.tshigh << 32) | meta.tslow) * 1_000_000_000 // meta.tsresol
+            if meta.tshigh is None:  # a Simple Packet Block has no time: it keeps the last one
+                ts = last
+            else:
+                ts = last = ((meta.tshigh << 32) | meta.tslow) * 1_000_000_000 // meta.tsresol
+            if ts > LAST_MOMENT * 1e9:
+                raise CaptureImportError(RULE_PCAPNG + ", §4.3 Enhanced Packet Block", reader.block_start,
+                                         "a timestamp after the year 9999")
             yield reader.block_start, meta.linktype, ts, frame
     try:
         reader = RawPcapReader(f)

@@ -25,7 +25,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from wssviz.capture import Capture, Chunk, Fact
+from wssviz.capture import LAST_MOMENT, Capture, Chunk, Fact
 
 FORMAT = "wssviz-recording"
 VERSION = 1
@@ -104,7 +104,9 @@ MAX_TIME = 10**9  # seconds: an event time or a start time beyond this is not a 
 
 
 def _number(v: Any, where: str, *, low: float = 0.0, high: float = MAX_TIME) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not low <= v <= high:
+    # (an int too large for a float is out of range, not an overflow)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not low <= v <= high \
+            or (isinstance(v, float) and not math.isfinite(v)):
         raise RecordingError(f"{where} must be a number from {low:g} to {high:g}, not {_short(v)}")
     return float(v)
 
@@ -196,7 +198,7 @@ def from_document(doc: Any) -> Capture:
             if not isinstance(item, str):
                 raise RecordingError(f"recording: {key}[{i}] must be a string")
     cap = Capture(scheme=_get(doc, "scheme", str), server_name=_get(doc, "server_name", str),
-                  started=_number(_get(doc, "started", (int, float)), "recording: 'started'", high=2**40),
+                  started=_number(_get(doc, "started", (int, float)), "recording: 'started'", high=LAST_MOMENT),
                   settings=settings, trust=list(trust), keylog=list(keylog))
     if cap.scheme not in ("ws", "wss"):
         raise RecordingError(f"recording: scheme must be ws or wss, not {_short(cap.scheme)}")

@@ -142,12 +142,14 @@ class Connection:
     ``mask_key``: where a client's masking keys come from (default: ``os.urandom``).
     ``keep``: bytes of each received message to hold (None: all; a viewer that only
     shows messages can hold less and still check every byte).
+    ``base``: the stream offset of the first byte it reads (the length of the HTTP
+    head before it), so that an error names its offset in the whole stream.
     """
 
     def __init__(self, side: str, *, deflate: object | None = None,
                  max_size: int | None = LIMIT,
                  mask_key: Callable[[], bytes] | None = None, keep: int | None = None,
-                 state: State = State.OPEN) -> None:
+                 state: State = State.OPEN, base: int = 0) -> None:
         if side not in SIDES:
             raise ValueError("side is 'client' or 'server'")
         self.side = side
@@ -169,7 +171,7 @@ class Connection:
             inflater = Decompressor(deflate, side, max_size=max_message)
         # whole=0: a frame that has not fully arrived is checked as far as it has, so
         # invalid UTF-8 fails the connection at once (RFC 6455 §8.1: fail fast)
-        self._reader = FrameReader(max_frame, whole=0)
+        self._reader = FrameReader(max_frame, whole=0, base=base)
         self._assembler = MessageAssembler(max_message, inflater=inflater, keep=keep)
         self._events: list[Event] = []
         self._out: list[Outgoing] = []
@@ -252,8 +254,8 @@ class Connection:
                 return
         try:
             message = self._assembler.feed_chunk(chunk)
-        except ProtocolError as exc:
-            self.fail(exc)
+        except ProtocolError as exc:  # a message rule: it is broken where this frame starts
+            self.fail(exc if exc.offset >= 0 else exc.at(chunk.layout.start))
             return
         if message is None:
             return

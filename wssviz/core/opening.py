@@ -97,9 +97,12 @@ class ClientHandshake(_Head):
             try:
                 params = zd.accept_response(zd.parse_offer(self.offer or "") or zd.DeflateParams(), ext)
             except hs.HandshakeError as exc:  # an answer the client never offered
+                # its offset counts in the header's value: count it in the head
+                h = self.response.header("Sec-WebSocket-Extensions")
+                exc.offset = h.value_start + max(exc.offset, 0) if h is not None else -1
                 self.error = exc
                 return True
-        self.connection = Connection("client", deflate=params, **self._conn_args)
+        self.connection = Connection("client", deflate=params, base=len(self.head), **self._conn_args)
         if self.leftover:
             self.connection.receive_data(self.leftover)
         return True
@@ -163,7 +166,8 @@ class ServerHandshake(_Head):
             self.response = hs.build_error_response(self.check.status, first.detail if first else "")
             return True
         self.response = hs.build_response(self.check)
-        self.connection = Connection("server", deflate=self.negotiated, **self._conn_args)
+        self.connection = Connection("server", deflate=self.negotiated, base=len(self.head),
+                                     **self._conn_args)
         if self.leftover:
             self.connection.receive_data(self.leftover)
         return True

@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 from typing import Callable
 
-from wssviz.capture import Capture
+from wssviz.capture import LAST_MOMENT, Capture
 from wssviz.core import tls_records as tr
 from wssviz.core.tls_records import ExtensionType as ET
 from wssviz.dissect import decrypt, names, x509
@@ -235,7 +235,11 @@ class TLSLayer:
 
     def _ccs(self, direction: str, raw: bytes, payload: bytes, time: float) -> list[Step]:
         d = self.dirs[direction]
-        desc = describe_ccs(payload)
+        try:
+            desc = describe_ccs(payload)
+        except tr.TLSFormatError as exc:
+            return [self._error("tls change_cipher_spec", exc.msg, exc.rfc, exc.offset, SIDE[direction], time,
+                                wire=raw, data=payload)]
         fields = record_fields([raw], [False]) + [self._version_field()] + desc.fields
         title = Msg("title.message", name="ChangeCipherSpec")
         if self.tls13:
@@ -536,7 +540,7 @@ class TLSLayer:
             return []
         self.check_pending = False
         self.check_done = True
-        at = dt.datetime.fromtimestamp(self.capture.started, dt.timezone.utc)
+        at = dt.datetime.fromtimestamp(min(max(self.capture.started, 0.0), LAST_MOMENT), dt.timezone.utc)
         checks = x509.check_chain(self.server_chain, self.capture.trust, self.capture.server_name, at)
         if self.cv and self.server_chain:
             if "transcript" in self.cv:

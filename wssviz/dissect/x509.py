@@ -47,11 +47,23 @@ class Check:
 # --- loading and labels ------------------------------------------------------------
 
 
+# what the library raises for a certificate it cannot read
+_BROKEN = (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType,
+           x509.InvalidVersion)
+
+
+def _parsed(cert: x509.Certificate) -> x509.Certificate:
+    """The library parses names and extensions on first use: parse them now, so that
+    a broken one is an error where the certificate is read, not a crash later."""
+    cert.subject, cert.issuer, cert.extensions  # noqa: B018
+    return cert
+
+
 def load(der: bytes, base: int = 0) -> x509.Certificate:
     """Parse DER, or raise TLSFormatError (layer "x509") at ``base``."""
     try:
-        return x509.load_der_x509_certificate(bytes(der))
-    except (ValueError, TypeError) as exc:
+        return _parsed(x509.load_der_x509_certificate(bytes(der)))
+    except _BROKEN as exc:
         raise TLSFormatError(f"not a valid X.509 certificate: {exc}", "RFC 5280 §4.1",
                              base, "x509", code="x509.invalid", detail=str(exc)) from None
 
@@ -84,7 +96,10 @@ _CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 
 
 def public_key_label(cert: x509.Certificate) -> str | Msg:
-    key = cert.public_key()
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):  # a key type or curve the library cannot read
+        return Msg("value.key_unreadable")
     if isinstance(key, ec.EllipticCurvePublicKey):
         curve = key.curve.name
         return f"EC {_CURVES[curve]} ({curve})" if curve in _CURVES else f"EC {curve}"
@@ -440,9 +455,9 @@ def _check_host(cert: x509.Certificate, hostname: str) -> Check:
 
 
 def _load_pem(pem: str) -> list[x509.Certificate]:
-    try:
-        return x509.load_pem_x509_certificates(pem.encode("ascii", "replace"))
-    except ValueError:
+    try:  # a trusted certificate that cannot be read trusts nothing
+        return [_parsed(c) for c in x509.load_pem_x509_certificates(pem.encode("ascii", "replace"))]
+    except _BROKEN:
         return []
 
 
@@ -584,8 +599,12 @@ def verify_signature(cert_der: bytes, scheme: int, signature: bytes, content: by
         cert = load(cert_der)
     except TLSFormatError as exc:
         return Check("signature", False, exc.msg)
-    key = cert.public_key()
     who = _name_label(cert.subject)
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return Check("signature", False, Msg("check.tls_signature", who=who, scheme=scheme_name,
+                                             result=Msg("value.key_unreadable")))
 
     def result(ok: bool, outcome: Msg) -> Check:
         return Check("signature", ok, Msg("check.tls_signature", who=who, scheme=scheme_name, result=outcome))

@@ -347,7 +347,7 @@ class _ClientScript:
                 yield
                 raise _Fail from None
             except PeerGone as gone:
-                self.error("tls", Msg("rule.tls.closed_during_handshake"),
+                self.error("tls", Msg("rule.tls.closed_during_handshake", side=Msg("side.server")),
                            "RFC 8446 §6", Msg("action.gave_up"), detail=f"TCP {gone.how}")
                 self._tcp_closed_by = ("server", gone.how)
                 raise _Fail from None
@@ -406,13 +406,19 @@ class _ClientScript:
                            "RFC 6455 §4.1", Msg("action.gave_up_closed"))
                 raise _Fail
             yield from self._receive(left, during="upgrade")
+        # a refused answer: the client fails the connection (RFC 6455 §4.1) and says
+        # which rule broke first; the dissector's accept check shows every problem
         if opening.error is not None:
-            if opening.response is None and opening.head is None:  # a head no parser can read
-                exc = opening.error
-                self.error("http", exc.msg, exc.rfc, Msg("action.fail_ws_closed"), offset=exc.offset)
-            raise _Fail  # the dissector shows what is wrong with the answer
+            exc = opening.error
+            self.error("http", exc.msg, exc.rfc, Msg("action.fail_ws_closed"),
+                       offset=exc.offset if exc.offset >= 0 else None)
+            raise _Fail
+        if opening.problems:
+            p = opening.problems[0]
+            self.error("http", p.msg, p.rfc, Msg("action.fail_ws_closed"),
+                       offset=p.offset if p.offset >= 0 else None)
         self.conn = opening.connection
-        return opening.ok  # the dissector's accept check shows each problem
+        return opening.ok
 
     def _receive(self, timeout: float, *, during: str) -> Iterator[None]:
         """One wait for bytes, recorded; TLS errors become an error fact and _Fail."""

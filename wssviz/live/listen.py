@@ -519,6 +519,12 @@ class ServerConnection:
             by, how = "server", "fin"
         else:
             conn = self.conn
+            if closed_by and closed_by[0] == "client" and not end.handshaken \
+                    and any(c.direction == end.in_dir for c in self.capture.chunks):
+                # it began a TLS handshake and left it half done (a port probe that
+                # sends nothing is only a TCP connection)
+                self.error("tls", Msg("rule.tls.closed_during_handshake", side=Msg("side.client")),
+                           "RFC 8446 §6", Msg("action.closed_connection"), detail=f"TCP {closed_by[1]}")
             if closed_by and closed_by[0] == "client" and end.handshaken and conn is not None \
                     and conn.close_received is None and conn.close_sent is None:
                 self.error("ws", Msg("rule.ws.client_closed_without_close"), "RFC 6455 §7.1.5",
