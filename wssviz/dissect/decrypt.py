@@ -243,13 +243,18 @@ def _hkdf_expand(secret: bytes, info: bytes, length: int, hash: str) -> bytes:
     return out[:length]
 
 
-def hkdf_expand_label(secret: bytes, label: str, context: bytes, length: int, hash: str) -> bytes:
-    """HKDF-Expand-Label (RFC 8446 §7.1): label gets the ``"tls13 "`` prefix."""
+def hkdf_label(length: int, label: str, context: bytes) -> bytes:
+    """The HkdfLabel structure (RFC 8446 §7.1): uint16 length, opaque label<7..255>
+    ("tls13 " + label), opaque context<0..255>."""
     full = b"tls13 " + label.encode("ascii")
     if len(full) > 255 or len(context) > 255:
         raise ValueError("HKDF-Expand-Label: label or context longer than 255 bytes (RFC 8446 §7.1)")
-    info = length.to_bytes(2, "big") + bytes([len(full)]) + full + bytes([len(context)]) + context
-    return _hkdf_expand(secret, info, length, hash)
+    return length.to_bytes(2, "big") + bytes([len(full)]) + full + bytes([len(context)]) + context
+
+
+def hkdf_expand_label(secret: bytes, label: str, context: bytes, length: int, hash: str) -> bytes:
+    """HKDF-Expand-Label (RFC 8446 §7.1): label gets the ``"tls13 "`` prefix."""
+    return _hkdf_expand(secret, hkdf_label(length, label, context), length, hash)
 
 
 @dataclass(frozen=True)
@@ -326,6 +331,7 @@ class Decrypted:
     explicit_nonce: bytes
     aad: bytes = b""
     tag: bytes = b""
+    iv: bytes = b""  # the write IV the nonce is made from
 
 
 class RecordDecryptor:
@@ -390,7 +396,7 @@ class RecordDecryptor:
                                code="tls.plaintext_overflow")
         out = Decrypted(content_type=stripped[-1], plaintext=stripped[:-1],
                         padding=len(inner) - len(stripped), seq=self.seq, nonce=nonce,
-                        explicit_nonce=b"", aad=header, tag=fragment[-16:])
+                        explicit_nonce=b"", aad=header, tag=fragment[-16:], iv=self.keys.iv)
         self.seq += 1
         return out
 
@@ -416,6 +422,6 @@ class RecordDecryptor:
         aad = self.seq.to_bytes(8, "big") + header[0:3] + plain_len.to_bytes(2, "big")
         plaintext = self._open(nonce, body, aad, rfc, 5 + len(fragment) - 16)
         out = Decrypted(content_type=header[0], plaintext=plaintext, padding=0, seq=self.seq,
-                        nonce=nonce, explicit_nonce=explicit, aad=aad, tag=fragment[-16:])
+                        nonce=nonce, explicit_nonce=explicit, aad=aad, tag=fragment[-16:], iv=self.keys.iv)
         self.seq += 1
         return out

@@ -23,7 +23,7 @@ from typing import Callable
 from wssviz.capture import LAST_MOMENT, Capture
 from wssviz.core import tls_records as tr
 from wssviz.core.tls_records import ExtensionType as ET
-from wssviz.dissect import decrypt, names, x509
+from wssviz.dissect import decrypt, derive, names, x509
 from wssviz.dissect.build import StepMaker, openssl_verify, record_fields, side
 from wssviz.dissect.tls_messages import describe_alert, describe_ccs, describe_handshake
 from wssviz.steps import Field, Msg, Step, computed
@@ -80,6 +80,7 @@ class TLSLayer:
         self.transcript: list[bytes] = []
         self.close_notify: set[str] = set()  # directions that sent close_notify
         self.server_chain: list[bytes] = []
+        self.client_chain: list[bytes] = []  # mutual TLS: the client's certificates
         self.cv: dict | None = None  # signature scheme, signature, signed content
         self.check_pending = False
         self.check_done = False
@@ -283,7 +284,11 @@ class TLSLayer:
     def _decrypted_field(self, key: Msg | None, key_id: str, out: "decrypt.Decrypted") -> Field:
         f = computed("tls.decrypted", Msg("value.decrypted_with", key=key, seq=out.seq), raw=key_id)
         f.add(computed("tls.decrypted.seq", str(out.seq), raw=out.seq))
+        for g in derive.record_opening(out)[:2 if out.explicit_nonce else 1]:
+            f.add(g)  # the IV (and explicit nonce) the nonce is made from
         f.add(computed("tls.decrypted.nonce", out.nonce.hex(), raw=out.nonce))
+        for g in derive.record_opening(out)[2 if out.explicit_nonce else 1:]:
+            f.add(g)  # additional data, tag
         if out.padding:
             f.add(computed("tls.decrypted.padding", Msg("value.zero_bytes", n=out.padding), raw=out.padding))
         f.add(computed("tls.decrypted.inner_content_type", names.label("content_type", out.content_type),
@@ -367,6 +372,12 @@ class TLSLayer:
                 fields.append(self._decrypted_field(*self._decrypted[t]))
                 break
         fields += desc.fields
+        status = "ok"
+        check = self._check(direction, mtype, msg, parsed)
+        if check is not None:
+            fields.append(check)
+            if check.raw is False:
+                status = "error"
         summary = sent(direction, desc.summary)
         title = Msg("title.message", name=desc.name)
         if mtype == 20:
@@ -378,13 +389,15 @@ class TLSLayer:
                 wire=wire, data=msg, status="warning", extra=fields, blame=None))
         else:
             steps.append(self.maker.make(kind, direction, title, summary, wire=wire, data=msg, fields=fields,
-                                         time=time, facts=self._facts(direction, **facts)))
+                                         status=status, time=time, facts=self._facts(direction, **facts)))
 
         # state changes that follow the message
         if mtype == 2 and not parsed.is_hrr and self.tls13:
             after += self._tls13_handshake_keys(time)
         elif mtype == 11 and direction == "s2c":
             self.server_chain = [e.cert.value for e in parsed.entries]
+        elif mtype == 11 and direction == "c2s":
+            self.client_chain = [e.cert.value for e in parsed.entries]
         elif mtype == 15 and direction == "s2c":
             self.cv = {"scheme": parsed.scheme.value, "signature": parsed.signature.value,
                        "transcript": list(self.transcript[:-1])}
@@ -405,6 +418,38 @@ class TLSLayer:
                 self._activate_pending("c2s")
         return steps + after
 
+    # -- checks written out ------------------------------------------------------
+
+    def _check(self, direction: str, mtype: int, msg: bytes, parsed: object) -> Field | None:
+        """Finished and CertificateVerify (ServerKeyExchange in TLS 1.2) recomputed and
+        checked from this session's secrets and certificates; None when there is
+        nothing to check, or not enough to check it with (a missing secret)."""
+        if self.suite is None:
+            return None
+        before = self.transcript[:-1]  # every handshake message before this one
+        try:
+            if mtype == 20:
+                received = msg[4:]
+                if self.tls13:
+                    label = ("CLIENT_HANDSHAKE_TRAFFIC_SECRET" if direction == "c2s"
+                             else "SERVER_HANDSHAKE_TRAFFIC_SECRET")
+                    base = self._secrets().get(label)
+                    return derive.finished13(label, base, self.suite, before, received) if base else None
+                master = self._secrets().get("CLIENT_RANDOM")
+                return (derive.finished12(master, self.suite, before, received, direction == "c2s")
+                        if master else None)
+            if mtype == 15 and self.tls13:
+                chain = self.server_chain if direction == "s2c" else self.client_chain
+                if chain:
+                    return derive.certificate_verify(chain[0], parsed.scheme.value, parsed.signature.value,
+                                                     before, self.suite.hash, server=direction == "s2c")
+            if mtype == 12 and direction == "s2c" and self.server_chain:
+                return derive.server_key_exchange(self.server_chain[0], parsed.scheme.value, parsed.signature.value,
+                                                  self.client_random + self.server_random + parsed.params.value)
+        except (ValueError, AttributeError):
+            return None
+        return None
+
     # -- keys ------------------------------------------------------------------
 
     @staticmethod
@@ -419,7 +464,8 @@ class TLSLayer:
             d.pending = None
 
     def _keys_step(self, phase: str, time: float, secrets: list[tuple[str, bytes]],
-                   derived: list[tuple[str, "decrypt.TrafficKeys"]], missing: list[str]) -> Step:
+                   derived: list[tuple[str, "decrypt.TrafficKeys"]], missing: list[str],
+                   how: list[Field] | None = None) -> Step:
         """``phase``: ``handshake``, ``application`` (TLS 1.3) or ``master_secret`` (TLS 1.2);
         ``derived``: (``client_handshake``, keys), ...; ``missing``: key log labels."""
         fields = [computed("tls.keys.phase", Msg(f"phase.{phase}"), raw=phase), self._version_field()]
@@ -440,6 +486,7 @@ class TLSLayer:
             fields.append(computed(f"tls.keys.{name}_iv", keys.iv.hex(), raw=keys.iv))
         if missing:
             fields.append(computed("tls.keys.missing", Msg("value.list", items=missing), raw=list(missing)))
+        fields += how or []  # each derivation, written out
         pos = 0
         for (label, secret), line in zip(secrets, lines):  # the key log lines the keys come from
             parts = [(f"tls.keys.keylog_label", label, label), ("tls.keys.sp", "SP", " "),
@@ -498,7 +545,7 @@ class TLSLayer:
     def _tls13_keys(self, phase: str, client_label: str, server_label: str, time: float,
                     *, activate_client: bool) -> list[Step]:
         secrets = self._secrets()
-        found, derived, missing = [], [], []
+        found, derived, missing, how = [], [], [], []
         for side_, label, direction in (("client", client_label, "c2s"), ("server", server_label, "s2c")):
             secret = secrets.get(label)
             if secret is None or self.suite is None:
@@ -509,6 +556,7 @@ class TLSLayer:
             keys = decrypt.tls13_traffic_keys(self.suite, secret)
             found.append((label, secret))
             derived.append((f"{side_}_{phase}", keys))
+            how.append(derive.traffic_keys(side_, phase, label, secret, self.suite))
             dec = decrypt.RecordDecryptor(self.suite, keys)
             name, kid = key_name(side_, phase, self.suite.name), f"{side_}_{phase}"
             if direction == "s2c" and phase == "application" and self.dirs["s2c"].key_id == kid:
@@ -518,7 +566,7 @@ class TLSLayer:
                 d.decryptor, d.key_name, d.key_id = dec, name, kid
             else:
                 self.dirs[direction].pending = (dec, name, kid)
-        return [self._keys_step(phase, time, found, derived, missing)]
+        return [self._keys_step(phase, time, found, derived, missing, how)]
 
     def _tls12_keys(self, time: float) -> list[Step]:
         secrets = self._secrets()
@@ -530,8 +578,11 @@ class TLSLayer:
         for side_, keys, direction in (("client", ckeys, "c2s"), ("server", skeys, "s2c")):
             self.dirs[direction].pending = (decrypt.RecordDecryptor(self.suite, keys),
                                             key_name(side_, "write", self.suite.name), f"{side_}_write")
+        session_hash = (hashlib.new(self.suite.hash, b"".join(self.transcript)).digest() if self.ems
+                        else None)  # RFC 7627 §3: the handshake up to ClientKeyExchange
+        how = [derive.key_block12(master, self.suite, self.client_random, self.server_random, session_hash)]
         return [self._keys_step("master_secret", time, [("CLIENT_RANDOM", master)],
-                                [("client_write", ckeys), ("server_write", skeys)], [])]
+                                [("client_write", ckeys), ("server_write", skeys)], [], how)]
 
     # -- the certificate check -------------------------------------------------
 

@@ -15,7 +15,7 @@ by the catalog's ``list.sep``, bytes as hex, a nested Msg rendered in the same
 language.  A segment inside ``[[ ... ]]`` is dropped when any placeholder in it has
 no value (absent, None, or an empty list).  Filters after a colon:
 ``{n:plural:suite|suites}`` (one form for 1, the other for the rest; a list counts
-its items), ``{items:count}`` (how many items).  Values are inserted in one literal
+its items), ``{items:count}`` (how many items), ``{ok:choice:yes|no}`` (one text for a true value, the other for a false one).  Values are inserted in one literal
 pass, never formatted or rescanned, so a peer's ``{0.__class__}`` or ``[/bold]``
 stays plain text; the result is plain text, never markup.
 """
@@ -128,6 +128,9 @@ def _filtered(value: Any, name: str | None, arg: str | None, lang: str) -> str |
         n = len(value) if isinstance(value, (list, tuple)) else value
         one, _, other = (arg or "").partition("|")
         return one if n == 1 else other
+    if name == "choice":  # {ok:choice:when true|when false}
+        yes, _, no = (arg or "").partition("|")
+        return yes if value else no
     return show(value, lang)
 
 

@@ -39,6 +39,36 @@ def lane_text(rows: list[tuple[str, str]]) -> Text:
     return out
 
 
+def frame_diagram(frame) -> Text | None:
+    """The first 16 bits of the frame header drawn as RFC 6455 §5.2 draws them, with
+    this frame's bits filled in (from its fields' raw values)."""
+    raw = {id: frame.raw(f"ws.frame.{id}") for id in ("fin", "rsv1", "rsv2", "rsv3", "opcode", "mask",
+                                                       "payload_length")}
+    if any(v is None for v in raw.values()):
+        return None
+    ext = frame.find("ws.frame.extended_payload_length")
+    width = (ext.end - ext.start) if ext is not None else 0
+    seven = {0: raw["payload_length"], 2: 126, 8: 127}.get(width, raw["payload_length"])
+    bits = [int(raw[b]) for b in ("fin", "rsv1", "rsv2", "rsv3")]
+    opcode = " ".join(f"{raw['opcode']:04b}")
+    length = " ".join(f"{seven:07b}")
+    rule = "+-+-+-+-+-------+-+-------------+"
+    lines = [" 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5", rule,
+             "|F|R|R|R| opcode|M| Payload len |",
+             "|I|S|S|S|  (4)  |A|     (7)     |",
+             "|N|V|V|V|       |S|             |",
+             "| |1|2|3|       |K|             |", rule]
+    out = Text("\n".join(lines) + "\n", "dim", no_wrap=True)
+    out.append("|" + "|".join(str(b) for b in bits) + "|", "bold")
+    out.append(opcode, "bold cyan")
+    out.append("|", "bold")
+    out.append(str(int(raw["mask"])), "bold")
+    out.append("|", "bold")
+    out.append(length, "bold cyan")
+    out.append("|\n" + rule, "bold")
+    return out
+
+
 def frame_renderable(view: View):
     frame = latest(view.steps, view.index, kinds=("ws.frame",))
     if frame is None:
@@ -93,6 +123,10 @@ def frame_renderable(view: View):
                               "dim italic"))
     if not masked:
         parts.append(Text("\n" + view.t("frames_unmasked"), "italic"))
+    diagram = frame_diagram(frame)
+    if diagram is not None:  # last, so the values above stay in view on a small screen
+        parts.append(Text("\n" + view.t("frames_diagram"), "italic"))
+        parts.append(diagram)
     return Group(*parts)
 
 

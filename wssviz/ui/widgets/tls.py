@@ -21,6 +21,25 @@ from wssviz.ui.widgets.wrapped import Wrapped
 MARKS = {"ok": ("✓ ", "green"), "failed": ("✗ ", "bold red"), "other": ("• ", "")}
 
 
+def record_diagram(step) -> Text | None:
+    """The 5-byte header of the step's first TLS record drawn as RFC 8446 §5.1 lays it
+    out (type, legacy version, length), with this record's values."""
+    rec = step.find("tls.record")
+    if rec is None or rec.of != "wire":
+        return None
+    kids = {c.id: c.raw for c in rec.children}
+    ctype, version, length = (kids.get("tls.record.content_type"), kids.get("tls.record.version"),
+                              kids.get("tls.record.length"))
+    if None in (ctype, version, length):
+        return None
+    rule = "+--------+----------------+----------------+"
+    out = Text(rule + "\n| type   | legacy_version | length         |\n| 8 bits | 16 bits        | 16 bits        |\n"
+               + rule + "\n", "dim", no_wrap=True)
+    out.append(f"| {ctype:<6} | 0x{version:04x}         | {length:<14} |", "bold cyan")
+    out.append("\n" + rule, "dim")
+    return out
+
+
 def tls_head(view: View) -> tuple[RenderableType, object]:
     """The heading and the step whose fields the tree shows (or None).  Sentences
     are ``Wrapped`` so that Chinese breaks by the same rules as everywhere else."""
@@ -46,6 +65,9 @@ def tls_head(view: View) -> tuple[RenderableType, object]:
         parts.append(Wrapped("🔒 " + msg, "yellow"))
     else:
         parts.append(Wrapped(view.t("tls_clear"), "cyan"))
+    diagram = record_diagram(step)
+    if diagram is not None:
+        parts.append(diagram)
     if step.kind == "tls.cert_check":
         out = Text()
         out.append("\n" + view.t("tls_checks") + "\n", "bold")
