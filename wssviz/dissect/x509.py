@@ -54,8 +54,15 @@ _BROKEN = (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGener
 
 def _parsed(cert: x509.Certificate) -> x509.Certificate:
     """The library parses names and extensions on first use: parse them now, so that
-    a broken one is an error where the certificate is read, not a crash later."""
-    cert.subject, cert.issuer, cert.extensions  # noqa: B018
+    a broken one is an error where the certificate is read, not a crash later.  What
+    the library raises for a broken name differs between its versions (a KeyError for
+    an unknown string tag in some), so anything it raises here is a ValueError."""
+    try:
+        cert.subject, cert.issuer, cert.extensions  # noqa: B018
+    except _BROKEN:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the library's own failure, version by version
+        raise ValueError(f"unreadable name or extension ({type(exc).__name__}: {exc})") from None
     return cert
 
 
