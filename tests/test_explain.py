@@ -759,7 +759,12 @@ def test_tls12_session_is_explained_as_tls12(lang):
     assert keys.raw("tls.keys.phase") == "master_secret" and keys.facts.get("ems") is True
     master = keys.find("tls.keys.master_secret")
     assert master is not None and len(master.raw) == 48
-    assert ex.label(master, lang) != "CLIENT_RANDOM" and master.find("tls.keys.keylog_label").raw == "CLIENT_RANDOM"
+    assert ex.label(master, lang) != "CLIENT_RANDOM"
+    # how it was made: with extended master secret, from the session hash (the premaster
+    # secret is not in the key log), which is a child of the master secret, not of the key block
+    assert master.find("tls.keys.master_secret.how").raw == "extended master secret"
+    assert len(master.find("tls.keys.master_secret.session_hash").raw) == 32
+    assert keys.find("tls.keys.prf").find("tls.keys.master_secret.session_hash") is None
     keys_text = _text(keys, lang)
     assert "RFC 7627" in keys_text and ("session hash" in keys_text if lang == "en" else "会话哈希" in keys_text)
     notify = _of(steps, "tls.alert")[0]
@@ -860,7 +865,8 @@ def test_tls13_plaintext_alert_cites_appendix_a1(lang):
     text = _text(alert, lang)
     assert "Appendix A.1" in text or "附录 A.1" in text
     keys = _of(_live(), "tls.keys")[0]
-    assert "§5.3" in explain(keys, lang).rfc and "§7.3" not in explain(keys, lang).rfc
+    # the nonce (§5.3) and the key and IV expanded from the traffic secret (§7.3)
+    assert "§5.3" in explain(keys, lang).rfc and "§7.3" in explain(keys, lang).rfc
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -858,3 +858,37 @@ def test_the_xor_lane_is_one_aligned_text_that_never_reads_markup():
     text = lane_text([("byte 0", "0x37 ⊕ 0x48 'H' = 0x7f"), ("byte 10", "[/bold][link=x]")])
     assert text.plain.splitlines() == [" byte 0  0x37 ⊕ 0x48 'H' = 0x7f", "byte 10  [/bold][link=x]"]
     assert lane_text([]).plain == ""
+
+
+async def test_tls_pane_of_a_frame_shows_the_record_that_carried_it_and_unfolds_long_values():
+    app = WssvizApp(replay())
+    frame = KINDS.index("ws.frame")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await go_to(pilot, app, frame)
+        await pilot.press("1")
+        await pilot.pause()
+        head = pane_text(app, "head")
+        # this frame's own record, not the last handshake message
+        assert f"carried step {frame}" in head and "latest TLS step" not in head
+        assert "legacy_record_version" in head and "8 bits" in head
+        tree = tree_text(app)
+        assert "record: application_data" in tree and "decrypted with" in tree
+        assert "additional data = the record header" in tree and "inner content type" in tree
+        assert "opcode" not in tree and "masking key" not in tree  # the frame's own fields are elsewhere
+        # the cursor's line unfolds: a value wider than the pane is readable in full
+        view = detail(app)
+        band = view.band("tree")
+        section = band.section
+        width = view.inner_width
+        decrypted = next(n for n in section.tree.visible if n.data is not None and n.data.id == "tls.decrypted")
+        section.tree.set_cursor(section.tree.visible.index(decrypted))
+        view.refresh()
+        await pilot.pause()
+        full = explain.value(decrypted.data, "en")
+        assert len(full) > width - 20  # too long for one row here
+        rows = section.rows(width)
+        assert rows > len(section.tree.visible)
+        c = section.tree.cursor
+        shown = "".join(section.line(c + i, width, view.palette, app.console).text.strip()
+                        for i in range(rows - len(section.tree.visible) + 1))
+        assert full.replace(" ", "") in shown.replace(" ", "")

@@ -388,7 +388,7 @@ def _handshake() -> list[Case]:
     listen("target_cr_nul", "nul_in_target", req, rules=("http.bad_line_byte",), layer="http", status=400,
            offset_at=(b"\0",))
     listen("slowloris", "one_byte_every_0.3s", r(), rules=("tcp.client_silent",), layer="tcp",
-           seconds=4, send={"per_byte": 0.3})
+           seconds=6, send={"per_byte": 0.3})
     connect("slowloris", "response_byte_every_0.3s", response(), rules=("http.response_timeout",),
             layer="http", seconds=5, send={"per_byte": 0.3})
     return out
@@ -440,7 +440,7 @@ def _tls() -> list[Case]:
     case("client_hello_then_vanish", "hello_then_fin", "listen", {"client": "hello_then", "close": True},
          rules=("tls.closed_during_handshake", "tcp.client_silent", "tls.ended_in_message"), layer="t")
     case("client_hello_then_vanish", "hello_then_silence", "listen", {"client": "hello_then"},
-         rules=("tcp.client_silent", "tls.handshake_timeout"), layer="t", seconds=4)
+         rules=("tcp.client_silent", "tls.handshake_timeout"), layer="t", seconds=6)
     case("client_hello_then_vanish", "server_reads_hello_then_fin", "connect", {"server": "raw", "close": True},
          rules=("tls.closed_during_handshake",), layer="tls")
     return out

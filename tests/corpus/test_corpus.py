@@ -146,7 +146,7 @@ def listen(tmp_path_factory):
     from wssviz.live.listen import ListenServer
 
     srv = ListenServer("127.0.0.1", 0, ca_dir=str(tmp_path_factory.mktemp("listen-ca")),
-                       handshake_timeout=1.0, idle_timeout=5.0)
+                       handshake_timeout=2.5, idle_timeout=5.0)  # room for 1 MiB heads on a busy machine
     srv.start()
     yield srv
     srv.stop()

@@ -29,7 +29,7 @@ from wssviz.core.msg import Msg
 from wssviz.core.msg import rule as rule_msg
 
 __all__ = [
-    "ContentType", "HandshakeType", "ExtensionType", "HRR_RANDOM", "MAX_CIPHERTEXT",
+    "ContentType", "HandshakeType", "ExtensionType", "HRR_RANDOM", "MAX_CIPHERTEXT", "MAX_CIPHERTEXT_TLS12",
     "MAX_HANDSHAKE_MESSAGE", "TLSFormatError", "Record", "split_records",
     "HandshakeBuffer", "Item", "Extension", "is_grease",
     "ClientHello", "ServerHello", "KeyShareEntry", "PskIdentity", "ServerName",
@@ -109,6 +109,8 @@ HRR_RANDOM = bytes.fromhex(
 
 #: Largest TLSCiphertext.length (RFC 8446 §5.2: 2^14 + 256).
 MAX_CIPHERTEXT = 2**14 + 256
+#: Largest TLSCiphertext.length in TLS 1.2 (RFC 5246 §6.2.3: 2^14 + 2048).
+MAX_CIPHERTEXT_TLS12 = 2**14 + 2048
 #: Largest handshake message this module reassembles (a local limit, 256 KiB).
 MAX_HANDSHAKE_MESSAGE = 2**16 * 4
 
@@ -173,8 +175,9 @@ class Record:
         return self.header + self.fragment
 
 
-def split_records(buf: bytes, offset: int = 0) -> tuple[list[Record], int]:
-    """Cut ``buf`` into complete records.
+def split_records(buf: bytes, offset: int = 0, limit: int = MAX_CIPHERTEXT) -> tuple[list[Record], int]:
+    """Cut ``buf`` into complete records, each at most ``limit`` bytes long
+    (``MAX_CIPHERTEXT_TLS12`` once TLS 1.2 is agreed).
 
     ``offset`` is where ``buf`` sits in the stream: record spans and error
     offsets are absolute.  Returns the records and the absolute offset where an
@@ -190,10 +193,11 @@ def split_records(buf: bytes, offset: int = 0) -> tuple[list[Record], int]:
                                  "RFC 8446 §5.1", offset + pos, code="tls.unknown_content_type",
                                  type=ct)
         length = int.from_bytes(buf[pos + 3:pos + 5], "big")
-        if length > MAX_CIPHERTEXT:
-            raise TLSFormatError(f"record length {length} exceeds 2^14+256 = {MAX_CIPHERTEXT}",
-                                 "RFC 8446 §5.2", offset + pos + 3, code="tls.record_too_long",
-                                 length=length, limit=MAX_CIPHERTEXT)
+        if length > limit:
+            rfc = "RFC 5246 §6.2.3" if limit == MAX_CIPHERTEXT_TLS12 else "RFC 8446 §5.2"
+            raise TLSFormatError(f"record length {length} exceeds the limit of {limit} bytes",
+                                 rfc, offset + pos + 3, code="tls.record_too_long",
+                                 length=length, limit=limit)
         if n - pos - 5 < length:
             break
         version = int.from_bytes(buf[pos + 1:pos + 3], "big")

@@ -43,11 +43,12 @@ class _Stream:
         self.buf = bytearray()
         self.offset = 0  # stream offset of buf[0]
         self.total = 0  # bytes of the stream so far
-        self.carriers: list[tuple[int, int, bytes]] = []  # (start, end, record), wss:// only
+        self.carriers: list[tuple[int, int, bytes, object]] = []  # (start, end, record, how), wss:// only
+        self.last: list[tuple[bytes, object]] = []  # the records (and how each was opened) wire() last joined
         self.skip: tuple[int, int] | None = None  # a range no step will show (a large frame's middle)
         self.skipped = 0  # records in that range: counted, not kept
 
-    def add(self, data: bytes, record: bytes) -> None:
+    def add(self, data: bytes, record: bytes, how: object = None) -> None:
         start = self.total
         self.total += len(data)
         if not self.tls:
@@ -55,7 +56,7 @@ class _Stream:
         if self.skip and self.skip[0] <= start and self.total <= self.skip[1]:
             self.skipped += 1
         else:
-            self.carriers.append((start, self.total, record))
+            self.carriers.append((start, self.total, record, how))
 
     def take(self, n: int) -> tuple[bytes, bytes]:
         """Consume ``n`` bytes of ``buf``: (the bytes, the records that carried any of them)."""
@@ -70,13 +71,14 @@ class _Stream:
         any of them (wss://), or those bytes themselves (ws://)."""
         if not self.tls:
             return data
-        wire = b"".join(rec for s, e, rec in self.carriers if s < end and e > start)
+        self.last = [(rec, how) for s, e, rec, how in self.carriers if s < end and e > start]
+        wire = b"".join(rec for rec, _ in self.last)
         if drop:
             self.carriers = [c for c in self.carriers if c[1] > end]
         return wire
 
     def records(self, start: int, end: int) -> int:
-        return sum(1 for s, e, _ in self.carriers if s < end and e > start)
+        return sum(1 for s, e, _, _ in self.carriers if s < end and e > start)
 
 
 class _Frame:
@@ -131,7 +133,18 @@ class AppLayer:
             return step
         if self.scheme == "wss":
             records = split_records(step.wire)
-            step.fields[:0] = record_fields(records, [True] * len(records), getattr(self.tls, "suite", None))
+            fields = record_fields(records, [True] * len(records), getattr(self.tls, "suite", None))
+            # how each record was opened (key, sequence number, nonce, tag), when the
+            # records are the ones the stream last joined for this step
+            last = self.streams[step.direction].last if step.direction in self.streams else []
+            if self.tls is not None and len(last) == len(records):
+                opened: list[Field] = []
+                for f, rec, (carried, how) in zip(fields, records, last):
+                    opened.append(f)
+                    if how is not None and carried == rec:
+                        opened.append(self.tls.decrypted_field(*how))
+                fields = opened
+            step.fields[:0] = fields
         else:
             step.fields.insert(0, Field("tcp.payload", Msg("value.tcp_payload", n=len(step.wire)), 0,
                                         len(step.wire), "wire", raw=len(step.wire)))
@@ -139,9 +152,9 @@ class AppLayer:
 
     # -- input -------------------------------------------------------------------
 
-    def feed(self, direction: str, data: bytes, record: bytes, time: float) -> list[Step]:
+    def feed(self, direction: str, data: bytes, record: bytes, time: float, how: object = None) -> list[Step]:
         st = self.streams[direction]
-        st.add(data, record)
+        st.add(data, record, how)
         if direction in self.readers:
             self.readers[direction].feed(data)
         else:

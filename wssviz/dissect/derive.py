@@ -71,7 +71,8 @@ def finished13(base_label: str, base: bytes, suite: "decrypt.Suite", transcript:
     f.add(computed("tls.finished.check.transcript_hash",
                    Msg("value.transcript_hash", hash=suite.hash.upper(), n=len(transcript), hex=digest.hex()),
                    raw=digest))
-    f.add(computed("tls.finished.check.expected", expected.hex(), raw=expected))
+    f.add(computed("tls.finished.check.expected",
+                   Msg("value.verify_hmac", hash=suite.hash.upper(), hex=expected.hex()), raw=expected))
     f.add(computed("tls.finished.check.received", received.hex(), raw=received))
     f.add(_verdict("tls.finished.check.verdict", ok))
     return f
@@ -86,12 +87,13 @@ def finished12(master: bytes, suite: "decrypt.Suite", transcript: list[bytes], r
     expected = decrypt.tls12_prf(master, label, digest, len(received) or 12, suite.hash)
     ok = hmac.compare_digest(expected, received)
     f = computed("tls.finished.check", Msg("value.finished_check", ok=ok), raw=ok)
-    f.add(computed("tls.finished.check.base_secret", master.hex(), raw=master, name="master_secret"))
+    f.add(computed("tls.finished.check.master_secret", master.hex(), raw=master))
     f.add(computed("tls.finished.check.label", label.decode(), raw=label.decode()))
     f.add(computed("tls.finished.check.transcript_hash",
                    Msg("value.transcript_hash", hash=suite.hash.upper(), n=len(transcript), hex=digest.hex()),
                    raw=digest))
-    f.add(computed("tls.finished.check.expected", expected.hex(), raw=expected))
+    f.add(computed("tls.finished.check.expected",
+                   Msg("value.verify_prf", label=label.decode(), n=len(expected), hex=expected.hex()), raw=expected))
     f.add(computed("tls.finished.check.received", received.hex(), raw=received))
     f.add(_verdict("tls.finished.check.verdict", ok))
     return f
@@ -127,7 +129,8 @@ def server_key_exchange(cert_der: bytes, scheme: int, signature: bytes, content:
 
     check = x509.verify_signature(cert_der, scheme, signature, content)
     f = computed("tls.server_key_exchange.check", Msg("value.signature_check", ok=check.ok), raw=check.ok)
-    f.add(computed("tls.server_key_exchange.check.content", elide(content, 32), raw=content))
+    f.add(computed("tls.server_key_exchange.check.content", Msg("value.ske_content", hex=elide(content, 32)),
+                   raw=content))
     f.add(computed("tls.server_key_exchange.check.verdict", check.detail, raw=check.ok))
     return f
 
@@ -135,17 +138,13 @@ def server_key_exchange(cert_der: bytes, scheme: int, signature: bytes, content:
 # --- TLS 1.2 keys (RFC 5246 §6.3, RFC 7627 §3) ----------------------------------------
 
 
-def key_block12(master: bytes, suite: "decrypt.Suite", client_random: bytes, server_random: bytes,
-                session_hash: bytes | None) -> Field:
-    """The key block and how it splits; with extended master secret, the session hash
-    the master secret was made from (the pre-master secret is not in a key log, so the
-    master secret itself is taken from it, not recomputed)."""
+def key_block12(master: bytes, suite: "decrypt.Suite", client_random: bytes, server_random: bytes) -> Field:
+    """The key block PRF(master_secret, "key expansion", server_random + client_random)
+    and how it splits into write keys and IVs (RFC 5246 §6.3)."""
     k, i = suite.key_len, suite.iv_len
     seed = server_random + client_random
     block = decrypt.tls12_prf(master, b"key expansion", seed, 2 * (k + i), suite.hash)
     f = computed("tls.keys.prf", Msg("value.key_block", n=len(block), hash=suite.hash.upper()), raw=block)
-    if session_hash is not None:
-        f.add(computed("tls.keys.prf.session_hash", session_hash.hex(), raw=session_hash))
     f.add(computed("tls.keys.prf.label", "key expansion", raw="key expansion"))
     f.add(computed("tls.keys.prf.seed", Msg("value.prf_seed", hex=elide(seed, 64)), raw=seed))
     f.add(computed("tls.keys.prf.key_block", elide(block, 64), raw=block))
@@ -158,14 +157,16 @@ def key_block12(master: bytes, suite: "decrypt.Suite", client_random: bytes, ser
 # --- one record opened (RFC 8446 §5.2-5.3, RFC 5288 §3) -------------------------------
 
 
-def record_opening(out: "decrypt.Decrypted") -> list[Field]:
+def record_opening(out: "decrypt.Decrypted", tls13: bool = True) -> list[Field]:
     """The fields that show how a record was opened: IV, sequence number, nonce,
-    additional data, tag."""
+    additional data (TLS 1.3: the record header; TLS 1.2: sequence number, type,
+    version and plaintext length, RFC 5246 §6.2.3.3), tag."""
     fields = []
     if out.iv:
         fields.append(computed("tls.decrypted.iv", out.iv.hex(), raw=out.iv))
     if out.explicit_nonce:
         fields.append(computed("tls.decrypted.explicit_nonce", out.explicit_nonce.hex(), raw=out.explicit_nonce))
-    fields.append(computed("tls.decrypted.additional_data", out.aad.hex(), raw=out.aad))
+    aad_id = "tls.decrypted.additional_data" if tls13 else "tls.decrypted.additional_data_tls12"
+    fields.append(computed(aad_id, out.aad.hex(), raw=out.aad))
     fields.append(computed("tls.decrypted.tag", out.tag.hex(), raw=out.tag))
     return fields

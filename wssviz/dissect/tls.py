@@ -46,6 +46,8 @@ def sent(direction: str, what: Msg) -> Msg:
 
 def key_name(side_: str, phase: str, suite: str) -> Msg:
     """"the server handshake traffic key (TLS_AES_128_GCM_SHA256)", in words."""
+    if phase == "write":  # TLS 1.2: one write key per side, no traffic secrets
+        return Msg("value.write_key_name", side=side(side_), suite=suite)
     return Msg("value.key_name", side=side(side_), phase=Msg(f"phase.{phase}"), suite=suite)
 
 AppSink = Callable[[str, bytes, bytes, float], list[Step]]
@@ -89,6 +91,8 @@ class TLSLayer:
         self.resuming = False  # the ServerHello accepted a pre-shared key
         self.ems_offered = False  # the ClientHello offered extended_master_secret
         self.ems = False  # ... and the ServerHello accepted it (RFC 7627)
+        self.master_how: str = "master secret"  # how the TLS 1.2 master secret was made
+        self.session_hash: bytes | None = None  # RFC 7627's session hash, when it was
         self.fatal_alert = False  # a fatal alert ended the session
         self.cert_problem: str | None = None  # the first check the certificate failed
         self.verdict: dict | None = None
@@ -132,7 +136,8 @@ class TLSLayer:
         if direction == "c2s":
             steps += self.client_acts(time)
         try:
-            records, tail = tr.split_records(bytes(d.buf), d.offset)
+            limit = tr.MAX_CIPHERTEXT_TLS12 if self.tls13 is False else tr.MAX_CIPHERTEXT
+            records, tail = tr.split_records(bytes(d.buf), d.offset, limit)
         except tr.TLSFormatError as exc:
             steps.append(self._error("tls record", exc.msg, exc.rfc, exc.offset, SIDE[direction], time))
             d.offset += len(d.buf)
@@ -217,7 +222,7 @@ class TLSLayer:
             return [self._alert(direction, raw, out.plaintext, time, encrypted=True,
                                 how=(d.key_name, d.key_id, out))]
         if out.content_type == tr.ContentType.application_data:
-            return self.app(direction, out.plaintext, raw, time)
+            return self.app(direction, out.plaintext, raw, time, (d.key_name, d.key_id, out))
         return [self._error("tls record", Msg("rule.tls.inner_content_type", type=out.content_type),
                             "RFC 8446 §5.2", rec.start, SIDE[direction], time, wire=raw)]
 
@@ -251,7 +256,7 @@ class TLSLayer:
         if d.pending is None and d.decryptor is None and self.tls13 is False:
             # An abbreviated (resumed) TLS 1.2 handshake has no ClientKeyExchange:
             # the master secret is the resumed session's, and the keys exist now.
-            before = self._tls12_keys(time)
+            before = self._tls12_keys(time, resumed=True)
         if d.pending:
             d.decryptor, d.key_name, d.key_id = d.pending
             d.pending = None
@@ -268,7 +273,7 @@ class TLSLayer:
                                wire=raw, data=payload)
         fields = record_fields([raw], [encrypted], self.suite) + [self._version_field()]
         if how:
-            fields.append(self._decrypted_field(*how))
+            fields.append(self.decrypted_field(*how))
         fields += desc.fields
         level, description = desc.parsed.level.value, desc.parsed.description.value
         if level == 2:
@@ -281,18 +286,21 @@ class TLSLayer:
                                fields=fields, status=status, time=time,
                                facts=self._facts(direction, encrypted=encrypted))
 
-    def _decrypted_field(self, key: Msg | None, key_id: str, out: "decrypt.Decrypted") -> Field:
+    def decrypted_field(self, key: Msg | None, key_id: str, out: "decrypt.Decrypted") -> Field:
         f = computed("tls.decrypted", Msg("value.decrypted_with", key=key, seq=out.seq), raw=key_id)
         f.add(computed("tls.decrypted.seq", str(out.seq), raw=out.seq))
-        for g in derive.record_opening(out)[:2 if out.explicit_nonce else 1]:
+        tls13 = self.tls13 is not False
+        opening = derive.record_opening(out, tls13)
+        for g in opening[:2 if out.explicit_nonce else 1]:
             f.add(g)  # the IV (and explicit nonce) the nonce is made from
         f.add(computed("tls.decrypted.nonce", out.nonce.hex(), raw=out.nonce))
-        for g in derive.record_opening(out)[2 if out.explicit_nonce else 1:]:
+        for g in opening[2 if out.explicit_nonce else 1:]:
             f.add(g)  # additional data, tag
         if out.padding:
             f.add(computed("tls.decrypted.padding", Msg("value.zero_bytes", n=out.padding), raw=out.padding))
-        f.add(computed("tls.decrypted.inner_content_type", names.label("content_type", out.content_type),
-                       raw=out.content_type))
+        if tls13:  # TLS 1.2 has no inner type: the record header's type is the content's
+            f.add(computed("tls.decrypted.inner_content_type", names.label("content_type", out.content_type),
+                           raw=out.content_type))
         return f
 
     # -- handshake messages ----------------------------------------------------
@@ -369,7 +377,7 @@ class TLSLayer:
         fields.append(self._version_field())
         for raw, enc, t in records:
             if enc and t in self._decrypted:
-                fields.append(self._decrypted_field(*self._decrypted[t]))
+                fields.append(self.decrypted_field(*self._decrypted[t]))
                 break
         fields += desc.fields
         status = "ok"
@@ -476,8 +484,15 @@ class TLSLayer:
         for label, secret in secrets:
             if label == "CLIENT_RANDOM":
                 # the key log names the 48-byte master secret by the client random it belongs to
-                fields.append(computed("tls.keys.master_secret", secret.hex(), [
-                    computed("tls.keys.keylog_label", "CLIENT_RANDOM", raw="CLIENT_RANDOM")], raw=secret))
+                # the key log names the 48-byte master secret by the client random it
+                # belongs to; the premaster secret it was made from is not in the log
+                msg = {"resumed": "value.ms_resumed", "extended master secret": "value.ms_ems"}.get(
+                    self.master_how, "value.ms_plain")
+                kids = [computed("tls.keys.master_secret.how", Msg(msg), raw=self.master_how)]
+                if self.session_hash is not None:
+                    kids.append(computed("tls.keys.master_secret.session_hash", self.session_hash.hex(),
+                                         raw=self.session_hash))
+                fields.append(computed("tls.keys.master_secret", secret.hex(), kids, raw=secret))
             else:
                 fields.append(computed("tls.keys.secret", secret.hex(), raw=secret, name=label))
             lines.append(f"{label} {self.client_random.hex()} {secret.hex()}")
@@ -568,7 +583,7 @@ class TLSLayer:
                 self.dirs[direction].pending = (dec, name, kid)
         return [self._keys_step(phase, time, found, derived, missing, how)]
 
-    def _tls12_keys(self, time: float) -> list[Step]:
+    def _tls12_keys(self, time: float, resumed: bool = False) -> list[Step]:
         secrets = self._secrets()
         master = secrets.get("CLIENT_RANDOM")
         if master is None or self.suite is None:
@@ -578,9 +593,12 @@ class TLSLayer:
         for side_, keys, direction in (("client", ckeys, "c2s"), ("server", skeys, "s2c")):
             self.dirs[direction].pending = (decrypt.RecordDecryptor(self.suite, keys),
                                             key_name(side_, "write", self.suite.name), f"{side_}_write")
-        session_hash = (hashlib.new(self.suite.hash, b"".join(self.transcript)).digest() if self.ems
-                        else None)  # RFC 7627 §3: the handshake up to ClientKeyExchange
-        how = [derive.key_block12(master, self.suite, self.client_random, self.server_random, session_hash)]
+        # RFC 7627 §3: the session hash covers the handshake up to ClientKeyExchange; a
+        # resumed session's master secret was made in the handshake that created it
+        self.session_hash = (hashlib.new(self.suite.hash, b"".join(self.transcript)).digest()
+                             if self.ems and not resumed else None)
+        self.master_how = ("resumed" if resumed else "extended master secret" if self.ems else "master secret")
+        how = [derive.key_block12(master, self.suite, self.client_random, self.server_random)]
         return [self._keys_step("master_secret", time, [("CLIENT_RANDOM", master)],
                                 [("client_write", ckeys), ("server_write", skeys)], [], how)]
 

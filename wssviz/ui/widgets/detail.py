@@ -289,10 +289,11 @@ class DetailView(Widget, can_focus=True):
         if row is None:
             return
         s = b.section
+        last = row + (s.cursor_extra(self._width_of(b)) if hasattr(s, "cursor_extra") else 0)
+        if last >= s.top + b.height:  # the whole unfolded line, if it fits
+            s.top = last - b.height + 1
         if row < s.top:
             s.top = row
-        elif row >= s.top + b.height:
-            s.top = row - b.height + 1
         self._clamp(b)
 
     def keep_cursors(self) -> None:

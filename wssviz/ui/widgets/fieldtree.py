@@ -4,7 +4,8 @@ This is a model, not a widget: ``TreeSection`` (sections.py) draws its visible
 lines inside the detail view, each line rendered once into a ``Strip`` and kept.
 Labels are always ``rich.text.Text`` (a peer's close reason such as
 ``[/bold][link=x]`` must show as those characters, never as markup).  Long
-values are clipped to one line; very wide nodes (an XOR lane of a huge frame)
+values are clipped to one line, except on the cursor's line, which unfolds over as
+many rows as its whole value needs (``TreeSection``); very wide nodes (an XOR lane of a huge frame)
 are already limited by the dissector.
 """
 
@@ -27,13 +28,14 @@ OPEN_DEPTH = 2
 CHILD_LIMIT = 256
 
 
-def field_label(f: Field, lang: str = "en") -> Text:
+def field_label(f: Field, lang: str = "en", limit: int | None = None) -> Text:
+    """``name: value  [span]``, the value clipped to one line (or to ``limit`` characters)."""
     text = Text(no_wrap=True)
     text.append(field_name(f, lang), "bold")
     value = field_value(f, lang)
     if value:
         text.append(ui_text("field_sep", lang))
-        text.append(clip(value))
+        text.append(clip(value) if limit is None else clip(value, limit))
     if f.of != "none":
         text.append("  " + span_text(f, lang), "dim")
     return text

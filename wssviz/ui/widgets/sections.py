@@ -15,13 +15,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Hashable
 
+from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from wssviz.ui.widgets.fieldtree import FieldTree
+from wssviz.ui.widgets.fieldtree import FieldTree, Node, field_label
 
 #: Rendered texts kept (every pane of every step of a session, and then some).
 CACHE_SIZE = 256
@@ -152,23 +153,87 @@ class LabelSection(Section):
 
 
 class TreeSection(Section):
-    """A ``FieldTree``: one line per visible node, the cursor's line lit."""
+    """A ``FieldTree``: one line per visible node, the cursor's line lit.  The cursor's
+    line unfolds: a value too long for one line (a derivation's formula, a verdict, a
+    long hex string) wraps over as many rows as it needs, so every value can be read."""
+
+    #: Characters of a value the unfolded cursor line shows.
+    UNFOLD_LIMIT = 2000
 
     def __init__(self, tree: FieldTree, name: str = "tree") -> None:
         self.tree = tree
         self.name = name
         self._strips: dict[tuple, Strip] = {}
+        self._unfold: tuple[tuple, list[Strip]] | None = None
+        self._drawn_with: tuple[Palette, Console] | None = None
+
+    def prepare(self, width: int, palette: Palette, console: Console) -> None:
+        self._drawn_with = (palette, console)
+
+    def _unfolded(self, width: int) -> list[Strip]:
+        """The cursor's line as one or more rows (several only when it does not fit)."""
+        vis = self.tree.visible
+        c = self.tree.cursor
+        if self._drawn_with is None or not 0 <= c < len(vis):
+            return []
+        palette, console = self._drawn_with
+        node = vis[c]
+        key = (id(node), node.expanded, width, palette)
+        if self._unfold is not None and self._unfold[0] == key:
+            return self._unfold[1]
+        style = palette.base + palette.cursor
+        prefix = node.guides + node.toggle
+        label = node.label if node.data is None else field_label(node.data, self.tree.lang, self.UNFOLD_LIMIT)
+        room = width - cell_len(prefix)
+        if label.cell_len <= room or room < 12:
+            strips = [self._row(node, label, prefix, width, style, console)]
+        else:
+            wrapped = label.wrap(console, room, overflow="fold", no_wrap=False)
+            indent = " " * cell_len(prefix)
+            strips = [self._row(node, part, prefix if n == 0 else indent, width, style, console)
+                      for n, part in enumerate(wrapped)]
+        self._unfold = (key, strips)
+        return strips
+
+    @staticmethod
+    def _row(node: Node, label: Text, prefix: str, width: int, style: Style, console: Console) -> Strip:
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(prefix, "dim")
+        text.append_text(label)
+        text.truncate(width, overflow="ellipsis")
+        segments = list(text.render(console, end=""))
+        strip = Strip(Segment.apply_style(segments, style=style))
+        return strip.extend_cell_length(width, style).crop(0, width)
+
+    def _extra(self, width: int) -> int:
+        return max(len(self._unfolded(width)) - 1, 0)
+
+    def cursor_extra(self, width: int) -> int:
+        """Rows the cursor's line takes beyond one (its value unfolded)."""
+        return self._extra(width)
+
+    def _node_row(self, row: int, width: int) -> tuple[int, int | None]:
+        """(visible node index, row within the unfolded cursor line or None) of a row."""
+        c, extra = self.tree.cursor, self._extra(width)
+        if row < c:
+            return row, None
+        if row <= c + extra:
+            return c, row - c
+        return row - extra, None
 
     def rows(self, width: int) -> int:
-        return len(self.tree.visible)
+        return len(self.tree.visible) + self._extra(width)
 
     def line(self, row: int, width: int, palette: Palette, console: Console) -> Strip:
+        self._drawn_with = (palette, console)
         vis = self.tree.visible
-        if not 0 <= row < len(vis):
+        at, part = self._node_row(row, width)
+        if not 0 <= at < len(vis):
             return Strip.blank(width, palette.base)
-        node = vis[row]
-        lit = row == self.tree.cursor
-        key = (id(node), node.expanded, lit, width, palette)
+        if part is not None:
+            return self._unfolded(width)[part]
+        node = vis[at]
+        key = (id(node), node.expanded, False, width, palette)
         strip = self._strips.get(key)
         if strip is None:
             text = Text(no_wrap=True, overflow="ellipsis", end="")
@@ -177,9 +242,8 @@ class TreeSection(Section):
             text.append_text(node.label)
             text.truncate(width, overflow="ellipsis")
             segments = list(text.render(console, end=""))
-            style = palette.base + palette.cursor if lit else palette.base
-            strip = Strip(Segment.apply_style(segments, style=style))
-            strip = strip.extend_cell_length(width, style).crop(0, width)
+            strip = Strip(Segment.apply_style(segments, style=palette.base))
+            strip = strip.extend_cell_length(width, palette.base).crop(0, width)
             if len(self._strips) > 4096:
                 self._strips.clear()
             self._strips[key] = strip
@@ -190,6 +254,7 @@ class TreeSection(Section):
 
     def click(self, row: int, x: int, width: int) -> None:
         vis = self.tree.visible
+        row, _ = self._node_row(row, width)
         if not 0 <= row < len(vis):
             return
         node = vis[row]

@@ -7,6 +7,7 @@ validity, signature, verdict, OpenSSL's verdict), each marked ✓ or ✗.
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
+from rich.cells import cell_len
 from rich.text import Text
 
 from wssviz.steps import Field
@@ -21,9 +22,10 @@ from wssviz.ui.widgets.wrapped import Wrapped
 MARKS = {"ok": ("✓ ", "green"), "failed": ("✗ ", "bold red"), "other": ("• ", "")}
 
 
-def record_diagram(step) -> Text | None:
+def record_diagram(step, view: "View | None" = None) -> Text | None:
     """The 5-byte header of the step's first TLS record drawn as RFC 8446 §5.1 lays it
-    out (type, legacy version, length), with this record's values."""
+    out (its struct's field names, their sizes in the learner's language), with this
+    record's values."""
     rec = step.find("tls.record")
     if rec is None or rec.of != "wire":
         return None
@@ -32,10 +34,18 @@ def record_diagram(step) -> Text | None:
                               kids.get("tls.record.length"))
     if None in (ctype, version, length):
         return None
-    rule = "+--------+----------------+----------------+"
-    out = Text(rule + "\n| type   | legacy_version | length         |\n| 8 bits | 16 bits        | 16 bits        |\n"
-               + rule + "\n", "dim", no_wrap=True)
-    out.append(f"| {ctype:<6} | 0x{version:04x}         | {length:<14} |", "bold cyan")
+    bits = (lambda n: view.t("diagram_bits", n=n)) if view is not None else (lambda n: f"{n} bits")
+    cols = [("type", bits(8), str(ctype)), ("legacy_record_version", bits(16), f"0x{version:04x}"),
+            ("length", bits(16), str(length))]
+    widths = [max(cell_len(c) for c in col) + 2 for col in cols]
+
+    def row(cells: list[str]) -> str:
+        return "|" + "|".join(" " + c + " " * (w - 1 - cell_len(c)) for c, w in zip(cells, widths)) + "|"
+
+    rule = "+" + "+".join("-" * w for w in widths) + "+"
+    out = Text(rule + "\n" + row([c[0] for c in cols]) + "\n" + row([c[1] for c in cols]) + "\n" + rule + "\n",
+               "dim", no_wrap=True)
+    out.append(row([c[2] for c in cols]), "bold cyan")
     out.append("\n" + rule, "dim")
     return out
 
@@ -44,11 +54,15 @@ def tls_head(view: View) -> tuple[RenderableType, object]:
     """The heading and the step whose fields the tree shows (or None).  Sentences
     are ``Wrapped`` so that Chinese breaks by the same rules as everywhere else."""
     steps, index = view.steps, view.index
-    step = latest(steps, index, layer="tls")
+    step = carrier(steps, index)
+    if step is None:
+        step = latest(steps, index, layer="tls")
     if step is None:
         return Wrapped(view.t("tls_none"), "italic"), None
     parts: list[RenderableType] = []
-    if step.index != index:
+    if step.index == index and step.layer != "tls":
+        parts.append(Wrapped(view.t("tls_carried", n=step.index), "dim"))
+    elif step.index != index:
         parts.append(Wrapped(view.t("tls_showing", n=step.index), "dim"))
         parts.append(Wrapped(f"{step.index}  {view.title(step)}  {view.summary(step)}", "bold"))
     if step.local:
@@ -57,7 +71,7 @@ def tls_head(view: View) -> tuple[RenderableType, object]:
         used = step.find("tls.decrypted")
         phase = keys_phase(steps, step.index)
         if used is not None:
-            msg = view.t("tls_encrypted_nokeys") + " " + view.t("tls_decrypted_with", keys=clip(view.value(used)))
+            msg = view.t("tls_decrypted_with", keys=clip(view.value(used)))
         elif phase is not None:
             msg = view.t("tls_encrypted", phase=view.value(phase))
         else:
@@ -65,7 +79,7 @@ def tls_head(view: View) -> tuple[RenderableType, object]:
         parts.append(Wrapped("🔒 " + msg, "yellow"))
     else:
         parts.append(Wrapped(view.t("tls_clear"), "cyan"))
-    diagram = record_diagram(step)
+    diagram = record_diagram(step, view)
     if diagram is not None:
         parts.append(diagram)
     if step.kind == "tls.cert_check":
@@ -92,7 +106,8 @@ class TlsPane(Pane):
         text = TextSection(head, view.key(self.pane_id), name="head")
         if step is None or step.kind == "tls.cert_check":
             return [Band(text)]  # a certificate check is all in the heading, line by line
-        tree = FieldTree(step.fields, view.title(step), view.lang)
+        fields = step.fields if step.layer == "tls" else [f for f in step.fields if f.id in CARRIER_IDS]
+        tree = FieldTree(fields, view.title(step), view.lang)
         section = TreeSection(tree)
         first = first_certificate(step)
         if first is not None:
@@ -105,6 +120,21 @@ class TlsPane(Pane):
             section.top = tree.visible.index(node) if node is not None else 0
         # the heading is as tall as its text (at most half the pane; it scrolls)
         return [Band(text, ("fit", 0.5)), Band(section)]
+
+
+#: the fields of an HTTP or WebSocket step that belong to the TLS records carrying it
+CARRIER_IDS = ("tls.record", "tls.decrypted")
+
+
+def carrier(steps, index: int):
+    """The step at ``index`` if TLS records carried it (an HTTP or WebSocket step on
+    wss://): the TLS pane then shows those records, not the last handshake message."""
+    if not 0 <= index < len(steps):
+        return None
+    step = steps[index]
+    if step.layer != "tls" and any(f.id == "tls.record" for f in step.fields):
+        return step
+    return None
 
 
 def first_certificate(step) -> "Field | None":
