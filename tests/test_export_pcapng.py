@@ -314,3 +314,33 @@ def test_tshark_4_0_deflate_shortfall_is_as_documented(deflate_export):
     seen = [(port == client_port, shown is not None, expert) for port, _r, _k, _p, shown, expert in frames]
     # client first message, server echo, client second (fails in tshark), server echo
     assert seen == [(True, True, False), (False, True, False), (True, False, True), (False, True, False)]
+
+
+@pytest.mark.parametrize("client,server", [(["::1", 40000], ["::1", 8443]),
+                                           (["10.0.0.1", 40000], ["10.0.0.2", 8443])])
+def test_every_checksum_is_the_one_scapy_computes(tmp_path, client, server):
+    """The packets are built with struct: each IPv4 header and TCP checksum (odd and even
+    lengths, SYN options, FIN) equals what scapy computes for the same packet."""
+    from scapy.all import IP, TCP, Ether, rdpcap
+
+    cap = Capture(scheme="ws", server_name="x")
+    cap.add_fact(0.0, "tcp.connect", client=client, server=server)
+    cap.add_chunk("c2s", 0.1, b"GET / HTTP/1.1\r\n\r\n" * 3 + b"x")
+    cap.add_chunk("s2c", 0.2, b"y" * 3001)
+    cap.add_fact(0.3, "tcp.close", by="server", how="fin")
+    path = tmp_path / "sums.pcapng"
+    write_pcapng(cap, str(path))
+    packets = rdpcap(str(path))
+    assert len(packets) == 11
+    for p in packets:
+        q = Ether(bytes(p))
+        sent_tcp = q[TCP].chksum
+        del q[TCP].chksum
+        sent_ip = None
+        if IP in q:
+            sent_ip = q[IP].chksum
+            del q[IP].chksum
+        again = Ether(bytes(q))
+        assert again[TCP].chksum == sent_tcp
+        if sent_ip is not None:
+            assert again[IP].chksum == sent_ip

@@ -385,9 +385,11 @@ def replay_session(path: str, keylog: str | None = None, connection: int | None 
     return replay_of(load_capture(path, keylog, connection, cafile), path)
 
 
-def replay_of(capture, path: str) -> Session:
-    """The steps of a loaded Capture, rebuilt through Dissect as they are asked for."""
-    from wssviz.replay import CaptureReplay
+def replay_of(capture, path: str, ahead: bool = True) -> Session:
+    """The steps of a loaded Capture, rebuilt through Dissect as they are asked for
+    (``ahead``: and the rest in the background, for an interface; a printout asks for
+    each step in turn and lets it go, so it runs in constant memory)."""
+    from wssviz.replay import CaptureReplay, LazyReplay
 
     from wssviz.core.msg import Msg
 
@@ -398,7 +400,10 @@ def replay_of(capture, path: str) -> Session:
                 if settings.get("title") else None)
     goal = (Msg("scenario.part", name=name, part="goal", default=str(settings.get("goal") or ""))
             if settings.get("goal") else "")
-    replay = CaptureReplay(capture, title=title, goal=goal)
+    # an interface gets the lazy replay (an index, steps rebuilt as they are shown);
+    # a printout reads each step in turn and lets it go
+    replay = LazyReplay(capture, title=title, goal=goal) if ahead else CaptureReplay(capture, title=title,
+                                                                                     goal=goal, ahead=False)
     replay.name = name or path
     return replay
 
@@ -463,9 +468,9 @@ def export_session(session: Session, path: str) -> tuple[str, str | None]:
     capture = getattr(session, "capture", None)
     if capture is None:
         raise UserError("this session keeps no capture to export")
-    from wssviz.replay import CaptureReplay
+    from wssviz.replay import CaptureReplay, LazyReplay
 
-    if isinstance(session, CaptureReplay):
+    if isinstance(session, (CaptureReplay, LazyReplay)):
         session.run_all()  # its Capture is whole already: finish reading its steps too
     if not capture.whole:
         raise UserError(f"export: {capture.dropped} bytes of this session were let go to stay within its "
@@ -550,7 +555,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     capture = load_capture(args.file, args.keylog, args.connection, args.cafile)
     if not (args.plain or args.json):
         return tui(args, lambda: replay_of(capture, args.file), None)
-    errors = text_view(args, replay_of(capture, args.file), capture.scheme)
+    errors = text_view(args, replay_of(capture, args.file, ahead=False), capture.scheme)
     return 0 if not errors else 1
 
 

@@ -9,6 +9,7 @@ can be exported again.
 
 from __future__ import annotations
 
+import gc
 import threading
 
 from wssviz.capture import Capture
@@ -19,8 +20,9 @@ REST_AFTER = 0.25  # seconds between the first steps asked for and dissecting th
 
 
 class CaptureReplay(GrowingSession):
-    def __init__(self, capture: Capture, title: str = "recording", goal: str = "") -> None:
+    def __init__(self, capture: Capture, title: str = "recording", goal: str = "", ahead: bool = True) -> None:
         super().__init__()
+        self.ahead = ahead  # dissect the rest in the background (an interface); a printout reads in step
         self.capture = capture
         self.title = title
         self.goal = goal
@@ -29,7 +31,7 @@ class CaptureReplay(GrowingSession):
         self._rest: threading.Timer | None = None
 
     def _after_ensure(self) -> None:
-        if self._rest is None and not self._finished:
+        if self.ahead and self._rest is None and not self._finished:
             # A moment later, so that a view paints what it asked for before the TLS
             # and certificate code loads (which holds the interpreter for ~0.1 s).
             self._rest = later(REST_AFTER, self.ensure, ALL)
@@ -52,3 +54,180 @@ class CaptureReplay(GrowingSession):
         except Exception as exc:  # noqa: BLE001 - a bug, wherever it runs, is a step, not a lost thread
             self._steps.append(self._dissector.crash(exc))
         self._finished = True
+        if self.ahead:
+            # Every step now exists and lives as long as the view: out of the cyclic
+            # collector's reach, so that a collection (the interface runs one while the
+            # learner reads) does not walk millions of fields inside a key press.
+            gc.freeze()
+
+
+# --- a long session: an index of outlines, full steps rebuilt from checkpoints ----------
+
+#: Events between two checkpoints: a step is rebuilt from the checkpoint before it, so
+#: this bounds the work of showing any step (~0.1 ms an event), and the checkpoints'
+#: cost (a copy of the dissector's state each, ~3 ms) stays small against the index.
+CHECKPOINT_EVERY = 400
+#: Windows (the full steps between two checkpoints) kept at once.
+WINDOWS_KEPT = 6
+
+
+class _Checkpoint:
+    __slots__ = ("event", "step", "dissector")
+
+    def __init__(self, event: int, step: int, dissector) -> None:
+        self.event, self.step, self.dissector = event, step, dissector
+
+
+class LazySteps:
+    """The steps of a ``LazyReplay`` as a sequence: ``len`` is what the index has
+    found so far; ``[i]`` is the whole step, rebuilt (with its window) from the
+    checkpoint before it when it is not among the windows kept; ``outline(i)`` is what
+    the index knows of it (kind, direction, title, status), at no cost."""
+
+    def __init__(self, replay: "LazyReplay") -> None:
+        self._r = replay
+
+    def __len__(self) -> int:
+        return len(self._r._outlines)
+
+    def outline(self, index: int):
+        return self._r._outlines[index]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        n = len(self)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(index)
+        return self._r._full(index)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+
+class LazyReplay:
+    """A recording or capture for an interface, however long: opening it costs the
+    first step only.  A background pass dissects it in outline (``Dissector(skim=True)``:
+    WebSocket frames without their fields) to learn how many steps there are and what
+    each is, and keeps a copy of the dissector's state every ``CHECKPOINT_EVERY``
+    events.  A view asking for step ``i`` gets it whole: the events from the checkpoint
+    before it are dissected again in full, and that window of steps is kept (the last
+    ``WINDOWS_KEPT`` windows), so reaching step 100,000 costs what reaching step 1 does,
+    and memory holds outlines and checkpoints, not every field of every step."""
+
+    name = ""
+
+    def __init__(self, capture: Capture, title: str = "recording", goal: str = "") -> None:
+        from wssviz.dissect import Dissector
+
+        self.capture = capture
+        self.title = title
+        self.goal = goal
+        self._lock = threading.Lock()  # the index pass
+        self._build = threading.Lock()  # rebuilding windows
+        self._skim = Dissector(capture, skim=True)
+        self._next = 0  # the next event the index reads
+        self._finished = False
+        self._outlines: list = []
+        self._checkpoints: list[_Checkpoint] = []
+        self._windows: dict[int, list] = {}  # checkpoint number → its full steps
+        self._rest: threading.Timer | None = None
+        self._steps = LazySteps(self)
+
+    @property
+    def steps(self) -> LazySteps:
+        return self._steps
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def restart(self) -> None:
+        """A replay has nothing to redo: its steps stay as they are."""
+
+    def run_all(self) -> LazySteps:
+        self.ensure(ALL)
+        return self._steps
+
+    def ensure(self, index: int) -> int:
+        """Index until step ``index`` is known or the session ends (the lock is let go
+        between events, so a view can rebuild a window meanwhile)."""
+        while True:
+            with self._lock:
+                if len(self._outlines) > index or self._finished:
+                    break
+                self._advance()
+        if self._rest is None and not self._finished:
+            self._rest = later(REST_AFTER, self.ensure, ALL)
+        return len(self._outlines)
+
+    def _advance(self) -> None:
+        events = self.capture.events
+        i = self._next
+        try:
+            if i < len(events):
+                if i % CHECKPOINT_EVERY == 0:
+                    self._checkpoints.append(_Checkpoint(i, len(self._outlines), self._skim.checkpoint()))
+                self._outlines.extend(self._skim.feed(events[i]))
+                self._next += 1
+                return
+            self._outlines.extend(self._skim.finish())
+        except Exception as exc:  # noqa: BLE001 - a bug is a step, not a lost thread
+            self._outlines.append(self._skim.crash(exc))
+        self._finished = True
+        # what the index holds lives as long as the view: out of the collector's reach
+        gc.freeze()
+
+    def _full(self, index: int):
+        """Step ``index`` whole, from the window that holds it (dissected from its
+        checkpoint only as far as asked: the first step needs only the first event)."""
+        with self._build:
+            points = self._checkpoints
+            lo, hi = 0, len(points) - 1
+            while lo < hi:  # the last checkpoint at or before the step
+                mid = (lo + hi + 1) // 2
+                if points[mid].step <= index:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            window = self._windows.pop(lo, None)  # (put back last: the most recently used)
+            if window is None:
+                window = _Window(points[lo], self.capture)
+            self._windows[lo] = window
+            while len(self._windows) > WINDOWS_KEPT:
+                self._windows.pop(next(iter(self._windows)))
+            return window.step(index)
+
+
+class _Window:
+    """The whole steps between two checkpoints, dissected as far as they were asked for."""
+
+    __slots__ = ("dissector", "events", "next", "end", "first", "steps")
+
+    def __init__(self, point: _Checkpoint, capture: Capture) -> None:
+        self.dissector = point.dissector.checkpoint(skim=False)
+        self.events = capture.events
+        self.next = point.event
+        # to the next checkpoint (where the index takes one, if it has not yet)
+        self.end = min(point.event + CHECKPOINT_EVERY, len(self.events))
+        self.first = point.step
+        self.steps: list = []
+
+    def step(self, index: int):
+        d = self.dissector
+        try:
+            while self.first + len(self.steps) <= index and self.next < self.end:
+                self.steps += d.feed(self.events[self.next])
+                self.next += 1
+                if self.next == len(self.events):
+                    self.steps += d.finish()
+        except Exception as exc:  # noqa: BLE001 - the same crash step the index made
+            self.steps.append(d.crash(exc))
+            self.next = self.end
+        return self.steps[index - self.first]

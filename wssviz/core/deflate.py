@@ -285,6 +285,14 @@ class Decompressor:
         self._history = b""  # the last window of output, to survive a BFINAL block
         self._size: int | None = None  # bytes inflated so far of the open message
 
+    def __deepcopy__(self, memo: dict) -> "Decompressor":
+        """A checkpoint's copy: the inflater's window copied with ``zlib``'s own copy."""
+        other = object.__new__(Decompressor)
+        other.__dict__.update(self.__dict__)
+        other._d = self._d.copy()
+        memo[id(self)] = other
+        return other
+
     def decompress(self, data: bytes) -> bytes:
         return self.feed(data, True)
 

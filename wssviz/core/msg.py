@@ -29,7 +29,12 @@ class Msg:
         return isinstance(other, Msg) and other.key == self.key and other.params == self.params
 
     def __hash__(self) -> int:
-        return hash(self.key)
+        # the values too: a long session holds thousands of Msgs with one key (a text
+        # preview per frame); hashed by key alone they would all collide in a dict
+        try:
+            return hash((self.key, frozenset(self.params.items())))
+        except TypeError:  # a list among the values
+            return hash(self.key)
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.params.items())

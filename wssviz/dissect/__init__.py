@@ -27,9 +27,9 @@ OBSERVER = {"listen": "server", "connect": "client"}
 
 
 class Dissector:
-    def __init__(self, capture: Capture) -> None:
+    def __init__(self, capture: Capture, skim: bool = False) -> None:
         self.capture = capture
-        self.maker = StepMaker()
+        self.maker = StepMaker(skim)
         self.session_facts = session_facts(capture)
         self.connections = 0
         self._layers()
@@ -64,6 +64,17 @@ class Dissector:
                 return self._with_session(self.tls.feed(event.direction, event.data, event.time))
             return self._with_session(self.app.feed(event.direction, event.data, event.data, event.time))
         return self._with_session(self._fact(event))
+
+    def checkpoint(self, skim: bool | None = None) -> "Dissector":
+        """A copy of this dissector's state (keys and sequence numbers, buffers, message
+        assembly, inflate windows) that goes on from here on its own; ``skim`` sets
+        whether the copy makes outlines or whole steps.  The Capture is shared."""
+        import copy
+
+        other = copy.deepcopy(self, {id(self.capture): self.capture})
+        if skim is not None:
+            other.maker.skim = skim
+        return other
 
     def crash(self, exc: BaseException) -> Step:
         """The dissector itself broke on an event (a bug in wssviz): an ``error`` step

@@ -13,6 +13,8 @@ upgrade (the rest is an HTTP body, not frames).
 
 from __future__ import annotations
 
+import functools
+
 
 import codecs
 
@@ -129,7 +131,7 @@ class AppLayer:
     def _with_wire(self, step: Step) -> Step:
         """Label every byte of the step's wire: the TLS records that carried it, or on
         ws:// the bytes as TCP carried them (the same as ``data``)."""
-        if not step.wire or any(f.of == "wire" for f in step.fields):
+        if self.maker.skim or not step.wire or any(f.of == "wire" for f in step.fields):
             return step
         if self.scheme == "wss":
             records = split_records(step.wire)
@@ -444,14 +446,18 @@ class AppLayer:
         self.assemblers = {d: self._assembler(d, self.deflate[d]) for d in ("c2s", "s2c")}
 
     def _assembler(self, direction: str, inflater: object | None) -> wf.MessageAssembler:
-        def seen(data: bytes, direction: str = direction) -> None:
-            frame = self.frames[direction]
-            if frame is not None:
-                frame.out += len(data)
-                if len(frame.shown) < PREVIEW_BYTES:
-                    frame.shown += data[:PREVIEW_BYTES - len(frame.shown)]
+        # a bound method, not a closure: a checkpoint's copy (Dissector.checkpoint)
+        # must feed its own frames, and a copy of a partial binds the copied layer
+        return wf.MessageAssembler(inflater=inflater, keep=MESSAGE_KEEP,
+                                   on_data=functools.partial(self._seen, direction))
 
-        return wf.MessageAssembler(inflater=inflater, keep=MESSAGE_KEEP, on_data=seen)
+    def _seen(self, direction: str, data: bytes) -> None:
+        """What the application gets of the frame being read (inflated)."""
+        frame = self.frames[direction]
+        if frame is not None:
+            frame.out += len(data)
+            if len(frame.shown) < PREVIEW_BYTES:
+                frame.shown += data[:PREVIEW_BYTES - len(frame.shown)]
 
     def upgraded(self) -> None:
         """The upgrade succeeded: from here on both directions carry frames."""
@@ -551,6 +557,15 @@ class AppLayer:
         opname = wf.OPCODE_NAMES.get(op, "reserved")
         opword = Msg(f"opcode.{opname}")
         compressed = bool(head.rsv1 and self.deflate) and op in (wf.Opcode.TEXT, wf.Opcode.BINARY)
+        if self.maker.skim:
+            # An outline: what a ladder and an index need (kind, direction, title,
+            # status), with every effect on the connection's state; no fields.
+            if op == wf.Opcode.CLOSE:
+                self._close_effects(direction, fr, size)
+            if op < 8:
+                self._message_effects(direction, op, compressed)
+            return [self.maker.make("ws.frame", direction, self._frame_title(op, opname), Msg("value.none"),
+                                    status="error" if fr.problems else "ok", time=time)]
         in_compressed = compressed or (op == wf.Opcode.CONT and self._message_compressed.get(direction, False))
         f: list[Field] = [
             Field("ws.frame.fin", Msg("value.fin", fin=head.fin), 0, 1, "data", raw=head.fin),
@@ -596,26 +611,18 @@ class AppLayer:
                        "masked": head.masked, "example_key": head.mask_key == wf.RFC_EXAMPLE_MASK or None}
         problems = fr.problems
         if op == wf.Opcode.CLOSE:
-            if size <= 125:
-                try:
-                    code, reason = wf.parse_close(bytes(fr.payload))
-                    f.append(computed("ws.frame.close_code", close_code_msg(code) if code is not None
-                                      else Msg("value.none"), raw=code))
-                    f.append(computed("ws.frame.close_reason", reason or Msg("value.none"), raw=reason))
-                    facts["close_code"] = code
-                except wf.ProtocolError as exc:
-                    if not any(p.code == exc.code for p in problems):
-                        problems.append(exc)
-            self.closes.add(direction)
+            close = self._close_effects(direction, fr, size)
+            if close is not None:
+                code, reason = close
+                f.append(computed("ws.frame.close_code", close_code_msg(code) if code is not None
+                                  else Msg("value.none"), raw=code))
+                f.append(computed("ws.frame.close_reason", reason or Msg("value.none"), raw=reason))
+                facts["close_code"] = code
             facts["first_close"] = len(self.closes) == 1
-            self.phase[direction] = "closed"
-            self._stop_frames(direction)
         if head.masked:
             f.append(self._xor_lane(head.mask_key, bytes(fr.payload), data, ps, size))
         if op < 8:
-            if op != wf.Opcode.CONT:
-                self._message_op[direction] = op
-                self._message_compressed[direction] = compressed
+            self._message_effects(direction, op, compressed)
             if msg is not None:
                 if msg.frames > 1:
                     f.append(computed("ws.frame.message", Msg("value.reassembled", frames=msg.frames,
@@ -638,13 +645,37 @@ class AppLayer:
         status = "error" if problems else "ok"
         if problems:
             facts["problems"] = [p.code for p in problems]
-        title = (Msg(f"title.frame_{opname}") if opname != "reserved"
-                 else Msg("title.frame_reserved", op=f"0x{op:x}"))
+        title = self._frame_title(op, opname)
         summary = Msg("summary.frame", dir=Msg(f"dir.{direction}"), op=opword, shown=shown,
                       mask=Msg("value.masked_with", key=head.mask_key.hex()) if head.masked
                       else Msg("value.not_masked"))
         return [self._make("ws.frame", direction, title, summary, wire=wire, data=data,
                                 fields=f, status=status, time=time, facts=facts)]
+
+    @staticmethod
+    def _frame_title(op: int, opname: str) -> Msg:
+        return Msg(f"title.frame_{opname}") if opname != "reserved" else Msg("title.frame_reserved", op=f"0x{op:x}")
+
+    def _close_effects(self, direction: str, fr: _Frame, size: int) -> tuple[int | None, str] | None:
+        """A Close frame ends its direction's frames: its code and reason (None when
+        it is too long to be a control frame or its body is broken: a problem)."""
+        close = None
+        if size <= 125:
+            try:
+                close = wf.parse_close(bytes(fr.payload))
+            except wf.ProtocolError as exc:
+                if not any(p.code == exc.code for p in fr.problems):
+                    fr.problems.append(exc)
+        self.closes.add(direction)
+        self.phase[direction] = "closed"
+        self._stop_frames(direction)
+        return close
+
+    def _message_effects(self, direction: str, op: int, compressed: bool) -> None:
+        """A data frame that opens a message sets what its continuations belong to."""
+        if op != wf.Opcode.CONT:
+            self._message_op[direction] = op
+            self._message_compressed[direction] = compressed
 
     @staticmethod
     def _payload_value(op: int, payload: bytes, size: int | None = None, *, text: bool | None = None,

@@ -142,8 +142,11 @@ def rule_field(rule: Msg | str, code: str | None) -> Field:
 class StepMaker:
     """Numbers steps in the order the learner meets them."""
 
-    def __init__(self) -> None:
+    def __init__(self, skim: bool = False) -> None:
         self.count = 0
+        #: Outlines only (``Dissector(skim=True)``): the hot path (WebSocket frames)
+        #: makes steps without fields, wire or data, for an index of a long session.
+        self.skim = skim
 
     def make(self, kind: str, direction: str, title: Msg, summary: Msg, *, wire: bytes = b"",
              data: bytes = b"", fields: list[Field] | None = None, status: str = "ok",

@@ -350,6 +350,14 @@ class RecordDecryptor:
         self._aead = ChaCha20Poly1305(keys.key) if suite.aead == "CHACHA20-POLY1305" else AESGCM(keys.key)
         self._iv_int = int.from_bytes(keys.iv, "big")
 
+    def __deepcopy__(self, memo: dict) -> "RecordDecryptor":
+        """A checkpoint's copy (``Dissector.checkpoint``): its own sequence number; the
+        AEAD object, which holds only the key, is shared (it cannot be copied)."""
+        other = object.__new__(RecordDecryptor)
+        other.__dict__.update(self.__dict__)
+        memo[id(self)] = other
+        return other
+
     def _xor_nonce(self) -> bytes:
         return (self._iv_int ^ self.seq).to_bytes(12, "big")
 

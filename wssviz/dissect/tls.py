@@ -214,9 +214,11 @@ class TLSLayer:
         except decrypt.DecryptError as exc:
             return [self._error("tls record", exc.msg, exc.rfc, rec.start + exc.offset, SIDE[direction], time,
                                 wire=raw)]
-        d.records[tag] = (raw, True)
-        self._decrypted[tag] = (d.key_name, d.key_id, out)
         if out.content_type == tr.ContentType.handshake:
+            # kept for the handshake message(s) it carries (their steps show it);
+            # application data records are not kept: a long session would hold them all
+            d.records[tag] = (raw, True)
+            self._decrypted[tag] = (d.key_name, d.key_id, out)
             return self._handshake_bytes(direction, out.plaintext, tag, time)
         if out.content_type == tr.ContentType.alert:
             return [self._alert(direction, raw, out.plaintext, time, encrypted=True,

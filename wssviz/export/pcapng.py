@@ -10,9 +10,9 @@ capture has no ``tcp.close``, e.g. a live session exported midway).  Frames are 
 
 The NSS key log goes into a pcapng Decryption Secrets Block (secrets type
 ``TLSK``) ahead of the packets, so Wireshark decrypts the file without any
-extra key file.  The pcapng blocks are written here (scapy can read a DSB but
-not write one); scapy only builds the packets (headers and checksums), and is
-imported lazily so that importing wssviz stays fast.
+extra key file.  Everything is built here with ``struct``: the pcapng blocks and
+the packets (Ethernet, IPv4/IPv6 and TCP headers, RFC 1071 checksums), each block
+written as soon as it is made, so an export streams at the speed of a plain writer.
 
 File format: pcapng (draft-ietf-opsawg-pcapng): SHB §4.1, IDB §4.2,
 EPB §4.3, DSB §4.7.
@@ -104,42 +104,69 @@ def _endpoints(capture: Capture) -> tuple[tuple[str, int], tuple[str, int]]:
     return client, server
 
 
+def _checksum(data: bytes) -> int:
+    """The Internet checksum (RFC 1071): the one's complement of the one's complement
+    sum of 16-bit words.  That sum is the number the bytes spell, modulo 0xFFFF (as
+    2^16 = 1 modulo 0xFFFF), which Python's integers compute in C."""
+    if len(data) % 2:
+        data += b"\0"
+    total = int.from_bytes(data, "big") % 0xFFFF
+    if total == 0 and any(data):
+        total = 0xFFFF
+    return ~total & 0xFFFF
+
+
+def _mac(text: str) -> bytes:
+    return bytes(int(x, 16) for x in text.split(":"))
+
+
+#: TCP options of the SYN and SYN/ACK: MSS, NOP, NOP, SACK permitted (RFC 9293 §3.2, RFC 2018)
+def _syn_options(mss: int) -> bytes:
+    return struct.pack("!BBH", 2, 4, mss) + b"\x01\x01" + b"\x04\x02"
+
+
 class _Connection:
-    """Both halves of one TCP connection: next sequence numbers and packet building."""
+    """Both halves of one TCP connection: next sequence numbers, and each packet built
+    with ``struct`` (Ethernet, IPv4 or IPv6, TCP with its checksum) and written at once."""
 
-    def __init__(self, client: tuple[str, int], server: tuple[str, int], started: float) -> None:
-        from scapy.layers.inet import IP, TCP  # lazy: scapy costs ~0.3 s to import
-        from scapy.layers.inet6 import IPv6
-        from scapy.layers.l2 import Ether
-
-        self._tcp = TCP
-        v6 = ipaddress.ip_address(client[0]).version == 6
-        ip = IPv6 if v6 else IP
+    def __init__(self, client: tuple[str, int], server: tuple[str, int], started: float,
+                 write) -> None:
+        cip, sip = ipaddress.ip_address(client[0]), ipaddress.ip_address(server[0])
+        self.v6 = cip.version == 6
         # Integer nanoseconds, so that chunk times (whole microseconds) survive exactly.
         self.started_ns = round(started * 1e9)
         self.addr = {"c2s": (client, server), "s2c": (server, client)}
-        self.l3 = {
-            "c2s": Ether(src=CLIENT_MAC, dst=SERVER_MAC) / ip(src=client[0], dst=server[0]),
-            "s2c": Ether(src=SERVER_MAC, dst=CLIENT_MAC) / ip(src=server[0], dst=client[0]),
-        }
+        self.packed = {"c2s": (cip.packed, sip.packed), "s2c": (sip.packed, cip.packed)}
+        ethertype = b"\x86\xdd" if self.v6 else b"\x08\x00"
+        self.ether = {"c2s": _mac(SERVER_MAC) + _mac(CLIENT_MAC) + ethertype,
+                      "s2c": _mac(CLIENT_MAC) + _mac(SERVER_MAC) + ethertype}
         self.seq = {"c2s": CLIENT_ISN, "s2c": SERVER_ISN}  # next byte each side sends
         self.acked = {"c2s": 0, "s2c": 0}  # how far each side has acknowledged the other
-        self.blocks: list[bytes] = []
+        self.write = write
 
     @staticmethod
     def other(direction: str) -> str:
         return "s2c" if direction == "c2s" else "c2s"
 
     def send(self, direction: str, time: float, flags: int, payload: bytes = b"",
-             options: list[tuple[str, Any]] | None = None) -> None:
-        (src, dst) = self.addr[direction]
+             options: bytes = b"") -> None:
+        (src, dst), (sa, da) = self.addr[direction], self.packed[direction]
         ack = self.seq[self.other(direction)] if flags & ACK else 0
-        tcp = self._tcp(sport=src[1], dport=dst[1], seq=self.seq[direction] & 0xFFFFFFFF,
-                        ack=ack & 0xFFFFFFFF, flags=flags, window=WINDOW,
-                        options=options or [])
-        frame = bytes(self.l3[direction] / tcp / payload) if payload else bytes(
-            self.l3[direction] / tcp)
-        self.blocks.append(_epb(frame, self.started_ns + round(time * 1e9)))
+        tcp_len = 20 + len(options) + len(payload)
+        head = struct.pack("!HHIIBBHHH", src[1], dst[1], self.seq[direction] & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                           (5 + len(options) // 4) << 4, flags, WINDOW, 0, 0) + options
+        if self.v6:
+            pseudo = sa + da + struct.pack("!IxxxB", tcp_len, 6)
+        else:
+            pseudo = sa + da + struct.pack("!xBH", 6, tcp_len)
+        csum = _checksum(pseudo + head + payload)
+        tcp = head[:16] + struct.pack("!H", csum) + head[18:]
+        if self.v6:
+            ip = struct.pack("!IHBB", 6 << 28, tcp_len, 6, 64) + sa + da
+        else:
+            ip = struct.pack("!BBHHHBBH", 0x45, 0, 20 + tcp_len, 1, 0, 64, 6, 0) + sa + da
+            ip = ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:]
+        self.write(_epb(self.ether[direction] + ip + tcp + payload, self.started_ns + round(time * 1e9)))
         self.seq[direction] += len(payload) + (1 if flags & (SYN | FIN) else 0)
         if flags & ACK:
             self.acked[direction] = self.seq[self.other(direction)]
@@ -167,15 +194,15 @@ def connections(capture: Capture) -> list[Capture]:
     return parts
 
 
-def _packets(capture: Capture, mss: int) -> list[bytes]:
+def _packets(capture: Capture, mss: int, write) -> None:
     client, server = _endpoints(capture)
-    conn = _Connection(client, server, capture.started)
+    conn = _Connection(client, server, capture.started, write)
     chunks = capture.chunks
     connect = capture.fact("tcp.connect")
     t = connect.time if connect is not None else (chunks[0].time if chunks else 0.0)
     if chunks:
         t = min(t, chunks[0].time)
-    syn_opts = [("MSS", mss), ("NOP", None), ("NOP", None), ("SAckOK", b"")]
+    syn_opts = _syn_options(mss)
     conn.send("c2s", t, SYN, options=syn_opts)
     conn.send("s2c", t, SYN | ACK, options=syn_opts)
     conn.send("c2s", t, ACK)
@@ -197,7 +224,7 @@ def _packets(capture: Capture, mss: int) -> list[bytes]:
             conn.ack_pending(receiver, chunk.time)  # else its next segment carries the ACK
 
     if close is None:  # still open (a live session exported midway): no FIN yet
-        return conn.blocks
+        return
     how = str(close.value.get("how", "fin"))
     t_close = max(chunks[-1].time if chunks else t, close.time)
     if how == "reset":
@@ -206,7 +233,6 @@ def _packets(capture: Capture, mss: int) -> list[bytes]:
         conn.send(by, t_close, FIN | ACK)
         conn.send(conn.other(by), t_close, FIN | ACK)
         conn.send(by, t_close, ACK)
-    return conn.blocks
 
 
 def write_pcapng(capture: Capture, path_or_file: str | os.PathLike[str] | IO[bytes],
@@ -218,14 +244,18 @@ def write_pcapng(capture: Capture, path_or_file: str | os.PathLike[str] | IO[byt
     """
     if not 1 <= mss <= 65495:
         raise ValueError(f"export: MSS {mss} out of range 1..65495 (RFC 9293 §3.7.1)")
-    out = [_shb(), _idb()]
-    if capture.keylog:
-        out.append(_dsb(keylog_text(capture).encode("ascii", "replace")))
-    for connection in connections(capture):
-        out += _packets(connection, mss)
-    blob = b"".join(out)
     if hasattr(path_or_file, "write"):
-        path_or_file.write(blob)  # type: ignore[union-attr]
+        _write(capture, path_or_file.write, mss)  # type: ignore[union-attr]
     else:
         with open(path_or_file, "wb") as f:  # type: ignore[arg-type]
-            f.write(blob)
+            _write(capture, f.write, mss)
+
+
+def _write(capture: Capture, write, mss: int) -> None:
+    """The blocks, each written as it is made (nothing of the file is held whole)."""
+    write(_shb())
+    write(_idb())
+    if capture.keylog:
+        write(_dsb(keylog_text(capture).encode("ascii", "replace")))
+    for connection in connections(capture):
+        _packets(connection, mss, write)

@@ -37,12 +37,14 @@ def latest(steps: Sequence[Step], upto: int, kinds: tuple[str, ...] = (),
            layer: str | None = None) -> Step | None:
     """The last step at or before index ``upto`` of one of ``kinds`` (or ``layer``).
 
-    Panes never show a step the learner has not reached yet.
+    Panes never show a step the learner has not reached yet.  A long session's steps
+    (``LazySteps``) are searched in outline: only the step found is made whole.
     """
+    look = getattr(steps, "outline", steps.__getitem__)
     for i in range(min(upto, len(steps) - 1), -1, -1):
-        s = steps[i]
+        s = look(i)
         if s.kind in kinds or (layer is not None and s.layer == layer):
-            return s
+            return steps[i]
     return None
 
 

@@ -49,9 +49,15 @@ def ladder_label(step: Step, lang: str = "en") -> str:
     return step_title(step, lang).replace("\n", " ")
 
 
-def ladder_text(step: Step, width: int, lang: str = "en") -> Text:
+def number_width(count: int) -> int:
+    """Cells of the step-number column: at least ``NUMBER_WIDTH``, more for a session
+    of 10,000 steps or more, so that the rails stay in line."""
+    return max(NUMBER_WIDTH, len(str(max(count - 1, 0))) + 1)
+
+
+def ladder_text(step: Step, width: int, lang: str = "en", numbers: int = NUMBER_WIDTH) -> Text:
     """One rung for ``step`` in ``width`` cells: number, rails and arrow or mark."""
-    inner = max(width - NUMBER_WIDTH - 2, 6)
+    inner = max(width - numbers - 2, 6)
     title = _fit(ladder_label(step, lang), inner - 4)
     d = step.direction
     if d == "c2s":
@@ -68,18 +74,18 @@ def ladder_text(step: Step, width: int, lang: str = "en") -> Text:
     else:
         body = _pad(f"{title} ◆", inner, "right")
     text = Text(no_wrap=True, overflow="crop")
-    text.append(f"{step.index:>3} ", "dim")
+    text.append(f"{step.index:>{numbers - 1}} ", "dim")
     text.append("│")
     text.append(body)
     text.append("│")
     return text
 
 
-def frontier_text(width: int, label: str) -> Text:
-    inner = max(width - NUMBER_WIDTH - 2, 6)
+def frontier_text(width: int, label: str, numbers: int = NUMBER_WIDTH) -> Text:
+    inner = max(width - numbers - 2, 6)
     label = _fit(f"· · · {label} · · ·", inner)
     text = Text(no_wrap=True, overflow="crop")
-    text.append(" " * NUMBER_WIDTH)
+    text.append(" " * numbers)
     text.append("│" + _pad(label, inner, "center") + "│")
     return text
 
@@ -203,12 +209,16 @@ class Timeline(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width or self.size.width
         base = self.base_style
         if row < len(self._steps):
-            step = self._steps[row]
+            # a rung needs only the step's outline (a long session's steps are made
+            # whole only when shown in a pane)
+            outline = getattr(self._steps, "outline", None)
+            step = outline(row) if outline is not None else self._steps[row]
             state = self._state(step)
-            key = (row, state + step.status, width)
+            numbers = number_width(len(self._steps))
+            key = (row, state + step.status, width, numbers)
             strip = self._cache.get(key)
             if strip is None:
-                text = ladder_text(step, width, self.lang)
+                text = ladder_text(step, width, self.lang, numbers)
                 style = base
                 if state != "past":
                     cls = "timeline--" + state if state != "future" or step.status == "ok" else "timeline--future"
@@ -222,7 +232,8 @@ class Timeline(ScrollView, can_focus=True):
             return strip
         if row == len(self._steps) and self._open:
             style = base + self.get_component_rich_style("timeline--frontier")
-            text = frontier_text(width, self.busy_label if self._busy else self.next_label)
+            text = frontier_text(width, self.busy_label if self._busy else self.next_label,
+                                 number_width(len(self._steps)))
             segments = list(text.render(self.app.console, end=""))
             return Strip(Segment.apply_style(segments, post_style=style)).extend_cell_length(width, style).crop(0, width)
         return Strip.blank(width, base)
