@@ -29,7 +29,7 @@ def msg_to_json(value: Any) -> Any:
     return value
 
 
-@dataclass
+@dataclass(slots=True)  # a long session holds 100,000s of them
 class Chunk:
     """Bytes one side wrote to TCP at ``time`` seconds after the connection started.
 

@@ -208,6 +208,19 @@ def _network(linktype: int, frame: bytes) -> tuple[int, bytes] | None:
     return None
 
 
+_ADDRESSES: dict[bytes, str] = {}  # a capture has few addresses and many packets
+
+
+def _address(packed: bytes) -> str:
+    """An IPv4 or IPv6 address as text (each one worked out once)."""
+    text = _ADDRESSES.get(packed)
+    if text is None:
+        if len(_ADDRESSES) > 4096:
+            _ADDRESSES.clear()
+        text = _ADDRESSES[packed] = str(ipaddress.ip_address(packed))
+    return text
+
+
 def _segment(linktype: int, frame: bytes) -> _Segment | None:
     """The TCP segment in a frame, or None (not TCP, or headers cut short)."""
     net = _network(linktype, frame)
@@ -220,13 +233,13 @@ def _segment(linktype: int, frame: bytes) -> _Segment | None:
         frag = struct.unpack_from("!H", ip, 6)[0]
         if ip[9] != 6 or ihl < 20 or frag & 0x1FFF:
             return None
-        src, dst = str(ipaddress.IPv4Address(ip[12:16])), str(ipaddress.IPv4Address(ip[16:20]))
+        src, dst = _address(ip[12:16]), _address(ip[16:20])
         tcp = ip[ihl:total] if total >= ihl else ip[ihl:]  # total 0: TSO on capture host
     elif etype == 0x86DD and len(ip) >= 40 and ip[0] >> 4 == 6:
         if ip[6] != 6:  # extension headers before TCP: not handled
             return None
         plen = struct.unpack_from("!H", ip, 4)[0]
-        src, dst = str(ipaddress.IPv6Address(ip[8:24])), str(ipaddress.IPv6Address(ip[24:40]))
+        src, dst = _address(ip[8:24]), _address(ip[24:40])
         tcp = ip[40:40 + plen] if plen else ip[40:]
     else:
         return None

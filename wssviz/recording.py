@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from wssviz.capture import LAST_MOMENT, Capture, Chunk, Fact
 
@@ -208,28 +209,124 @@ def from_document(doc: Any) -> Capture:
     if not events:
         raise RecordingError("recording: 'events' is empty: nothing happened in this recording")
     for i, e in enumerate(events):
-        where = f"recording: events[{i}]"
-        if not isinstance(e, dict) or "t" not in e:
-            raise RecordingError(f"{where}: needs a number 't'")
-        t = _number(e["t"], f"{where}.t")
-        if "dir" in e:
-            if e["dir"] not in ("c2s", "s2c"):
-                raise RecordingError(f"{where}: 'dir' must be c2s or s2c")
-            hexed = e.get("hex", "")
-            if not isinstance(hexed, str):
-                raise RecordingError(f"{where}: 'hex' must be a string of hexadecimal digits")
-            try:
-                data = bytes.fromhex(hexed)
-            except ValueError as exc:
-                raise RecordingError(f"{where}: 'hex' is not hexadecimal ({exc})") from None
-            cap.events.append(Chunk(e["dir"], t, data))
-        elif "fact" in e:
-            if not isinstance(e["fact"], str) or not e["fact"]:
-                raise RecordingError(f"{where}: 'fact' must be a name (a string)")
-            value = e.get("value")
-            cap.events.append(Fact(t, e["fact"], _fact_value(e["fact"], {} if value is None else value, where)))
-        else:
-            raise RecordingError(f"{where}: neither bytes ('dir', 'hex') nor a fact")
+        cap.events.append(_event(e, i))
+    return cap
+
+
+def _event(e: Any, i: int) -> Chunk | Fact:
+    """One event of a recording, checked."""
+    where = f"recording: events[{i}]"
+    if not isinstance(e, dict) or "t" not in e:
+        raise RecordingError(f"{where}: needs a number 't'")
+    t = _number(e["t"], f"{where}.t")
+    if "dir" in e:
+        if e["dir"] not in ("c2s", "s2c"):
+            raise RecordingError(f"{where}: 'dir' must be c2s or s2c")
+        hexed = e.get("hex", "")
+        if not isinstance(hexed, str):
+            raise RecordingError(f"{where}: 'hex' must be a string of hexadecimal digits")
+        try:
+            data = bytes.fromhex(hexed)
+        except ValueError as exc:
+            raise RecordingError(f"{where}: 'hex' is not hexadecimal ({exc})") from None
+        return Chunk(e["dir"], t, data)
+    if "fact" in e:
+        if not isinstance(e["fact"], str) or not e["fact"]:
+            raise RecordingError(f"{where}: 'fact' must be a name (a string)")
+        value = e.get("value")
+        return Fact(t, e["fact"], _fact_value(e["fact"], {} if value is None else value, where))
+    raise RecordingError(f"{where}: neither bytes ('dir', 'hex') nor a fact")
+
+
+# --- reading a long recording a piece at a time ------------------------------------------
+
+#: Where the events begin in the layout wssviz writes (``save`` and ``Recorder``).
+_EVENTS = re.compile(r'\n "events": \[')
+_BLOCK = 1 << 20  # characters read at a time
+_SPACE = " \t\r\n"
+
+
+class _Unusual(Exception):
+    """Not the layout wssviz writes: read the document whole instead."""
+
+
+def _load_in_pieces(f: TextIO) -> Capture:
+    """A recording in wssviz's own layout, read a block at a time: the head (every
+    key before ``events``) as one document, then each event decoded, checked and
+    kept as it is read.  Neither the text nor the decoded document is ever held
+    whole, so reading costs about what the events themselves take.  Any other
+    layout raises ``_Unusual`` (the caller reads the file whole)."""
+    buf = f.read(_BLOCK)
+    while True:
+        m = _EVENTS.search(buf)
+        if m is not None:
+            break
+        more = f.read(_BLOCK)
+        if not more or len(buf) > 64 * _BLOCK:
+            raise _Unusual
+        buf += more
+    head_text = buf[:m.start()].rstrip(_SPACE)
+    if not head_text.endswith(","):
+        raise _Unusual
+    try:
+        head = json.loads(head_text[:-1] + "}", parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise _Unusual from None
+    if not isinstance(head, dict) or "events" in head:
+        raise _Unusual
+    cap = from_document({**head, "events": [{"t": 0, "fact": "-"}]})  # the head, checked
+    cap.events.clear()
+    decoder = json.JSONDecoder(parse_constant=_no_constant)
+    pos, eof, i = m.end(), False, 0
+
+    def fill(need: int) -> None:
+        nonlocal buf, pos, eof
+        if not eof:
+            more = f.read(max(_BLOCK, need))
+            eof = not more
+            buf = buf[pos:] + more
+            pos = 0
+
+    while True:
+        while pos < len(buf) and buf[pos] in _SPACE:
+            pos += 1
+        if pos >= len(buf):
+            if eof:
+                raise _Unusual
+            fill(0)
+            continue
+        if buf[pos] == "]" and i == 0:
+            break
+        try:
+            obj, end = decoder.raw_decode(buf, pos)
+        except (ValueError, RecursionError):
+            if eof:
+                raise _Unusual from None
+            fill(len(buf))  # an event cut by the block's end (or broken: read whole)
+            continue
+        if end == len(buf) and not eof:  # a number may go on in the next block
+            fill(len(buf))
+            continue
+        cap.events.append(_event(obj, i))
+        i += 1
+        pos = end
+        while True:
+            while pos < len(buf) and buf[pos] in _SPACE:
+                pos += 1
+            if pos < len(buf) or eof:
+                break
+            fill(0)
+        if pos < len(buf) and buf[pos] == ",":
+            pos += 1
+            continue
+        if pos < len(buf) and buf[pos] == "]":
+            break
+        raise _Unusual
+    rest = buf[pos + 1:] + f.read()
+    if rest.strip(_SPACE) != "}":
+        raise _Unusual
+    if not cap.events:
+        raise RecordingError("recording: 'events' is empty: nothing happened in this recording")
     return cap
 
 
@@ -250,6 +347,11 @@ def load(path: str | Path) -> Capture:
         raise RecordingError(f"recording: {path} is {size:,} bytes, over the max_recording limit of "
                              f"{LIMITS.max_recording:,} (raise it with --limit max_recording=...)")
     try:
+        with open(path, encoding="utf-8") as f:
+            try:
+                return _load_in_pieces(f)
+            except _Unusual:
+                pass  # another layout (or broken JSON): read whole, for the exact message
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise RecordingError(f"{path} is neither a pcap/pcapng capture nor a wssviz recording "

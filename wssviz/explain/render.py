@@ -193,7 +193,7 @@ def fill(template: str, resolve: Resolver, lang: str) -> str:
 
 
 _TEXTS: dict[tuple, str] = {}  # rendered Msgs whose values are all hashable, per language
-_TEXTS_MAX = 50_000
+_TEXTS_MAX = 4096  # enough for what repeats (FIN 1, RSV1 0 …); per-frame texts do not
 
 
 def text(msg: Msg | str | None, lang: str = REFERENCE) -> str:
