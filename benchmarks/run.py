@@ -84,13 +84,23 @@ def build(frames: int, folder: Path) -> tuple[Path, Path]:
 # --- running and timing ----------------------------------------------------------------------
 
 
+class Failed(Exception):
+    pass
+
+
 def timed(cmd: list[str], *, stdout=subprocess.DEVNULL, cwd: Path | None = None) -> tuple[float, int]:
-    """Spawn to exit in seconds, and the peak RSS in bytes (``wait4``)."""
+    """Spawn to exit in seconds, and the peak RSS in bytes (``wait4``).  A command that
+    fails is reported, not timed."""
     t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL, cwd=cwd)
-    _, status, usage = os.wait4(p.pid, 0)
-    took = time.perf_counter() - t
-    p.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(cmd, stdout=stdout, stderr=err, cwd=cwd)
+        _, status, usage = os.wait4(p.pid, 0)
+        took = time.perf_counter() - t
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode != 0:
+            err.seek(0)
+            raise Failed(f"{' '.join(cmd[-4:])} exited with {p.returncode}: "
+                         f"{err.read().decode(errors='replace').strip()[-300:]}")
     return took, usage.ru_maxrss * 1024
 
 
@@ -287,12 +297,14 @@ def machine() -> str:
 
 def measure(frames: int, folder: Path, repeat: int, only: set[str], out: dict) -> None:
     rec, pcap = build(frames, folder)
-    res: dict = {"frames": frames, "recording_bytes": rec.stat().st_size, "pcapng_bytes": pcap.stat().st_size}
-    out[str(frames)] = res
+    res: dict = out.setdefault(str(frames), {"frames": frames, "recording_bytes": rec.stat().st_size,
+                                             "pcapng_bytes": pcap.stat().st_size})
     w = [PY, "-m", "wssviz", "replay"]
     have_tshark = shutil.which("tshark") is not None
-    print(f"\n== {frames:,} frames: recording {rec.stat().st_size / 1e6:.1f} MB, "
-          f"pcapng {pcap.stat().st_size / 1e6:.1f} MB", flush=True)
+    if "_said" not in res:
+        res["_said"] = True
+        print(f"\n== {frames:,} frames: recording {rec.stat().st_size / 1e6:.1f} MB, "
+              f"pcapng {pcap.stat().st_size / 1e6:.1f} MB", flush=True)
     if "first" in only and have_tshark:
         tshark = lambda: timed(["tshark", "-r", str(pcap), "-c", "40"])[0]  # noqa: E731
         a, b = interleave(repeat, lambda: first_line(w + [str(rec), "--json"], folder), tshark)
@@ -381,9 +393,17 @@ def main() -> None:
     print("machine:", machine())
     out: dict = {"machine": machine()}
     for n in (int(x) for x in args.frames.split(",")):
-        measure(n, folder, args.repeat, only, out)
+        for figure in ("first", "whole", "memory", "export", "ui"):
+            if figure in only:
+                try:
+                    measure(n, folder, args.repeat, {figure}, out)
+                except Failed as exc:
+                    print(f"{figure}: FAILED: {exc}", flush=True)
     if "run" in only:
-        measure_run(folder, args.repeat, out)
+        try:
+            measure_run(folder, args.repeat, out)
+        except Failed as exc:
+            print(f"run: FAILED: {exc}", flush=True)
     if args.json:
         print(json.dumps(out))
     if not args.keep:

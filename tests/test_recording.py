@@ -227,33 +227,3 @@ def test_a_recording_over_the_size_limit_is_refused_before_reading(tmp_path, mon
     monkeypatch.setattr(limits, "LIMITS", replace(limits.LIMITS, max_recording=100))
     with pytest.raises(recording.RecordingError, match="max_recording"):
         recording.load(path)
-
-
-@pytest.mark.parametrize("block", [7, 64, 4096])
-def test_a_recording_read_in_pieces_is_the_recording_read_whole(tmp_path, monkeypatch, block):
-    """``load`` reads wssviz's own layout a block at a time (events cut anywhere by a
-    block's end); what it gives is exactly what the whole document gives."""
-    live = LiveSession(Settings())
-    live.run_all()
-    path = tmp_path / "r.json"
-    recording.save(live.capture, path)
-    whole = recording.from_document(json.loads(path.read_text()))
-    monkeypatch.setattr(recording, "_BLOCK", block)
-    pieces = recording.load(path)
-    assert pieces.events == whole.events and pieces.keylog == whole.keylog
-    assert (pieces.settings, pieces.trust, pieces.started, pieces.scheme, pieces.server_name) == \
-        (whole.settings, whole.trust, whole.started, whole.scheme, whole.server_name)
-    # another layout (one line, keys in another order) is read whole, to the same result
-    doc = json.loads(path.read_text())
-    other = tmp_path / "compact.json"
-    other.write_text(json.dumps({"events": doc["events"], **{k: v for k, v in doc.items() if k != "events"}}))
-    assert recording.load(other).events == whole.events
-    # a broken event deep in the file is the same message either way
-    text = path.read_text()
-    at = text.rindex('"dir": "c2s"')
-    (tmp_path / "bad.json").write_text(text[:at] + '"dir": "up"' + text[at + len('"dir": "c2s"'):])
-    with pytest.raises(recording.RecordingError, match=r"events\[\d+\]: 'dir' must be c2s or s2c"):
-        recording.load(tmp_path / "bad.json")
-    (tmp_path / "cut.json").write_text(text[: len(text) // 2])
-    with pytest.raises(recording.RecordingError, match="is not JSON"):
-        recording.load(tmp_path / "cut.json")

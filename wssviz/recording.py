@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from wssviz.capture import LAST_MOMENT, Capture, Chunk, Fact
 
@@ -208,8 +207,17 @@ def from_document(doc: Any) -> Capture:
     events = _get(doc, "events", list)
     if not events:
         raise RecordingError("recording: 'events' is empty: nothing happened in this recording")
+    add = cap.events.append
     for i, e in enumerate(events):
-        cap.events.append(_event(e, i))
+        if type(e) is dict and len(e) == 3:  # the common case, checked in one line
+            t, d, h = e.get("t"), e.get("dir"), e.get("hex")
+            if type(t) is float and 0.0 <= t <= MAX_TIME and (d == "c2s" or d == "s2c") and type(h) is str:
+                try:
+                    add(Chunk(d, t, bytes.fromhex(h)))
+                    continue
+                except ValueError:
+                    pass  # said exactly by the full check
+        add(_event(e, i))
     return cap
 
 
@@ -238,98 +246,6 @@ def _event(e: Any, i: int) -> Chunk | Fact:
     raise RecordingError(f"{where}: neither bytes ('dir', 'hex') nor a fact")
 
 
-# --- reading a long recording a piece at a time ------------------------------------------
-
-#: Where the events begin in the layout wssviz writes (``save`` and ``Recorder``).
-_EVENTS = re.compile(r'\n "events": \[')
-_BLOCK = 1 << 20  # characters read at a time
-_SPACE = " \t\r\n"
-
-
-class _Unusual(Exception):
-    """Not the layout wssviz writes: read the document whole instead."""
-
-
-def _load_in_pieces(f: TextIO) -> Capture:
-    """A recording in wssviz's own layout, read a block at a time: the head (every
-    key before ``events``) as one document, then each event decoded, checked and
-    kept as it is read.  Neither the text nor the decoded document is ever held
-    whole, so reading costs about what the events themselves take.  Any other
-    layout raises ``_Unusual`` (the caller reads the file whole)."""
-    buf = f.read(_BLOCK)
-    while True:
-        m = _EVENTS.search(buf)
-        if m is not None:
-            break
-        more = f.read(_BLOCK)
-        if not more or len(buf) > 64 * _BLOCK:
-            raise _Unusual
-        buf += more
-    head_text = buf[:m.start()].rstrip(_SPACE)
-    if not head_text.endswith(","):
-        raise _Unusual
-    try:
-        head = json.loads(head_text[:-1] + "}", parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        raise _Unusual from None
-    if not isinstance(head, dict) or "events" in head:
-        raise _Unusual
-    cap = from_document({**head, "events": [{"t": 0, "fact": "-"}]})  # the head, checked
-    cap.events.clear()
-    decoder = json.JSONDecoder(parse_constant=_no_constant)
-    pos, eof, i = m.end(), False, 0
-
-    def fill(need: int) -> None:
-        nonlocal buf, pos, eof
-        if not eof:
-            more = f.read(max(_BLOCK, need))
-            eof = not more
-            buf = buf[pos:] + more
-            pos = 0
-
-    while True:
-        while pos < len(buf) and buf[pos] in _SPACE:
-            pos += 1
-        if pos >= len(buf):
-            if eof:
-                raise _Unusual
-            fill(0)
-            continue
-        if buf[pos] == "]" and i == 0:
-            break
-        try:
-            obj, end = decoder.raw_decode(buf, pos)
-        except (ValueError, RecursionError):
-            if eof:
-                raise _Unusual from None
-            fill(len(buf))  # an event cut by the block's end (or broken: read whole)
-            continue
-        if end == len(buf) and not eof:  # a number may go on in the next block
-            fill(len(buf))
-            continue
-        cap.events.append(_event(obj, i))
-        i += 1
-        pos = end
-        while True:
-            while pos < len(buf) and buf[pos] in _SPACE:
-                pos += 1
-            if pos < len(buf) or eof:
-                break
-            fill(0)
-        if pos < len(buf) and buf[pos] == ",":
-            pos += 1
-            continue
-        if pos < len(buf) and buf[pos] == "]":
-            break
-        raise _Unusual
-    rest = buf[pos + 1:] + f.read()
-    if rest.strip(_SPACE) != "}":
-        raise _Unusual
-    if not cap.events:
-        raise RecordingError("recording: 'events' is empty: nothing happened in this recording")
-    return cap
-
-
 def _get(doc: dict, key: str, kind: Any) -> Any:
     if key not in doc or not isinstance(doc[key], kind) or isinstance(doc[key], bool):
         raise RecordingError(f"recording: '{key}' is missing or of the wrong type")
@@ -347,11 +263,6 @@ def load(path: str | Path) -> Capture:
         raise RecordingError(f"recording: {path} is {size:,} bytes, over the max_recording limit of "
                              f"{LIMITS.max_recording:,} (raise it with --limit max_recording=...)")
     try:
-        with open(path, encoding="utf-8") as f:
-            try:
-                return _load_in_pieces(f)
-            except _Unusual:
-                pass  # another layout (or broken JSON): read whole, for the exact message
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise RecordingError(f"{path} is neither a pcap/pcapng capture nor a wssviz recording "
