@@ -892,3 +892,31 @@ async def test_tls_pane_of_a_frame_shows_the_record_that_carried_it_and_unfolds_
         shown = "".join(section.line(c + i, width, view.palette, app.console).text.strip()
                         for i in range(rows - len(section.tree.visible) + 1))
         assert full.replace(" ", "") in shown.replace(" ", "")
+
+
+async def test_the_ladder_repaints_the_current_rung_after_it_has_scrolled():
+    """Moving one step on a scrolled ladder repaints the old and the new current rung
+    where they are on screen (ScrollView.refresh_lines takes ladder rows; giving it
+    screen rows left the highlight behind once the ladder had scrolled)."""
+    from textual.geometry import Region
+
+    app = WssvizApp(replay())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await go_to(pilot, app, len(STEPS) - 2)
+        timeline = app.query_one(Timeline)
+        top = timeline.scroll_offset.y
+        assert top > 0  # the ladder has scrolled
+        painted: list[Region] = []
+        real = timeline.refresh
+
+        def spy(*regions, **kw):
+            painted.extend(r for r in regions if isinstance(r, Region))
+            return real(*regions, **kw)
+
+        timeline.refresh = spy
+        await pilot.press("right")
+        await pilot.pause()
+        current = app.main_screen.index
+        assert current == len(STEPS) - 1
+        rows = {r.y + top for r in painted if r.height == 1}
+        assert {current - 1, current} <= rows, (sorted(rows), current, top)

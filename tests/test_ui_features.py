@@ -208,6 +208,7 @@ async def test_export_a_replayed_recording_decrypts_in_tshark(tmp_path):
     assert [x for x in lines if x] == live.capture.keylog
     hello = next(s for s in session.steps if s.kind == "tls.client_hello")
     assert {x.split()[1] for x in lines if x} == {hello.raw("tls.client_hello.random").hex()}
+    import scapy.layers.inet  # noqa: F401 - the Ethernet/IP/TCP dissectors (export no longer loads them)
     from scapy.utils import rdpcap
 
     packets = rdpcap(str(out))

@@ -13,7 +13,7 @@ import gc
 import threading
 
 from wssviz.capture import Capture
-from wssviz.session import ALL, GrowingSession, later
+from wssviz.session import ALL, STOPPING, GrowingSession, later
 
 
 REST_AFTER = 0.25  # seconds between the first steps asked for and dissecting the rest
@@ -148,6 +148,11 @@ class LazyReplay:
     def finished(self) -> bool:
         return self._finished
 
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(events read, events in all): what a view says while the index reads ahead."""
+        return self._next, len(self.capture.events)
+
     def restart(self) -> None:
         """A replay has nothing to redo: its steps stay as they are."""
 
@@ -158,7 +163,7 @@ class LazyReplay:
     def ensure(self, index: int) -> int:
         """Index until step ``index`` is known or the session ends (the lock is let go
         between events, so a view can rebuild a window meanwhile)."""
-        while True:
+        while not STOPPING.is_set():
             with self._lock:
                 if len(self._outlines) > index or self._finished:
                     break

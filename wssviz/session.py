@@ -70,6 +70,9 @@ class StepList:
 ALL = 1 << 62  # "every step": an index no session reaches
 
 _later: "weakref.WeakSet[threading.Timer]" = weakref.WeakSet()  # every piece of work ``later`` started
+#: Set when the program is about to exit: work that reads ahead (a replay's index) stops
+#: at its next event instead of making the exit wait for it.
+STOPPING = threading.Event()
 
 
 def later(delay: float, work: Callable[..., Any], *args: Any) -> threading.Timer:
@@ -88,10 +91,14 @@ def settle(timeout: float = 5.0) -> None:
     at work when the interpreter shuts down is stopped wherever it is; inside
     cryptography's Rust code (loading or parsing certificates) that aborts the
     process ("FATAL: exception not rethrown") instead of letting it exit."""
+    STOPPING.set()
     deadline = time.monotonic() + timeout
-    for timer in list(_later):
-        timer.cancel()
-        timer.join(max(deadline - time.monotonic(), 0))
+    try:
+        for timer in list(_later):
+            timer.cancel()
+            timer.join(max(deadline - time.monotonic(), 0))
+    finally:
+        STOPPING.clear()  # (a test, or a program that goes on, may open sessions again)
 
 
 class GrowingSession:

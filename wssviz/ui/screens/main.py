@@ -41,6 +41,7 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from wssviz import explain
 from wssviz.ui.model import PANES, pane_for, scheme_of
@@ -69,6 +70,7 @@ PANE_CLASSES: dict[str, type[Pane]] = {
     "frames": FramesPane, "hex": HexPane, "explain": ExplainPane,
 }
 SPEEDS = (0.5, 1.0, 2.0, 3.0, 5.0)  # seconds per step in auto-play
+READ_SLICE = 5000  # steps a replay reads ahead between two updates of the screen
 IDLE_AFTER = 0.2  # seconds without a move before what may come next is got ready
 IDLE_TICK = 0.04  # seconds between two pieces of that work (a key press waits for one at most)
 GROWTH_CHECK = 0.5  # seconds between two looks at whether the session grew by itself
@@ -181,8 +183,7 @@ class StepScreen(Screen):
             rack.display = False
         self.show_title()
         timeline = self.query_one(Timeline)
-        timeline.next_label = t("timeline_next", self.lang)
-        timeline.busy_label = t("timeline_busy", self.lang)
+        self._frontier_labels(timeline)
         timeline.lang = self.lang
         if self.wapp.present:
             self.action_present()
@@ -250,6 +251,8 @@ class StepScreen(Screen):
         steps = session.steps
         index = max(index, 0)
         if index < len(steps):
+            if self._busy:
+                self._want = index  # a step asked for later wins over one still being read
             self._show(index)
             return
         if session.finished:
@@ -269,16 +272,33 @@ class StepScreen(Screen):
     @work(thread=True, group="drive", exit_on_error=False)
     def _drive(self, gen: int) -> None:
         session = self.wapp.session
+        reads = getattr(session, "progress", None) is not None  # a replay reading ahead
+        worker = get_current_worker()
         try:
             with self._lock:
                 while True:
                     want = self._want
-                    n = session.ensure(want)
-                    if gen != self._gen or self._want <= want or n <= want or session.finished:
+                    # a replay reads in slices, so the screen says how far it has got,
+                    # a later key (Home, Left) takes over, and quitting does not wait
+                    upto = min(want, len(session.steps) + READ_SLICE) if reads else want
+                    n = session.ensure(upto)
+                    if gen != self._gen or worker.is_cancelled or session.finished:
+                        break
+                    if upto < want and self._want >= want:
+                        self.app.call_from_thread(self._reading, gen)
+                        continue
+                    if self._want <= want or n <= want:
                         break
             self.app.call_from_thread(self._arrived, gen)
         except Exception as exc:  # noqa: BLE001 - shown on screen, never a crash
             self.app.call_from_thread(self._failed, gen, exc)
+
+    def _reading(self, gen: int) -> None:
+        """A replay reading ahead for the step asked for: the ladder and the status line
+        follow how far it has got."""
+        if gen == self._gen and self._busy:
+            self._refresh_ladder()
+            self._status()
 
     def _arrived(self, gen: int) -> None:
         if gen != self._gen:
@@ -463,6 +483,13 @@ class StepScreen(Screen):
         self._note_at = self.index if at is None else at
         self._status()
 
+    def _frontier_labels(self, timeline: Timeline) -> None:
+        """The ladder's last row: a live session's next action, or how far a replay's
+        reading has got."""
+        reading = getattr(self.wapp.session, "progress", None) is not None
+        timeline.next_label = t("timeline_unread" if reading else "timeline_next", self.lang)
+        timeline.busy_label = t("timeline_reading" if reading else "timeline_busy", self.lang)
+
     def _status(self) -> None:
         session = self.wapp.session
         last = len(session.steps) - 1  # steps are numbered from 0, as on the ladder
@@ -470,7 +497,12 @@ class StepScreen(Screen):
         if self.index >= 0:
             key = "status_step" if session.finished else "status_step_more"
             text.append(t(key, self.lang).format(n=self.index, last=last), "bold")
-        if self._busy:
+        progress = getattr(session, "progress", None)
+        if self._busy and progress is not None:  # a replay reading ahead (End, g N)
+            done, total = progress
+            text.append("   " + t("status_reading", self.lang).format(done=f"{done:,}", total=f"{total:,}"),
+                        "yellow")
+        elif self._busy:
             text.append("   " + t("status_working", self.lang), "yellow")
         if self._auto is not None:
             text.append("   ▶ " + t("status_autoplay", self.lang).format(seconds=SPEEDS[self._speed]),
@@ -668,8 +700,7 @@ class StepScreen(Screen):
         self.lang = lang
         self.query_one(PaneTabs).set_labels({p: t(f"pane_{p}", lang) for p in PANES})
         timeline = self.query_one(Timeline)
-        timeline.next_label = t("timeline_next", lang)
-        timeline.busy_label = t("timeline_busy", lang)
+        self._frontier_labels(timeline)
         timeline.lang = lang
         timeline.clear_cache()
         self.query_one(LadderHead).set_lang(lang)

@@ -148,13 +148,13 @@ class Timeline(ScrollView, can_focus=True):
             self.call_after_refresh(self.keep_current_visible)
         if same:
             # only the rungs whose state changed: the old and the new current step
+            # (ScrollView.refresh_lines takes rows of the whole ladder, not of the screen)
             lo, hi = sorted((before, current))
-            top = self.scroll_offset.y
             if hi - lo > 1:
-                self.refresh_lines(lo + 1 - top, hi - lo - 1)  # past ↔ future between them
+                self.refresh_lines(lo + 1, hi - lo - 1)  # past ↔ future between them
             for row in (before, current):
                 if row >= 0:
-                    self.refresh_lines(row - top, 1)
+                    self.refresh_lines(row, 1)
         else:
             self.refresh()
         self.keep_current_visible()
