@@ -410,3 +410,21 @@ async def test_a_local_computation_names_its_side_in_the_learners_language():
         await pilot.pause()
         text = screen_text(app)
         assert "在客户端本地的计算" in text and "（client）" not in text
+
+
+async def test_the_pinned_pane_note_follows_a_change_of_language():
+    app = WssvizApp(replay())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("right", "4")
+        await pilot.pause()
+        assert "stays in front" in _status_text(app)
+        await pilot.press("l")
+        await pilot.pause()
+        status = _status_text(app)
+        assert "stays in front" not in status and "每一步都停在" in status, status
+
+
+def _status_text(app) -> str:
+    from wssviz.ui.widgets.textline import TextLine
+
+    return app.main_screen.query_one("#status", TextLine).content.plain

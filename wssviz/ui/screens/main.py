@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -125,7 +125,7 @@ class StepScreen(Screen):
         self._lock = threading.Lock()  # one call into the session at a time
         self._auto: Timer | None = None
         self._speed = 2
-        self._note: Text | None = None  # a notice on the status line, until the step changes
+        self._note: "Text | Callable[[], Text] | None" = None  # a notice on the status line, until the step changes
         self._note_at = -1  # the step it belongs to
         #: What the status line says once the next restart is done (None: the default words).
         self.restart_note: str | None = None
@@ -477,8 +477,9 @@ class StepScreen(Screen):
 
     # -- status --------------------------------------------------------------
 
-    def _set_note(self, note: Text | None, at: int | None = None) -> None:
-        """Show ``note`` on the status line until the learner moves off step ``at`` (this one)."""
+    def _set_note(self, note: "Text | Callable[[], Text] | None", at: int | None = None) -> None:
+        """Show ``note`` on the status line until the learner moves off step ``at`` (this
+        one); a callable is asked for the words each time (the language may change)."""
         self._note = note
         self._note_at = self.index if at is None else at
         self._status()
@@ -509,7 +510,7 @@ class StepScreen(Screen):
                         "green")
         if self._note is not None:
             text.append("   ")
-            text.append_text(self._note)
+            text.append_text(self._note() if callable(self._note) else self._note)
         self.query_one("#status", TextLine).update(text)
 
     # -- actions -------------------------------------------------------------
@@ -549,8 +550,9 @@ class StepScreen(Screen):
         """The learner picks a pane: it stays in front on the following steps too (the
         status line says so, and how to undo it)."""
         self._chosen = pid
-        pinned = t("status_pane_pinned", self.lang).format(pane=t(f"pane_{pid}", self.lang))
-        self._set_note(Text(pinned, "green"))  # first: one frame for all
+        # (a note in words made when shown, so that it follows a change of language)
+        self._set_note(lambda: Text(t("status_pane_pinned", self.lang).format(pane=t(f"pane_{pid}", self.lang)),
+                                    "green"))  # first: one frame for all
         self._bring_forward(pid)
         self._render_active()
 
@@ -568,7 +570,7 @@ class StepScreen(Screen):
     def action_auto_pane(self) -> None:
         """Back to the automatic choice: each step brings forward the pane that matters."""
         self._chosen = None
-        self._set_note(Text(t("status_pane_auto", self.lang), "green"))  # first: one frame for all
+        self._set_note(lambda: Text(t("status_pane_auto", self.lang), "green"))  # first: one frame for all
         if 0 <= self.index < len(self.wapp.session.steps):
             self._bring_forward(pane_for(self.wapp.session.steps[self.index]))
             self._render_active()
