@@ -428,3 +428,19 @@ def _status_text(app) -> str:
     from wssviz.ui.widgets.textline import TextLine
 
     return app.main_screen.query_one("#status", TextLine).content.plain
+
+
+async def test_go_to_on_a_replay_still_reading_says_so():
+    from wssviz.ui.screens.goto import GotoScreen
+
+    app = WssvizApp(replay())
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_screen(GotoScreen("en", 10, more=True, reading=True))
+        await pilot.pause()
+        text = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "still being read" in text and "live session" not in text
+        await pilot.press("escape")
+        app.push_screen(GotoScreen("zh", 10, more=True, reading=False))
+        await pilot.pause()
+        text = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "文件还在读取中" not in text

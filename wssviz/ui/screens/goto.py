@@ -16,17 +16,18 @@ from wssviz.ui.texts import t
 class GotoScreen(ModalScreen[int | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, lang: str = "en", last: int = 0, more: bool = False) -> None:
+    def __init__(self, lang: str = "en", last: int = 0, more: bool = False, reading: bool = False) -> None:
         super().__init__()
         self.lang = lang
         self.last = last
-        self.more = more  # steps after ``last`` can still come (a live session)
+        self.more = more  # steps after ``last`` can still come (a live session, a file being read)
+        self.reading = reading  # ... because a replay is still reading its file
 
     def compose(self) -> ComposeResult:
         with Vertical(id="goto-box"):
             prompt = Text(f"{t('goto_prompt', self.lang)} (0–{self.last})")
             if self.more:
-                prompt.append(f"\n{t('goto_more', self.lang)}", "dim")
+                prompt.append(f"\n{t('goto_reading' if self.reading else 'goto_more', self.lang)}", "dim")
             yield Static(prompt)
             yield Input(type="integer", id="goto-input")
 

@@ -541,7 +541,8 @@ class StepScreen(Screen):
         last = len(session.steps) - 1
         from wssviz.ui.screens.goto import GotoScreen  # loaded on first use
 
-        self.app.push_screen(GotoScreen(self.lang, max(last, 0), not session.finished), done)
+        self.app.push_screen(GotoScreen(self.lang, max(last, 0), not session.finished,
+                                        getattr(session, "progress", None) is not None), done)
 
     def action_pane(self, delta: int) -> None:
         self.action_show_pane(PANES[(PANES.index(self._active) + delta) % len(PANES)])
