@@ -402,8 +402,7 @@ def replay_of(capture, path: str, ahead: bool = True) -> Session:
             if settings.get("goal") else "")
     # an interface gets the lazy replay (an index, steps rebuilt as they are shown);
     # a printout reads each step in turn and lets it go
-    replay = LazyReplay(capture, title=title, goal=goal) if ahead else CaptureReplay(capture, title=title,
-                                                                                     goal=goal, ahead=False)
+    replay = (LazyReplay if ahead else CaptureReplay)(capture, title=title, goal=goal)
     replay.name = name or path
     return replay
 

@@ -207,22 +207,20 @@ def from_document(doc: Any) -> Capture:
     events = _get(doc, "events", list)
     if not events:
         raise RecordingError("recording: 'events' is empty: nothing happened in this recording")
-    add = cap.events.append
     for i, e in enumerate(events):
-        if type(e) is dict and len(e) == 3:  # the common case, checked in one line
-            t, d, h = e.get("t"), e.get("dir"), e.get("hex")
-            if type(t) is float and 0.0 <= t <= MAX_TIME and (d == "c2s" or d == "s2c") and type(h) is str:
-                try:
-                    add(Chunk(d, t, bytes.fromhex(h)))
-                    continue
-                except ValueError:
-                    pass  # said exactly by the full check
-        add(_event(e, i))
+        cap.events.append(_event(e, i))
     return cap
 
 
 def _event(e: Any, i: int) -> Chunk | Fact:
     """One event of a recording, checked."""
+    if type(e) is dict and len(e) == 3:  # the common case (bytes), checked in one line
+        t, d, h = e.get("t"), e.get("dir"), e.get("hex")
+        if type(t) is float and 0.0 <= t <= MAX_TIME and (d == "c2s" or d == "s2c") and type(h) is str:
+            try:
+                return Chunk(d, t, bytes.fromhex(h))
+            except ValueError:
+                pass  # said exactly by the checks below
     where = f"recording: events[{i}]"
     if not isinstance(e, dict) or "t" not in e:
         raise RecordingError(f"{where}: needs a number 't'")

@@ -1,14 +1,16 @@
 """A recording or capture replayed as a Session, rebuilt through Dissect as it is read.
 
-The first steps are ready as soon as their events are dissected (step 0, the TCP
-connection, needs no TLS code at all), so a view shows them at once; the rest is
-dissected in a background thread straight after, so stepping on never waits for
-the first use of the TLS and certificate code.  The Capture is kept, so a replay
-can be exported again.
+``CaptureReplay`` dissects each event when its steps are asked for, in order: a
+printout (``--plain``, ``--json``) takes each step and lets it go.  ``LazyReplay`` is
+the interface's: an index read in the background, whole steps rebuilt from
+checkpoints as they are shown (step 0, the TCP connection, needs no TLS code at all,
+so the first screen does not wait for it).  Both keep the Capture, so a replay can be
+exported again.
 """
 
 from __future__ import annotations
 
+import bisect
 import gc
 import threading
 
@@ -16,25 +18,17 @@ from wssviz.capture import Capture
 from wssviz.session import ALL, STOPPING, GrowingSession, later
 
 
-REST_AFTER = 0.25  # seconds between the first steps asked for and dissecting the rest
+REST_AFTER = 0.25  # seconds between the first steps asked for and indexing the rest
 
 
 class CaptureReplay(GrowingSession):
-    def __init__(self, capture: Capture, title: str = "recording", goal: str = "", ahead: bool = True) -> None:
+    def __init__(self, capture: Capture, title: str = "recording", goal: str = "") -> None:
         super().__init__()
-        self.ahead = ahead  # dissect the rest in the background (an interface); a printout reads in step
         self.capture = capture
         self.title = title
         self.goal = goal
         self._next = 0  # the next event to dissect
         self._dissector = None
-        self._rest: threading.Timer | None = None
-
-    def _after_ensure(self) -> None:
-        if self.ahead and self._rest is None and not self._finished:
-            # A moment later, so that a view paints what it asked for before the TLS
-            # and certificate code loads (which holds the interpreter for ~0.1 s).
-            self._rest = later(REST_AFTER, self.ensure, ALL)
 
     def restart(self) -> None:
         """A replay has nothing to redo: its steps stay as they are."""
@@ -54,11 +48,6 @@ class CaptureReplay(GrowingSession):
         except Exception as exc:  # noqa: BLE001 - a bug, wherever it runs, is a step, not a lost thread
             self._steps.append(self._dissector.crash(exc))
         self._finished = True
-        if self.ahead:
-            # Every step now exists and lives as long as the view: out of the cyclic
-            # collector's reach, so that a collection (the interface runs one while the
-            # learner reads) does not walk millions of fields inside a key press.
-            gc.freeze()
 
 
 # --- a long session: an index of outlines, full steps rebuilt from checkpoints ----------
@@ -102,13 +91,6 @@ class LazySteps:
         if not 0 <= index < n:
             raise IndexError(index)
         return self._r._full(index)
-
-    def __iter__(self):
-        for i in range(len(self)):
-            yield self[i]
-
-    def __bool__(self) -> bool:
-        return len(self) > 0
 
 
 class LazyReplay:
@@ -194,13 +176,7 @@ class LazyReplay:
         checkpoint only as far as asked: the first step needs only the first event)."""
         with self._build:
             points = self._checkpoints
-            lo, hi = 0, len(points) - 1
-            while lo < hi:  # the last checkpoint at or before the step
-                mid = (lo + hi + 1) // 2
-                if points[mid].step <= index:
-                    lo = mid
-                else:
-                    hi = mid - 1
+            lo = bisect.bisect_right(points, index, key=lambda p: p.step) - 1  # the last at or before it
             window = self._windows.pop(lo, None)  # (put back last: the most recently used)
             if window is None:
                 window = _Window(points[lo], self.capture)

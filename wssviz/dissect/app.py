@@ -13,10 +13,8 @@ upgrade (the rest is an HTTP body, not frames).
 
 from __future__ import annotations
 
-import functools
-
-
 import codecs
+import functools
 
 from wssviz.core import frames as wf
 from wssviz.core import handshake as hs
