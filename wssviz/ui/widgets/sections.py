@@ -22,7 +22,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from wssviz.ui.widgets.fieldtree import FieldTree, Node, field_label
+from wssviz.ui.widgets.fieldtree import FieldTree, field_label
 
 #: Rendered texts kept (every pane of every step of a session, and then some).
 CACHE_SIZE = 256
@@ -182,39 +182,37 @@ class TreeSection(Section):
         if self._unfold is not None and self._unfold[0] == key:
             return self._unfold[1]
         style = palette.base + palette.cursor
-        prefix = node.guides + node.toggle
         label = node.label if node.data is None else field_label(node.data, self.tree.lang, self.UNFOLD_LIMIT)
-        room = width - cell_len(prefix)
-        if label.cell_len <= room or room < 12:
-            strips = [self._row(node, label, prefix, width, style, console)]
+        indent = cell_len(node.guides + node.toggle)
+        if label.cell_len <= width - indent or width - indent < 12:
+            strips = [self._row(node.guides, node.toggle, label, width, style, console)]
         else:
-            wrapped = label.wrap(console, room, overflow="fold", no_wrap=False)
-            indent = " " * cell_len(prefix)
-            strips = [self._row(node, part, prefix if n == 0 else indent, width, style, console)
+            wrapped = label.wrap(console, width - indent, overflow="fold", no_wrap=False)
+            strips = [self._row(node.guides, node.toggle, part, width, style, console) if n == 0
+                      else self._row(" " * indent, "", part, width, style, console)
                       for n, part in enumerate(wrapped)]
         self._unfold = (key, strips)
         return strips
 
     @staticmethod
-    def _row(node: Node, label: Text, prefix: str, width: int, style: Style, console: Console) -> Strip:
+    def _row(guides: str, toggle: str, label: Text, width: int, style: Style, console: Console) -> Strip:
+        """One row of the tree: its guides, the open/closed mark, the label, in ``style``."""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append(prefix, "dim")
+        text.append(guides, "dim")
+        text.append(toggle)
         text.append_text(label)
         text.truncate(width, overflow="ellipsis")
         segments = list(text.render(console, end=""))
         strip = Strip(Segment.apply_style(segments, style=style))
         return strip.extend_cell_length(width, style).crop(0, width)
 
-    def _extra(self, width: int) -> int:
-        return max(len(self._unfolded(width)) - 1, 0)
-
     def cursor_extra(self, width: int) -> int:
         """Rows the cursor's line takes beyond one (its value unfolded)."""
-        return self._extra(width)
+        return max(len(self._unfolded(width)) - 1, 0)
 
     def _node_row(self, row: int, width: int) -> tuple[int, int | None]:
         """(visible node index, row within the unfolded cursor line or None) of a row."""
-        c, extra = self.tree.cursor, self._extra(width)
+        c, extra = self.tree.cursor, self.cursor_extra(width)
         if row < c:
             return row, None
         if row <= c + extra:
@@ -222,7 +220,7 @@ class TreeSection(Section):
         return row - extra, None
 
     def rows(self, width: int) -> int:
-        return len(self.tree.visible) + self._extra(width)
+        return len(self.tree.visible) + self.cursor_extra(width)
 
     def line(self, row: int, width: int, palette: Palette, console: Console) -> Strip:
         self._drawn_with = (palette, console)
@@ -233,17 +231,10 @@ class TreeSection(Section):
         if part is not None:
             return self._unfolded(width)[part]
         node = vis[at]
-        key = (id(node), node.expanded, False, width, palette)
+        key = (id(node), node.expanded, width, palette)
         strip = self._strips.get(key)
         if strip is None:
-            text = Text(no_wrap=True, overflow="ellipsis", end="")
-            text.append(node.guides, "dim")
-            text.append(node.toggle)
-            text.append_text(node.label)
-            text.truncate(width, overflow="ellipsis")
-            segments = list(text.render(console, end=""))
-            strip = Strip(Segment.apply_style(segments, style=palette.base))
-            strip = strip.extend_cell_length(width, palette.base).crop(0, width)
+            strip = self._row(node.guides, node.toggle, node.label, width, palette.base, console)
             if len(self._strips) > 4096:
                 self._strips.clear()
             self._strips[key] = strip
