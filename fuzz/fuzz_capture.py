@@ -1,5 +1,5 @@
 """Fuzz the pcap/pcapng importer: read_capture_file on the input written to a file
-(scapy's container readers, our link/IP/TCP decoding, reassembly, Decryption
+(our pcap and pcapng reader, link/IP/TCP decoding, reassembly, Decryption
 Secrets Blocks), then dissect each connection found and render its Steps.
 
 Documented outcome for a bad file: CaptureImportError (a ValueError) with the rule

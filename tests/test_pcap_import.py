@@ -377,3 +377,84 @@ async def test_tcpdump_capture_of_websockets_over_tls(tmp_path, monkeypatch):
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
         stdout, _ = await asyncio.wait_for(shark.communicate(), 60)
         assert stdout.decode().splitlines()[:2] == ["1\tHello", "0\tHello"]
+
+
+# --- the container reader, against other writers ------------------------------------
+
+
+def _pcapng_block(kind: int, body: bytes, order: str = "<") -> bytes:
+    body += bytes(-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack(order + "II", kind, n) + body + struct.pack(order + "I", n)
+
+
+def _pcapng_file(frames: list[tuple[int, bytes]], *, order: str = "<", tsresol: int | None = None,
+                 simple: bool = False) -> bytes:
+    """A pcapng written here by the specification: one section, one Ethernet interface
+    (its if_tsresol option when given), an Enhanced (or Simple) Packet Block a frame."""
+    shb = _pcapng_block(0x0A0D0D0A, struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, -1), order)
+    options = b""
+    if tsresol is not None:
+        options = struct.pack(order + "HH", 9, 1) + bytes([tsresol, 0, 0, 0]) + struct.pack(order + "HH", 0, 0)
+    out = shb + _pcapng_block(1, struct.pack(order + "HHI", 1, 0, 0) + options, order)
+    for ts, data in frames:
+        if simple:
+            out += _pcapng_block(3, struct.pack(order + "I", len(data)) + data, order)
+        else:
+            out += _pcapng_block(6, struct.pack(order + "IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(data),
+                                                len(data)) + data, order)
+    return out
+
+
+@pytest.mark.parametrize("order", ["<", ">"])
+@pytest.mark.parametrize("tsresol, units", [(None, 10**6), (9, 10**9), (0x80 | 20, 2**20)])
+def test_pcapng_byte_order_and_time_resolution(session, tmp_path, order, tsresol, units):
+    """Either byte order, and the interface's time resolution (10^-6 by default, 10^-9,
+    2^-20): the same bytes and the same times as scapy's writer gives for the same packets."""
+    pkts = messy_packets(session.stream("c2s"), session.stream("s2c"), 3)
+    want = only(read_capture_file(write_pcap(tmp_path / "ref.pcap", pkts)))
+    frames = [(round(float(p.time) * units), bytes(p)) for p in pkts]
+    path = tmp_path / "t.pcapng"
+    path.write_bytes(_pcapng_file(frames, order=order, tsresol=tsresol))
+    got = only(read_capture_file(str(path)))
+    assert [(getattr(e, "direction", None), getattr(e, "data", None)) for e in got.capture.events] == \
+        [(getattr(e, "direction", None), getattr(e, "data", None)) for e in want.capture.events]
+    assert got.capture.started == pytest.approx(want.capture.started, abs=1e-6)
+    assert [e.time for e in got.capture.events] == pytest.approx([e.time for e in want.capture.events], abs=2e-6)  # 2^-20 s ≈ 1 µs
+
+
+def test_pcapng_simple_packet_blocks_and_faults_at_their_offsets(session, tmp_path):
+    pkts = messy_packets(session.stream("c2s"), session.stream("s2c"), 2)
+    frames = [(0, bytes(p)) for p in pkts]
+    path = tmp_path / "s.pcapng"
+    path.write_bytes(_pcapng_file(frames, simple=True))
+    got = only(read_capture_file(str(path)))
+    assert got.capture.stream("c2s") == session.stream("c2s")
+    good = _pcapng_file(frames[:3])
+    blocks = pcapng_blocks(good)
+    epb = [off for off, t, _ in blocks if t == 6][1]
+    cases = {
+        "two lengths differ": bytearray(good),
+        "no Interface Description Block": bytearray(good),
+        "captured length beyond the block": bytearray(good),
+    }
+    struct.pack_into("<I", cases["two lengths differ"], epb + struct.unpack_from("<I", good, epb + 4)[0] - 4, 8)
+    struct.pack_into("<I", cases["no Interface Description Block"], epb + 8, 3)
+    struct.pack_into("<I", cases["captured length beyond the block"], epb + 20, 5000)
+    for words, data in cases.items():
+        path.write_bytes(bytes(data))
+        with pytest.raises(CaptureImportError) as err:
+            read_capture_file(str(path))
+        assert words in str(err.value) and err.value.offset == epb and "pcapng" in err.value.rule
+
+
+def test_a_capture_over_the_max_capture_limit_is_refused_before_it_is_read(session, tmp_path, monkeypatch):
+    import dataclasses
+
+    from wssviz.core import limits
+
+    path = export(session, tmp_path / "s.pcapng")
+    monkeypatch.setattr(limits, "LIMITS", dataclasses.replace(limits.LIMITS, max_capture=1000))
+    with pytest.raises(CaptureImportError, match="over the max_capture limit of 1,000") as err:
+        read_capture_file(path)
+    assert err.value.offset == 0

@@ -2,13 +2,12 @@
 
 Theory of operation
 -------------------
-1. *Container.*  scapy's ``RawPcapReader`` / ``RawPcapNgReader`` (imported
-   lazily) read the file; a small subclass of the pcapng reader keeps the
-   Decryption Secrets Blocks.  scapy 2.8 does not hand DSB secrets to the
-   caller: it parses them into the global ``conf.tls_nss_keys``, and only when
-   ``scapy.layers.tls`` is loaded, so this module reads the block itself.
-   The readers stop quietly at a short block; we remember where each block
-   began and report a truncated file at that offset.
+1. *Container.*  Read here with ``struct`` from the file's bytes: pcap's file
+   and record headers; pcapng's blocks (Section Header with its byte order,
+   Interface Description with link type and time resolution, Enhanced, Simple
+   and obsolete Packet Blocks, Decryption Secrets Blocks, the rest skipped).
+   A block whose lengths do not hold together, or a packet cut short, is an
+   error at the offset where its block or record began.
 2. *Packets.*  Link, IP and TCP headers are decoded here with ``struct``
    rather than by scapy's dissectors: header arithmetic gives the exact TCP
    payload (no Ethernet padding), and scapy's global layer bindings would
@@ -36,12 +35,10 @@ Theory of operation
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 import re
 import struct
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from wssviz.capture import LAST_MOMENT, Capture
@@ -83,89 +80,136 @@ class ImportedConnection:
 # --- 1. container -------------------------------------------------------------
 
 
-@contextmanager
-def _quiet_scapy() -> Iterator[None]:
-    """scapy's readers log warnings for bad input; we raise our own errors instead."""
-    log = logging.getLogger("scapy.runtime")
-    level = log.level
-    log.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
+_PCAPNG_SHB = RULE_PCAPNG + ", §4.1 Section Header Block"
+_PCAPNG_DSB = RULE_PCAPNG + ", §4.7 Decryption Secrets Block"
+_PCAPNG_EPB = RULE_PCAPNG + ", §4.3 Enhanced Packet Block"
 
 
-def _records(f, size: int, magic: bytes, secrets: list[str]) -> Iterator[tuple[int, int, int, bytes]]:
-    """Yield (offset, linktype, timestamp in integer nanoseconds, frame) for every packet."""
-    from scapy.error import Scapy_Exception
-    from scapy.utils import RawPcapNgReader, RawPcapReader
+def _records(data: bytes, secrets: list[str]) -> Iterator[tuple[int, int, int, bytes]]:
+    """Yield (offset, linktype, timestamp in integer nanoseconds, frame) for every packet
+    of a pcap or pcapng file held in ``data``; DSB secrets go to ``secrets``."""
+    if data[:4] == PCAPNG_MAGIC:
+        yield from _pcapng(data, secrets)
+    else:
+        yield from _pcap(data)
 
-    class NgReader(RawPcapNgReader):
-        """The pcapng reader, remembering block offsets and keeping DSB secrets."""
 
-        def __init__(self, filename, fdesc=None, magic=None):  # type: ignore[no-untyped-def]
-            super().__init__(filename, fdesc, magic)
-            self.blocktypes[10] = self._keep_dsb
-            self.block_start = fdesc.tell()
-
-        def _read_block(self, size=1 << 20):  # type: ignore[no-untyped-def]
-            self.block_start = self.f.tell()
-            return super()._read_block(size)
-
-        def _keep_dsb(self, block: bytes, _size: int) -> None:
-            if len(block) < 8:
-                raise CaptureImportError(RULE_PCAPNG + ", §4.7 Decryption Secrets Block",
-                                         self.block_start, "Decryption Secrets Block too short")
-            kind, length = struct.unpack(self.endian + "II", block[:8])
-            if length > len(block) - 8:
-                raise CaptureImportError(RULE_PCAPNG + ", §4.7 Decryption Secrets Block",
-                                         self.block_start, "secrets length beyond the block")
-            if kind == SECRETS_TYPE_TLS:
-                secrets.append(block[8:8 + length].decode("utf-8", "replace"))
-
-    if magic == PCAPNG_MAGIC:
-        try:
-            reader = NgReader(f)
-            last = 0
-        except Scapy_Exception:
-            raise CaptureImportError(RULE_PCAPNG + ", §4.1 Section Header Block", 0,
-                                     "malformed pcapng Section Header Block") from None
-        while True:
-            try:
-                rec = reader._read_packet(size=1 << 20)
-            except (EOFError, Scapy_Exception, struct.error):
-                if reader.block_start < size:
-                    raise CaptureImportError(RULE_PCAPNG, reader.block_start,
-                                             "truncated or malformed pcapng block") from None
-                return
-            frame, meta = rec
-            if meta.tshigh is None:  # a Simple Packet Block has no time: it keeps the last one
-                ts = last
+def _pcapng(data: bytes, secrets: list[str]) -> Iterator[tuple[int, int, int, bytes]]:
+    """pcapng (draft-ietf-opsawg-pcapng): sections, their interfaces (link type, time
+    resolution), and the packets of Enhanced, Simple and (obsolete) Packet Blocks."""
+    size = len(data)
+    unpack = struct.unpack_from
+    pos = 0
+    end = "<"
+    links: list[tuple[int, int, int]] = []  # per interface: link type, units a second, snap length
+    last = 0  # a Simple Packet Block has no time: it keeps the last one
+    while pos < size:
+        if size - pos < 12:
+            raise CaptureImportError(RULE_PCAPNG, pos, "truncated or malformed pcapng block")
+        kind = unpack(end + "I", data, pos)[0]
+        if kind == 0x0A0D0D0A:  # a Section Header Block: its byte order is its own
+            order = data[pos + 8:pos + 12]
+            if order == b"\x4d\x3c\x2b\x1a":
+                end = "<"
+            elif order == b"\x1a\x2b\x3c\x4d":
+                end = ">"
             else:
-                ts = last = ((meta.tshigh << 32) | meta.tslow) * 1_000_000_000 // meta.tsresol
+                raise CaptureImportError(_PCAPNG_SHB, pos, "malformed pcapng Section Header Block")
+            length = unpack(end + "I", data, pos + 4)[0]
+            if length < 28 or length % 4 or pos + length > size:
+                raise CaptureImportError(_PCAPNG_SHB, pos, "malformed pcapng Section Header Block")
+            links = []
+        else:
+            length = unpack(end + "I", data, pos + 4)[0]
+            if pos == 0:
+                raise CaptureImportError(_PCAPNG_SHB, 0, "malformed pcapng Section Header Block")
+            if length < 12 or length % 4 or pos + length > size:
+                raise CaptureImportError(RULE_PCAPNG, pos, "truncated or malformed pcapng block")
+        if unpack(end + "I", data, pos + length - 4)[0] != length:
+            raise CaptureImportError(RULE_PCAPNG, pos, "truncated or malformed pcapng block "
+                                     "(its two lengths differ)")
+        body = pos + 8
+        body_end = pos + length - 4
+        if kind == 1:  # Interface Description Block
+            if body_end - body < 8:
+                raise CaptureImportError(RULE_PCAPNG + ", §4.2 Interface Description Block", pos,
+                                         "Interface Description Block too short")
+            linktype, _, snap = unpack(end + "HHI", data, body)
+            links.append((linktype, _tsresol(data, body + 8, body_end, end), snap))
+        elif kind in (6, 2):  # Enhanced Packet Block (and the obsolete Packet Block)
+            if body_end - body < 20:
+                raise CaptureImportError(_PCAPNG_EPB, pos, "packet block too short")
+            if kind == 6:
+                iface, high, low, caplen = unpack(end + "IIII", data, body)
+            else:
+                iface, _, high, low, caplen = unpack(end + "HHIII", data, body)
+            if iface >= len(links):
+                raise CaptureImportError(_PCAPNG_EPB, pos, f"a packet of interface {iface}, "
+                                         f"which no Interface Description Block describes")
+            if caplen > body_end - body - 20:
+                raise CaptureImportError(_PCAPNG_EPB, pos, "captured length beyond the block")
+            linktype, units, _ = links[iface]
+            ts = last = ((high << 32) | low) * 1_000_000_000 // units
             if ts > LAST_MOMENT * 1e9:
-                raise CaptureImportError(RULE_PCAPNG + ", §4.3 Enhanced Packet Block", reader.block_start,
-                                         "a timestamp after the year 9999")
-            yield reader.block_start, meta.linktype, ts, frame
-    try:
-        reader = RawPcapReader(f)
-    except Scapy_Exception:
-        raise CaptureImportError(RULE_PCAP + ", file header", 0,
-                                 "pcap file header shorter than 24 bytes") from None
-    while True:
-        start = f.tell()
-        try:
-            frame, meta = reader._read_packet(size=1 << 20)
-        except (EOFError, Scapy_Exception, struct.error):
-            if start < size:
-                raise CaptureImportError(RULE_PCAP + ", packet record header", start,
-                                         "truncated pcap packet record header") from None
-            return
-        if len(frame) < min(meta.caplen, 262140):  # what scapy reads of one record
-            raise CaptureImportError(RULE_PCAP + ", packet record", start,
-                                     f"truncated packet: {len(frame)} of {meta.caplen} bytes")
-        ts = meta.sec * 1_000_000_000 + meta.usec * (1 if reader.nano else 1000)
-        yield start, reader.linktype, ts, frame
+                raise CaptureImportError(_PCAPNG_EPB, pos, "a timestamp after the year 9999")
+            yield pos, linktype, ts, data[body + 20:body + 20 + caplen]
+        elif kind == 3:  # Simple Packet Block: interface 0, no time
+            if not links:
+                raise CaptureImportError(RULE_PCAPNG + ", §4.4 Simple Packet Block", pos,
+                                         "a packet before any Interface Description Block")
+            if body_end - body < 4:
+                raise CaptureImportError(RULE_PCAPNG + ", §4.4 Simple Packet Block", pos,
+                                         "Simple Packet Block too short")
+            linktype, _, snap = links[0]
+            caplen = min(unpack(end + "I", data, body)[0], body_end - body - 4, snap or 1 << 32)
+            yield pos, linktype, last, data[body + 4:body + 4 + caplen]
+        elif kind == 10:  # Decryption Secrets Block
+            if body_end - body < 8:
+                raise CaptureImportError(_PCAPNG_DSB, pos, "Decryption Secrets Block too short")
+            stype, slen = unpack(end + "II", data, body)
+            if slen > body_end - body - 8:
+                raise CaptureImportError(_PCAPNG_DSB, pos, "secrets length beyond the block")
+            if stype == SECRETS_TYPE_TLS:
+                secrets.append(data[body + 8:body + 8 + slen].decode("utf-8", "replace"))
+        pos += length
+
+
+def _tsresol(data: bytes, pos: int, end: int, order: str) -> int:
+    """Time units a second from an Interface Description Block's options (if_tsresol,
+    code 9: 10^-n, or 2^-n when the top bit is set; 10^-6 when absent)."""
+    while pos + 4 <= end:
+        code, length = struct.unpack_from(order + "HH", data, pos)
+        if code == 0:
+            break
+        if code == 9 and length >= 1 and pos + 5 <= end:
+            v = data[pos + 4]
+            units = 2 ** (v & 0x7F) if v & 0x80 else 10 ** min(v, 19)
+            return units or 1
+        pos += 4 + (length + 3) // 4 * 4
+    return 1_000_000
+
+
+def _pcap(data: bytes) -> Iterator[tuple[int, int, int, bytes]]:
+    """libpcap (draft-ietf-opsawg-pcap): a file header, then a header and bytes a packet."""
+    size = len(data)
+    if size < 24:
+        raise CaptureImportError(RULE_PCAP + ", file header", 0, "pcap file header shorter than 24 bytes")
+    magic = data[:4]
+    end = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    nano = magic in (b"\xa1\xb2\x3c\x4d", b"\x4d\x3c\xb2\xa1")
+    linktype = struct.unpack_from(end + "I", data, 20)[0] & 0x0FFFFFFF  # (the top bits: FCS)
+    record = struct.Struct(end + "IIII")
+    pos = 24
+    while pos < size:
+        if size - pos < 16:
+            raise CaptureImportError(RULE_PCAP + ", packet record header", pos,
+                                     "truncated pcap packet record header")
+        sec, frac, caplen, _ = record.unpack_from(data, pos)
+        if pos + 16 + caplen > size:
+            raise CaptureImportError(RULE_PCAP + ", packet record", pos,
+                                     f"truncated packet: {size - pos - 16} of {caplen} bytes")
+        yield pos, linktype, sec * 1_000_000_000 + frac * (1 if nano else 1000), data[pos + 16:pos + 16 + caplen]
+        pos += 16 + caplen
 
 
 # --- 2. packets -------------------------------------------------------------
@@ -478,25 +522,31 @@ def read_capture_file(path: str, *, keylog_path: str | None = None) -> list[Impo
     ``keylog_path`` (an NSS key log file).  Raises CaptureImportError for a file
     that is not a capture, is truncated, or holds no TCP connection.
     """
+    from wssviz.core.limits import LIMITS
+
     try:
-        with open(path, "rb") as f, _quiet_scapy():
-            return _read(f, keylog_path)
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > LIMITS.max_capture:
+                raise CaptureImportError(RULE_PCAP + " / " + RULE_PCAPNG, 0,
+                                         f"the file is {size:,} bytes, over the max_capture limit of "
+                                         f"{LIMITS.max_capture:,} (raise it with --limit max_capture=...)")
+            return _read(f.read(), keylog_path)
     except OSError as e:
         raise CaptureImportError(RULE_PCAP, 0, f"cannot read capture file: {e.strerror}") from None
 
 
-def _read(f, keylog_path: str | None) -> list[ImportedConnection]:
-    """Read an open capture file (see read_capture_file)."""
-    size = os.fstat(f.fileno()).st_size
-    magic = f.read(4)
-    f.seek(0)
+def _read(data: bytes, keylog_path: str | None) -> list[ImportedConnection]:
+    """Read a capture file's bytes (see read_capture_file)."""
+    size = len(data)
+    magic = data[:4]
     if magic not in PCAP_MAGICS and magic != PCAPNG_MAGIC:
         raise CaptureImportError(RULE_PCAP + " / " + RULE_PCAPNG, 0,
                                  f"not a pcap or pcapng file (starts with {magic.hex() or 'nothing'})")
     secrets: list[str] = []
     conns: list[_Conn] = []
     live: dict[frozenset, _Conn] = {}
-    for _offset, linktype, ts, frame in _records(f, size, magic, secrets):
+    for _offset, linktype, ts, frame in _records(data, secrets):
         seg = _segment(linktype, frame)
         if seg is None:
             continue

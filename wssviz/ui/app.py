@@ -208,7 +208,7 @@ class WssvizApp(App[int]):
 
     @work(thread=True, group="export", exit_on_error=False)
     def _export(self, session: Session, path: str, steps: int) -> None:
-        """Write off the UI thread (the first export imports scapy); failures are notices."""
+        """Write off the UI thread (a long session takes a while); failures are notices."""
         from wssviz.ui.screens.export import describe
 
         lang = self.lang
