@@ -7,7 +7,9 @@
 A report, not a test: nothing here asserts a time.  The sessions are built here: a live
 TLS 1.3 session of the default scenario's shape whose client sends N/2 - 1 text messages
 and the server echoes each (N frames in all, plus the close), driven in one process
-through wssviz's own live pair and saved as a recording; ``wssviz export`` turns it into
+through wssviz's own live pair and saved as a recording (its settings without the
+script of every message, as a long ``connect --record`` or ``listen`` session records
+them: the recording holds the events and little else); ``wssviz export`` turns it into
 a pcapng with its key log in a Decryption Secrets Block.
 
 The figures (each wssviz run interleaved with its anchor, wssviz first in odd repeats and
@@ -71,7 +73,10 @@ def build(frames: int, folder: Path) -> tuple[Path, Path]:
             " goal=f'A wss:// session whose client sends {n // 2 - 1:,} text messages, each echoed, then a clean close.',"
             " messages=[Message('text', f'message {i}') for i in range(max(n // 2 - 1, 1))]"
             " + [Message('close', 'bye', code=1000)], seed=1)\n"
-            "cap = Capture(scheme=s.scheme, server_name=s.host, settings=s.to_dict())\n"
+            # recorded as a long real session is (connect --record, listen): the settings
+            # without a script of every message, which would put megabytes before the events
+            "cap = Capture(scheme=s.scheme, server_name=s.host,"
+            " settings={k: v for k, v in s.to_dict().items() if k != 'messages'})\n"
             "sc = _Script(s, cap)\n"
             "for _ in sc.run(): pass\n"
             "sc.cleanup()\n"

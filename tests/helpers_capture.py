@@ -220,3 +220,20 @@ def pcapng_blocks(data: bytes) -> list[tuple[int, int, bytes]]:
         out.append((off, btype, data[off + 8:off + total - 4]))
         off += total
     return out
+
+
+def faulty_recording(folder, index: int, key: str, value):
+    """The live seed-example session saved as a recording whose ``events[index][key]`` is
+    ``value`` (a fault further on in the file); returns (path, the session's Capture)."""
+    import json
+
+    from wssviz import recording, scenarios
+    from wssviz.live.pair import LiveSession
+
+    live = LiveSession(scenarios.load("seed-example"))
+    live.run_all()
+    doc = recording.to_document(live.capture)
+    doc["events"][index][key] = value
+    path = folder / "r.json"
+    path.write_text(json.dumps(doc, indent=1))
+    return path, live.capture

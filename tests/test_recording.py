@@ -227,3 +227,58 @@ def test_a_recording_over_the_size_limit_is_refused_before_reading(tmp_path, mon
     monkeypatch.setattr(limits, "LIMITS", replace(limits.LIMITS, max_recording=100))
     with pytest.raises(recording.RecordingError, match="max_recording"):
         recording.load(path)
+
+
+def test_a_recording_is_read_piece_by_piece_exactly_as_whole(tmp_path, monkeypatch):
+    """``open_recording`` reads the file a piece at a time; whatever the piece size,
+    the events are those of the whole document, and a fault says the line, column and
+    offset json.loads would say."""
+    import json as _json
+
+    from wssviz import scenarios
+    from wssviz.core.jsonstream import JsonStream
+    from wssviz.live.pair import LiveSession
+
+    live = LiveSession(scenarios.load("seed-example"))
+    live.run_all()
+    path = tmp_path / "r.json"
+    recording.save(live.capture, path)
+    whole = recording.from_document(_json.loads(path.read_text()))
+    for piece in (1, 7, 100, 1 << 18):
+        monkeypatch.setattr(JsonStream, "PIECE", piece)
+        head, events = recording.open_recording(path)
+        assert head.events == [] and head.keylog == whole.keylog and head.settings == whole.settings
+        assert list(events) == whole.events, piece
+    text = path.read_text()
+    cut = tmp_path / "cut.json"
+    for at in (len(text) // 2, len(text) - 5):
+        cut.write_text(text[:at])
+        try:
+            _json.loads(text[:at])
+        except _json.JSONDecodeError as exc:
+            said = f"{exc.msg}: line {exc.lineno}, column {exc.colno}, offset {exc.pos}"
+        monkeypatch.setattr(JsonStream, "PIECE", 13)
+        with pytest.raises(recording.RecordingError) as got:
+            head, events = recording.open_recording(cut)
+            list(events)
+        assert said in str(got.value)
+
+
+def test_events_are_read_as_they_are_asked_for(tmp_path):
+    """A fault further on in the file is raised only when reading gets there (the
+    events before it are given first), naming the event."""
+    import json as _json
+
+    from helpers_capture import faulty_recording
+
+    path, capture = faulty_recording(tmp_path, 5, "t", "soon")
+    head, events = recording.open_recording(path)
+    got = [next(events) for _ in range(5)]
+    assert got == capture.events[:5]
+    with pytest.raises(recording.RecordingError, match=r"events\[5\]\.t"):
+        next(events)
+    doc = recording.to_document(capture)
+    path.write_text(_json.dumps(doc, indent=1)[:-2] + ', "keylog": []}')
+    head, events = recording.open_recording(path)
+    with pytest.raises(recording.RecordingError, match="'keylog' appears twice"):
+        list(events)

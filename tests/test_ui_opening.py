@@ -209,3 +209,29 @@ async def test_a_replay_that_reads_the_rest_of_its_recording_shows_it_without_a_
         n = len(live.steps)
         assert app.session.finished and f"Step 0 of 0–{n - 1}" in plain(app, "#status")
         assert app.main_screen.index == 0  # nothing moved: only the ladder and the count grew
+
+
+async def test_a_recording_faulty_further_on_opens_and_then_says_where_it_stops(tmp_path):
+    """The interface reads a recording's events as it indexes them: a fault far into the
+    file does not stop it opening; the steps read are shown, and the fault is told once,
+    in the learner's language, the file's words kept as plain text."""
+    from helpers_capture import faulty_recording
+
+    path, _ = faulty_recording(tmp_path, 12, "t", "[b]soon[/b]")
+    capture, events = cli.open_capture(str(path), stream=True)
+    app = WssvizApp(None, opener=lambda: cli.replay_of(capture, str(path), events=events), lang="zh")
+    told = []
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.notify = lambda message, **kw: told.append((message, kw))
+        app.main_screen.notify = app.notify
+        await pilot.press("end")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if told:
+                break
+        session = app.session
+        assert session.finished and "events[12]" in session.fault
+        assert len(told) == 1 and told[0][1].get("markup") is False and told[0][1]["severity"] == "error"
+        message = told[0][0]
+        assert message.startswith(t("status_file_fault", "zh").split("{")[0]) and "[b]soon[/b]" in message
+        assert app.main_screen.index == len(session.steps) - 1 > 5

@@ -311,14 +311,22 @@ def load_capture(path: str, keylog: str | None = None, connection: int | None = 
     """A recording or a packet capture, as a Capture (``cafile``: trust anchors to judge it
     by; ``connection``: which TCP connection of a capture, by default the first one that
     asks for a WebSocket upgrade)."""
-    capture = _read_capture(path, keylog, connection)
+    return open_capture(path, keylog, connection, cafile)[0]
+
+
+def open_capture(path: str, keylog: str | None = None, connection: int | None = None,
+                 cafile: str | None = None, stream: bool = False):
+    """``load_capture``, and (``stream``, for a recording) its events as an iterator that
+    reads them from the file as they are asked for, the Capture holding none: (capture,
+    events or None)."""
+    capture, events = _read_capture(path, keylog, connection, stream)
     if cafile:
         from wssviz.live.certs import read_pem_file
 
         capture.trust = read_pem_file(cafile)
         if not capture.trust:
             raise UserError(f"{cafile} holds no PEM certificate")
-    return capture
+    return capture, events
 
 
 def _endpoint(addr: tuple[str, int]) -> str:
@@ -326,8 +334,8 @@ def _endpoint(addr: tuple[str, int]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _read_capture(path: str, keylog: str | None, connection: int | None):
-    from wssviz.recording import RecordingError, load
+def _read_capture(path: str, keylog: str | None, connection: int | None, stream: bool = False):
+    from wssviz.recording import RecordingError, open_recording
 
     try:
         with open(path, "rb") as f:
@@ -343,12 +351,15 @@ def _read_capture(path: str, keylog: str | None, connection: int | None):
         if connection not in (None, 0):
             raise UserError(f"{path} is a recording: --connection is for captures (.pcap, .pcapng)")
         try:
-            capture = load(path)
+            capture, events = open_recording(path)
+            if not stream:
+                capture.events.extend(events)
+                events = None
         except RecordingError as exc:
             raise UserError(str(exc)) from None
         if keylog:
             capture.add_keylog(open(keylog, encoding="ascii", errors="replace").read().splitlines())
-        return capture
+        return capture, events
     from wssviz.pcap_import import CaptureImportError, read_capture_file
 
     try:
@@ -377,7 +388,7 @@ def _read_capture(path: str, keylog: str | None, connection: int | None):
                   f"{c.packets} packets, {what} (choose with --connection {i})", file=sys.stderr)
     for note in conns[connection].notes:
         print(f"note: {note}", file=sys.stderr)
-    return conns[connection].capture
+    return conns[connection].capture, None
 
 
 def replay_session(path: str, keylog: str | None = None, connection: int | None = None,
@@ -385,7 +396,7 @@ def replay_session(path: str, keylog: str | None = None, connection: int | None 
     return replay_of(load_capture(path, keylog, connection, cafile), path)
 
 
-def replay_of(capture, path: str, ahead: bool = True) -> Session:
+def replay_of(capture, path: str, ahead: bool = True, events=None) -> Session:
     """The steps of a loaded Capture, rebuilt through Dissect as they are asked for
     (``ahead``: and the rest in the background, for an interface; a printout asks for
     each step in turn and lets it go, so it runs in constant memory)."""
@@ -402,7 +413,8 @@ def replay_of(capture, path: str, ahead: bool = True) -> Session:
             if settings.get("goal") else "")
     # an interface gets the lazy replay (an index, steps rebuilt as they are shown);
     # a printout reads each step in turn and lets it go
-    replay = (LazyReplay if ahead else CaptureReplay)(capture, title=title, goal=goal)
+    replay = (LazyReplay(capture, title=title, goal=goal, events=events) if ahead
+              else CaptureReplay(capture, title=title, goal=goal, events=events))
     replay.name = name or path
     return replay
 
@@ -411,7 +423,18 @@ def replay_of(capture, path: str, ahead: bool = True) -> Session:
 
 
 def stream(session: Session, out: TextIO, write: Callable[[object, TextIO], None]) -> int:
-    """Print each step as soon as the session has it; returns how many were errors."""
+    """Print each step as soon as the session has it; returns how many were errors.  A
+    recording found faulty further on ends it with its message (what was printed stays)."""
+    from wssviz.recording import RecordingError
+
+    try:
+        return _stream(session, out, write)
+    except RecordingError as exc:
+        out.flush()
+        raise UserError(str(exc)) from None
+
+
+def _stream(session: Session, out: TextIO, write: Callable[[object, TextIO], None]) -> int:
     i = errors = 0
     forget = getattr(session, "forget", None)
     while True:
@@ -549,12 +572,17 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    # Read and check the file first (a bad one is a one-line error, not a flash of the
-    # interface); dissecting it happens in the interface's worker, after its first paint.
-    capture = load_capture(args.file, args.keylog, args.connection, args.cafile)
-    if not (args.plain or args.json):
-        return tui(args, lambda: replay_of(capture, args.file), None)
-    errors = text_view(args, replay_of(capture, args.file, ahead=False), capture.scheme)
+    # Read and check the file's head first (a bad one is a one-line error, not a flash of
+    # the interface); dissecting it happens in the interface's worker, after its first
+    # paint.  A recording's events are read as they are used: a printout prints each and
+    # lets it go (constant memory, the first step at once), the interface indexes them;
+    # a fault further on in the file ends the printout with its message, or the index
+    # with a notice.
+    printout = args.plain or args.json
+    capture, events = open_capture(args.file, args.keylog, args.connection, args.cafile, stream=True)
+    if not printout:
+        return tui(args, lambda: replay_of(capture, args.file, events=events), None)
+    errors = text_view(args, replay_of(capture, args.file, ahead=False, events=events), capture.scheme)
     return 0 if not errors else 1
 
 

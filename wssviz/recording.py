@@ -23,9 +23,11 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from wssviz.capture import LAST_MOMENT, Capture, Chunk, Fact
+from wssviz.core.jsonstream import JsonStream, JsonStreamError
 
 FORMAT = "wssviz-recording"
 VERSION = 1
@@ -180,6 +182,17 @@ def _fact_value(name: str, value: Any, where: str) -> dict:
 
 
 def from_document(doc: Any) -> Capture:
+    cap = _head_of(doc)
+    events = _get(doc, "events", list)
+    if not events:
+        raise RecordingError("recording: 'events' is empty: nothing happened in this recording")
+    for i, e in enumerate(events):
+        cap.events.append(_event(e, i))
+    return cap
+
+
+def _head_of(doc: Any) -> Capture:
+    """The Capture a document's head describes (no events yet), every key checked."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise RecordingError(f"recording: not a {FORMAT} document (the 'format' key is missing or wrong)")
     doc = migrate(doc)
@@ -204,11 +217,6 @@ def from_document(doc: Any) -> Capture:
         raise RecordingError(f"recording: scheme must be ws or wss, not {_short(cap.scheme)}")
     if not cap.server_name or len(cap.server_name) > 253 or not cap.server_name.isprintable():
         raise RecordingError("recording: 'server_name' must be a host name (1 to 253 printable characters)")
-    events = _get(doc, "events", list)
-    if not events:
-        raise RecordingError("recording: 'events' is empty: nothing happened in this recording")
-    for i, e in enumerate(events):
-        cap.events.append(_event(e, i))
     return cap
 
 
@@ -251,32 +259,128 @@ def _get(doc: dict, key: str, kind: Any) -> Any:
 
 
 def load(path: str | Path) -> Capture:
+    """A recording read whole: every event checked before any is used."""
+    capture, events = open_recording(path)
+    capture.events.extend(events)
+    return capture
+
+
+#: The keys a reader needs before the first event (a recording written by wssviz has
+#: them all before ``events``, so its events can be read one at a time).
+HEAD_KEYS = ("format", "version", "scheme", "server_name", "started", "trust", "keylog")
+
+
+def open_recording(path: str | Path) -> tuple[Capture, Iterator[Chunk | Fact]]:
+    """A recording read as it is used: its head (checked) now, as a Capture with no
+    events, and an iterator over its events, each read from the file and checked when
+    it is asked for.  Memory holds one piece of the file at a time, not the file.  A
+    fault in an event or after the events raises RecordingError from the iterator
+    (naming the event or the offset); a fault before them, from this call."""
     from wssviz.core.limits import LIMITS
 
     try:
         size = Path(path).stat().st_size
+        if size > LIMITS.max_recording:
+            raise RecordingError(f"recording: {path} is {size:,} bytes, over the max_recording limit of "
+                                 f"{LIMITS.max_recording:,} (raise it with --limit max_recording=...)")
+        f = open(path, "rb")
     except OSError as exc:
         raise RecordingError(f"recording: cannot read {path}: {exc.strerror or exc}") from None
-    if size > LIMITS.max_recording:
-        raise RecordingError(f"recording: {path} is {size:,} bytes, over the max_recording limit of "
-                             f"{LIMITS.max_recording:,} (raise it with --limit max_recording=...)")
+    reader = JsonStream(f, parse_constant=_no_constant)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise RecordingError(f"{path} is neither a pcap/pcapng capture nor a wssviz recording "
-                             f"(byte {exc.start} is not UTF-8 text)") from None
-    except OSError as exc:
-        raise RecordingError(f"recording: cannot read {path}: {exc.strerror or exc}") from None
+        with _said(path):
+            return _open(reader, f, size)
+    except BaseException:
+        f.close()
+        raise
+
+
+def _open(reader: JsonStream, f, size: int) -> tuple[Capture, Iterator[Chunk | Fact]]:
+    doc: dict[str, Any] = {}
+    if reader.peek() != "{":  # not an object: what json.loads would say of it
+        from_document(reader.value())
+    reader.expect("{")
+    while True:
+        key = reader.key(first=not doc)
+        if key is None:  # the document ended without events
+            reader.end()
+            from_document(doc)  # says what is missing
+            raise RecordingError("recording: 'events' is missing or of the wrong type")
+        if key != "events":
+            doc[key] = reader.value()
+            continue
+        if not all(k in doc for k in HEAD_KEYS) or reader.peek() != "[":
+            # an unusual order (or no list): read the rest whole, then check it all
+            doc[key] = reader.value()
+            doc.update(reader.rest_of_object())
+            reader.end()
+            f.close()
+            return from_document(doc), iter(())
+        capture = _head_of(doc)
+        reader.expect("[")
+        if not reader.array_item(first=True):
+            raise RecordingError("recording: 'events' is empty: nothing happened in this recording")
+        return capture, RecordingEvents(reader, f, doc, size, f.name)
+
+
+@contextmanager
+def _said(path: str | Path) -> Iterator[None]:
+    """What the JSON reader found wrong, said of the recording."""
     try:
-        doc = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as exc:
-        raise RecordingError(f"recording: {path} is not JSON ({exc.msg}: line {exc.lineno}, "
-                             f"column {exc.colno}, offset {exc.pos})") from None
-    except RecursionError:
-        raise RecordingError(f"recording: {path} nests its JSON values too deeply") from None
-    except ValueError as exc:  # e.g. an integer of thousands of digits
-        raise RecordingError(f"recording: {path} holds a value JSON readers refuse ({exc})") from None
-    return from_document(doc)
+        yield
+    except JsonStreamError as e:
+        if e.kind == "utf8":
+            raise RecordingError(f"{path} is neither a pcap/pcapng capture nor a wssviz recording "
+                                 f"(byte {e.offset} is not UTF-8 text)") from None
+        if e.kind == "deep":
+            raise RecordingError(f"recording: {path} nests its JSON values too deeply "
+                                 f"(the value at offset {e.offset})") from None
+        if e.kind == "value":
+            raise RecordingError(f"recording: {path} holds a value JSON readers refuse at offset "
+                                 f"{e.offset} ({e.msg})") from None
+        raise RecordingError(f"recording: {path} is not JSON ({e.msg}: line {e.line}, "
+                             f"column {e.column}, offset {e.offset})") from None
+
+
+class RecordingEvents:
+    """The events of a recording being read (``open_recording``): an iterator, and how
+    far into the file it has got (``position``, of ``size`` bytes)."""
+
+    def __init__(self, reader: JsonStream, f, doc: dict[str, Any], size: int, path: str) -> None:
+        self._gen = self._read(reader, f, doc, path)
+        self._reader = reader
+        self.size = size
+
+    @property
+    def position(self) -> int:
+        return self._reader.read_bytes
+
+    def __iter__(self) -> "RecordingEvents":
+        return self
+
+    def __next__(self) -> Chunk | Fact:
+        return next(self._gen)
+
+    @staticmethod
+    def _read(reader: JsonStream, f, doc: dict[str, Any], path: str) -> Iterator[Chunk | Fact]:
+        try:
+            i = 0
+            while True:
+                with _said(path):
+                    value = reader.value()
+                yield _event(value, i)
+                i += 1
+                with _said(path):
+                    if not reader.array_item(first=False):
+                        break
+            with _said(path):
+                rest = reader.rest_of_object()
+                reader.end()
+            for key in rest:
+                if key in doc or key == "events":
+                    raise RecordingError(f"recording: '{key}' appears twice (again after 'events')")
+        finally:
+            f.close()
 
 
 def _no_constant(name: str) -> Any:

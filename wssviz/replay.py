@@ -22,12 +22,18 @@ REST_AFTER = 0.25  # seconds between the first steps asked for and indexing the 
 
 
 class CaptureReplay(GrowingSession):
-    def __init__(self, capture: Capture, title: str = "recording", goal: str = "") -> None:
+    """``events``: an iterator to read them from instead of the Capture's list (a
+    recording read as it is printed, ``recording.open_recording``); a fault the file
+    holds further on is raised from ``ensure`` (it is the command's to say), a fault
+    of the dissector is a step."""
+
+    def __init__(self, capture: Capture, title: str = "recording", goal: str = "", events=None) -> None:
         super().__init__()
         self.capture = capture
         self.title = title
         self.goal = goal
         self._next = 0  # the next event to dissect
+        self._events = events
         self._dissector = None
 
     def restart(self) -> None:
@@ -38,10 +44,14 @@ class CaptureReplay(GrowingSession):
             from wssviz.dissect import Dissector
 
             self._dissector = Dissector(self.capture)
-        events = self.capture.events
+        if self._events is not None:
+            event = next(self._events, None)
+        else:
+            events = self.capture.events
+            event = events[self._next] if self._next < len(events) else None
         try:
-            if self._next < len(events):
-                self._steps.extend(self._dissector.feed(events[self._next]))
+            if event is not None:
+                self._steps.extend(self._dissector.feed(event))
                 self._next += 1
                 return
             self._steps.extend(self._dissector.finish())
@@ -105,10 +115,16 @@ class LazyReplay:
 
     name = ""
 
-    def __init__(self, capture: Capture, title: str = "recording", goal: str = "") -> None:
+    def __init__(self, capture: Capture, title: str = "recording", goal: str = "", events=None) -> None:
         from wssviz.dissect import Dissector
 
         self.capture = capture
+        # a recording read as it is indexed (``recording.RecordingEvents``): its events
+        # join the Capture as they are read; None once the file is read to its end
+        self._source = events
+        self._size = getattr(events, "size", 0)
+        #: what a file found faulty further on said (the index ends there)
+        self.fault: str | None = None
         self.title = title
         self.goal = goal
         self._lock = threading.Lock()  # the index pass
@@ -131,9 +147,19 @@ class LazyReplay:
         return self._finished
 
     @property
-    def progress(self) -> tuple[int, int]:
-        """(events read, events in all): what a view says while the index reads ahead."""
-        return self._next, len(self.capture.events)
+    def progress(self) -> tuple[int, int, str]:
+        """(done, all, unit): what a view says while the index reads ahead: events read of
+        all (``"events"``), or, for a recording still being read from its file, bytes
+        (``"bytes"``)."""
+        source = self._source
+        if source is not None:
+            return min(source.position, self._size), self._size, "bytes"
+        return self._next, len(self.capture.events), "events"
+
+    @property
+    def complete(self) -> bool:
+        """Every event is read from the file (the Capture holds them all)."""
+        return self._source is None
 
     def restart(self) -> None:
         """A replay has nothing to redo: its steps stay as they are."""
@@ -157,6 +183,16 @@ class LazyReplay:
     def _advance(self) -> None:
         events = self.capture.events
         i = self._next
+        if i == len(events) and self._source is not None:
+            from wssviz.recording import RecordingError
+
+            try:
+                events.append(next(self._source))
+            except StopIteration:
+                self._source = None
+            except RecordingError as exc:  # the file's fault: the index ends where it is
+                self._source = None
+                self.fault = str(exc)
         try:
             if i < len(events):
                 if i % CHECKPOINT_EVERY == 0:
@@ -179,7 +215,7 @@ class LazyReplay:
             lo = bisect.bisect_right(points, index, key=lambda p: p.step) - 1  # the last at or before it
             window = self._windows.pop(lo, None)  # (put back last: the most recently used)
             if window is None:
-                window = _Window(points[lo], self.capture)
+                window = _Window(points[lo], self)
             self._windows[lo] = window
             while len(self._windows) > WINDOWS_KEPT:
                 self._windows.pop(next(iter(self._windows)))
@@ -189,25 +225,31 @@ class LazyReplay:
 class _Window:
     """The whole steps between two checkpoints, dissected as far as they were asked for."""
 
-    __slots__ = ("dissector", "events", "next", "end", "first", "steps")
+    __slots__ = ("dissector", "replay", "events", "next", "end", "first", "steps", "finished")
 
-    def __init__(self, point: _Checkpoint, capture: Capture) -> None:
+    def __init__(self, point: _Checkpoint, replay: LazyReplay) -> None:
         self.dissector = point.dissector.checkpoint(skim=False)
-        self.events = capture.events
+        self.replay = replay
+        self.events = replay.capture.events  # (still growing while a file is read)
         self.next = point.event
-        # to the next checkpoint (where the index takes one, if it has not yet)
-        self.end = min(point.event + CHECKPOINT_EVERY, len(self.events))
+        self.end = point.event + CHECKPOINT_EVERY  # the next checkpoint
         self.first = point.step
         self.steps: list = []
+        self.finished = False
 
     def step(self, index: int):
         d = self.dissector
+        events = self.events
         try:
-            while self.first + len(self.steps) <= index and self.next < self.end:
-                self.steps += d.feed(self.events[self.next])
-                self.next += 1
-                if self.next == len(self.events):
+            while self.first + len(self.steps) <= index:
+                if self.next < min(self.end, len(events)):
+                    self.steps += d.feed(events[self.next])
+                    self.next += 1
+                elif self.next == len(events) and self.replay.complete and not self.finished:
+                    self.finished = True  # the session's end: what the index found after the last event
                     self.steps += d.finish()
+                else:
+                    break
         except Exception as exc:  # noqa: BLE001 - the same crash step the index made
             self.steps.append(d.crash(exc))
             self.next = self.end

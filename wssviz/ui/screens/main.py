@@ -140,6 +140,7 @@ class StepScreen(Screen):
         self._title_text: tuple | None = None  # the title bar on show (text, style, spans)
         self._resumed = False  # the first ScreenResume has been seen
         self._grown: tuple[int, bool] | None = None  # (steps, finished) as the ladder shows them
+        self._fault_said = False  # a replayed file's fault, told once
         self._resized_to: object = None  # the last terminal size the layout followed
 
     @property
@@ -413,6 +414,12 @@ class StepScreen(Screen):
 
     def _check_growth(self) -> None:
         session = self.wapp.session
+        fault = getattr(session, "fault", None)
+        if fault and session.finished and not self._fault_said:
+            # a recording faulty further on: its steps end where reading stopped
+            self._fault_said = True
+            self.notify(t("status_file_fault", self.lang).format(error=fault), severity="error",
+                        markup=False, timeout=12)
         if (len(session.steps), session.finished) == self._grown:
             return  # nothing new since the ladder was last drawn
         if self.index >= 0 and not self._busy and self.wapp.opening is None:
@@ -500,9 +507,13 @@ class StepScreen(Screen):
             text.append(t(key, self.lang).format(n=self.index, last=last), "bold")
         progress = getattr(session, "progress", None)
         if self._busy and progress is not None:  # a replay reading ahead (End, g N)
-            done, total = progress
-            text.append("   " + t("status_reading", self.lang).format(done=f"{done:,}", total=f"{total:,}"),
-                        "yellow")
+            done, total, unit = progress
+            if unit == "bytes":  # a recording still being read from its file
+                said = t("status_reading_file", self.lang).format(
+                    done=f"{done / 1e6:,.1f}", total=f"{total / 1e6:,.1f}")
+            else:
+                said = t("status_reading", self.lang).format(done=f"{done:,}", total=f"{total:,}")
+            text.append("   " + said, "yellow")
         elif self._busy:
             text.append("   " + t("status_working", self.lang), "yellow")
         if self._auto is not None:
