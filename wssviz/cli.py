@@ -234,6 +234,15 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also write the TLS secrets (NSS key log) "
                          "to this file; SSLKEYLOGFILE is appended to as well")
     _add_view(connect)
+    quiz = sub.add_parser("quiz", help="the interview drill: questions on a session, answers checked")
+    quiz.add_argument("source", nargs="?", default="seed-example",
+                      help="a scenario name, or a recording or capture file (default seed-example)")
+    quiz.add_argument("--list", action="store_true", help="print every question with its answer")
+    quiz.add_argument("--json", action="store_true", help="with --list: one JSON object per question per line")
+    quiz.add_argument("--kind", action="append", choices=["interview", "bytes", "predict", "myth"],
+                      help="only questions of this kind (repeatable)")
+    _add_lang(quiz, argparse.SUPPRESS)
+    _add_scenarios(quiz, argparse.SUPPRESS)
     listen = sub.add_parser("listen", help="the instrumented server, for real clients and browsers")
     listen.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     listen.add_argument("--port", type=_port, default=8443, help="port (default 8443; 0 picks one)")
@@ -605,6 +614,92 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quiz(args: argparse.Namespace) -> int:
+    """The interview drill on a session's own steps: ``--list`` prints the questions
+    with their answers (``--json``: one object per line); otherwise each question is
+    asked, the reply judged with partial credit, and the steps that show the answer
+    named."""
+    import json
+    import os
+
+    from wssviz import explain, quiz
+    from wssviz.dissect import dissect
+
+    lang = args.lang
+    if os.path.exists(args.source):
+        steps = dissect(load_capture(args.source))
+    else:
+        session = live_session(args.source)
+        steps = list(session.run_all())
+    items = [q for q in quiz.questions(steps) if not args.kind or q.kind in args.kind]
+    say = lambda m: explain.text(m, lang)  # noqa: E731 - a Msg in the chosen language
+    if args.list:
+        for n, q in enumerate(items, 1):
+            if args.json:
+                print(json.dumps({"n": n, "id": q.id, "kind": q.kind, "question": say(q.question),
+                                  "answer": say(q.answer), "steps": list(q.steps),
+                                  "value": q.value if not isinstance(q.value, bytes) else q.value.hex()},
+                                 ensure_ascii=False))
+            else:
+                print(f"{n}. {say(q.question)}\n   {say(quiz_line('answer', answer=q.answer))}\n"
+                      f"   {say(quiz_line('list_steps', steps=', '.join(map(str, q.steps))))}\n")
+        return 0
+    return _ask(items, steps, say, args.source)
+
+
+def quiz_line(part: str, **params) -> object:
+    from wssviz.core.msg import Msg
+
+    return Msg(f"quiz.ui.{part}", **params)
+
+
+def _ask(items, steps, say, source: str) -> int:
+    """Ask each question on the terminal (or from standard input), judge each reply."""
+    from wssviz import quiz
+
+    def words(concept: str) -> list[str]:
+        from wssviz import explain
+        from wssviz.core.msg import Msg
+
+        out: list[str] = []
+        for lang in explain.languages():
+            out += [w.strip().lower() for w in explain.text(Msg(f"quiz.concept.{concept}.words"), lang).split(",")]
+        return [w for w in out if w]
+
+    print(say(quiz_line("title", source=source)))
+    print(say(quiz_line("intro", total=len(items))) + "\n")
+    total = 0.0
+    asked = 0
+    for n, q in enumerate(items, 1):
+        print(say(quiz_line("number", n=n, total=len(items), kind=quiz_line(f"kind.{q.kind}"))))
+        print(say(q.question))
+        try:
+            reply = input(say(quiz_line("prompt")))
+        except EOFError:
+            print()
+            break
+        if not sys.stdin.isatty():
+            print(reply)  # (read from a file or a pipe: the transcript shows it)
+        if reply.strip():
+            asked += 1
+            verdict = quiz.judge(q, reply, words)
+            total += verdict.score
+            print(say(quiz_line("score", score=f"{verdict.score:g}")))
+            for m in verdict.said:
+                print("  " + say(m))
+        else:
+            print(say(quiz_line("skipped")))
+        print(say(quiz_line("answer", answer=q.answer)))
+        if q.steps:
+            print(say(quiz_line("steps")))
+            for i in q.steps:
+                print("  " + say(quiz_line("step", n=i, title=steps[i].title)))
+        print()
+    if asked:
+        print(say(quiz_line("total", score=f"{total:g}", of=asked, percent=round(100 * total / asked))))
+    return 0
+
+
 def connect_options(args: argparse.Namespace) -> dict:
     """The checked options of ``connect`` (a bad URL or CA file is a usage error, found
     before any interface starts)."""
@@ -783,8 +878,8 @@ def _main(argv: list[str] | None) -> int:
                 raise UserError(str(exc)) from None
         if args.command is None:
             return tui(args, live_session, live_session)
-        return {"run": cmd_run, "replay": cmd_replay, "export": cmd_export, "scenarios": cmd_scenarios, "connect": cmd_connect,
-                "listen": cmd_listen}[args.command](args)
+        return {"run": cmd_run, "replay": cmd_replay, "export": cmd_export, "scenarios": cmd_scenarios,
+                "connect": cmd_connect, "listen": cmd_listen, "quiz": cmd_quiz}[args.command](args)
     except UserError as exc:
         print(f"wssviz: {exc}", file=sys.stderr)
         return 2
