@@ -203,10 +203,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="which TCP connection of a capture, from 0 (default: the first one "
                         "that asks for a WebSocket upgrade)")
     _add_view(replay)
-    export = sub.add_parser("export", help="export a session for Wireshark")
-    export.add_argument("source", help="a scenario name or a recording file")
-    export.add_argument("--pcapng", metavar="OUT", required=True, type=_output_file)
+    export = sub.add_parser("export", help="export a session: for Wireshark (pcapng), or as a handout (HTML, Markdown)")
+    export.add_argument("source", help="a scenario name, or a recording or capture file")
+    export.add_argument("--pcapng", metavar="OUT", type=_output_file, help="a pcapng with its TLS key log inside")
     export.add_argument("--keylog", metavar="OUT", type=_output_file, help="also write the NSS key log to a file")
+    export.add_argument("--html", metavar="OUT", type=_output_file,
+                        help="a handout: one self-contained page (the ladder, every step's annotated bytes, "
+                        "fields and explanation; #step-N opens at a step)")
+    export.add_argument("--markdown", metavar="OUT", type=_output_file, help="the handout as Markdown")
+    _add_lang(export, argparse.SUPPRESS)
     _add_limits(export, argparse.SUPPRESS)
     _add_scenarios(export, argparse.SUPPRESS)
     connect = sub.add_parser("connect", help="the instrumented client against a real ws:// or wss:// server")
@@ -598,19 +603,42 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import os
 
-    from wssviz.export.pcapng import keylog_text, write_pcapng
-
+    if not (args.pcapng or args.html or args.markdown):
+        raise UserError("export: say what to write: --pcapng OUT, --html OUT or --markdown OUT")
     if os.path.exists(args.source):
         capture = load_capture(args.source)
+        title = goal = ""
     else:
         session = live_session(args.source)
         session.run_all()
         capture = session.capture
-    write_pcapng(capture, args.pcapng)
-    if args.keylog:
-        with open(args.keylog, "w", encoding="ascii") as f:
-            f.write(keylog_text(capture))
-    print(f"wrote {args.pcapng}" + (f" and {args.keylog}" if args.keylog else ""), file=sys.stderr)
+        title, goal = session.title, session.goal
+    wrote = []
+    if args.pcapng:
+        from wssviz.export.pcapng import keylog_text, write_pcapng
+
+        write_pcapng(capture, args.pcapng)
+        wrote.append(args.pcapng)
+        if args.keylog:
+            with open(args.keylog, "w", encoding="ascii") as f:
+                f.write(keylog_text(capture))
+            wrote.append(args.keylog)
+    if args.html or args.markdown:
+        from wssviz import explain
+        from wssviz.dissect import dissect
+        from wssviz.export.handout import Handout, to_html, to_markdown
+
+        replay = replay_of(capture, args.source, ahead=False) if not title else None
+        if replay is not None:
+            title, goal = replay.title, replay.goal
+        h = Handout(explain.text(title, args.lang), explain.text(goal, args.lang), os.path.basename(args.source),
+                    args.lang, capture.scheme, dissect(capture))
+        for path, write in ((args.html, to_html), (args.markdown, to_markdown)):
+            if path:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(write(h))
+                wrote.append(path)
+    print("wrote " + " and ".join(wrote), file=sys.stderr)
     return 0
 
 
