@@ -239,6 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also write the TLS secrets (NSS key log) "
                          "to this file; SSLKEYLOGFILE is appended to as well")
     _add_view(connect)
+    compare = sub.add_parser("compare", help="two sessions side by side: steps aligned, then a summary")
+    compare.add_argument("a", help="a scenario name, or a recording or capture file")
+    compare.add_argument("b", help="another")
+    g = compare.add_mutually_exclusive_group()
+    g.add_argument("--plain", action="store_true", help="print the aligned steps and the summary as text (default)")
+    g.add_argument("--json", action="store_true", help="one JSON object per aligned row, then the summary")
+    _add_lang(compare, argparse.SUPPRESS)
+    _add_scenarios(compare, argparse.SUPPRESS)
     quiz = sub.add_parser("quiz", help="the interview drill: questions on a session, answers checked")
     quiz.add_argument("source", nargs="?", default="seed-example",
                       help="a scenario name, or a recording or capture file (default seed-example)")
@@ -642,6 +650,94 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _session_steps(source: str):
+    """(steps, scheme, title) of a scenario run live, or of a recording or capture."""
+    import os
+
+    from wssviz import explain
+
+    if os.path.exists(source):
+        from wssviz.dissect import dissect
+
+        capture = load_capture(source)
+        return dissect(capture), capture.scheme, explain.text(replay_of(capture, source, ahead=False).title)
+    session = live_session(source)
+    steps = list(session.run_all())
+    return steps, session.capture.scheme, session.title
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import json
+
+    from wssviz import compare, explain
+    from wssviz.textwrap_cjk import cells, cut
+
+    lang = args.lang
+    a, scheme_a, title_a = _session_steps(args.a)
+    b, scheme_b, title_b = _session_steps(args.b)
+    rows = compare.align(a, b)
+    sa, sb = compare.summary(a, scheme_a), compare.summary(b, scheme_b)
+    t = lambda key, **kw: explain.ui_text(f"compare_{key}", lang).format(**kw)  # noqa: E731
+    if args.json:
+        for r in rows:
+            print(json.dumps({side: None if s is None else
+                              {"index": s.index, "kind": s.kind, "direction": s.direction,
+                               "title": explain.title(s, lang), "sees": explain.visibility(s, sc)}
+                              for side, s, sc in (("a", r.a, scheme_a), ("b", r.b, scheme_b))}, ensure_ascii=False))
+        print(json.dumps({"summary": {"a": {**vars(sa), "encrypted_share": round(sa.encrypted_share, 4)},
+                                      "b": {**vars(sb), "encrypted_share": round(sb.encrypted_share, 4)}}}))
+        return 0
+    half = 50
+
+    def side(s, scheme: str) -> str:
+        if s is None:
+            return ""
+        sees = t("sees_" + explain.visibility(s, scheme))
+        arrow = {"c2s": "→", "s2c": "←"}.get(s.direction, "◆")
+        text = cut(f"{s.index:>3} {arrow} {explain.title(s, lang)}", half - cells(sees) - 2)
+        return text + " " * (half - cells(text) - cells(sees)) + sees
+
+    def pad(text: str, width: int) -> str:
+        return text + " " * max(width - cells(text), 0)
+
+    print(t("title", a=args.a, b=args.b))
+    print(f"A: {explain.text(title_a, lang)}")
+    print(f"B: {explain.text(title_b, lang)}")
+    print()
+    print(pad("A", half) + " │ B")
+    print("─" * half + "─┼─" + "─" * half)
+    for r in rows:
+        print(pad(side(r.a, scheme_a), half) + " │ " + side(r.b, scheme_b))
+    print()
+    print(t("summary"))
+    dash = t("none")
+
+    def fmt(v, kind: str = "") -> str:
+        if v is None:
+            return dash
+        if kind == "share":
+            return f"{round(100 * v)} %"
+        if kind == "seconds":
+            return f"{v * 1000:.1f} ms"
+        return f"{v:,}" if isinstance(v, int) else str(v)
+
+    table = [(t("row_scheme"), f"{sa.scheme}://", f"{sb.scheme}://"),
+             (t("row_tls"), fmt(sa.tls), fmt(sb.tls)),
+             (t("row_rtt"), fmt(sa.round_trips), fmt(sb.round_trips)),
+             (t("row_steps"), fmt(sa.wire_steps), fmt(sb.wire_steps)),
+             (t("row_bytes"), fmt(sa.bytes), fmt(sb.bytes)),
+             (t("row_bytes_before"), fmt(sa.bytes_before_ws), fmt(sb.bytes_before_ws)),
+             (t("row_encrypted"), fmt(sa.encrypted_share, "share"), fmt(sb.encrypted_share, "share")),
+             (t("row_readable"), f"{sa.readable_steps} / {sa.wire_steps}", f"{sb.readable_steps} / {sb.wire_steps}"),
+             (t("row_first_ws"), fmt(sa.first_ws, "seconds"), fmt(sb.first_ws, "seconds"))]
+    width = max(cells(r[0]) for r in table) + 2
+    col = max(12, *(cells(r[1]) + 2 for r in table))
+    print(pad("", width) + pad("A", col) + "B")
+    for name, va, vb in table:
+        print(pad(name, width) + pad(va, col) + vb)
+    return 0
+
+
 def cmd_quiz(args: argparse.Namespace) -> int:
     """The interview drill on a session's own steps: ``--list`` prints the questions
     with their answers (``--json``: one object per line); otherwise each question is
@@ -907,7 +1003,8 @@ def _main(argv: list[str] | None) -> int:
         if args.command is None:
             return tui(args, live_session, live_session)
         return {"run": cmd_run, "replay": cmd_replay, "export": cmd_export, "scenarios": cmd_scenarios,
-                "connect": cmd_connect, "listen": cmd_listen, "quiz": cmd_quiz}[args.command](args)
+                "connect": cmd_connect, "listen": cmd_listen, "quiz": cmd_quiz,
+                "compare": cmd_compare}[args.command](args)
     except UserError as exc:
         print(f"wssviz: {exc}", file=sys.stderr)
         return 2

@@ -119,7 +119,7 @@ def _bytes(raw: Any) -> bytes:
     return raw if isinstance(raw, bytes) else bytes.fromhex(str(raw))
 
 
-def _tls_version(steps: list[Step]) -> int | None:
+def tls_version(steps: list[Step]) -> int | None:
     sh = _first(steps, "tls.server_hello")
     if sh is None:
         return None
@@ -253,7 +253,7 @@ def _group(steps):
 
 
 def _version(steps):
-    v = _tls_version(steps)
+    v = tls_version(steps)
     if v is None:
         return None
     minor = {0x0304: "1.3", 0x0303: "1.2", 0x0302: "1.1", 0x0301: "1.0"}.get(v)
@@ -275,7 +275,7 @@ def round_trips(steps: list[Step]) -> int | None:
         return None
     before = steps[:done.index]  # (the first connection: a session may open another)
     hellos = sum(1 for s in before if s.kind == "tls.client_hello")
-    full12 = _tls_version(before) == 0x0303 and _first(before, "tls.certificate", "s2c") is not None
+    full12 = tls_version(before) == 0x0303 and _first(before, "tls.certificate", "s2c") is not None
     return 1 + hellos + int(full12) + 1
 
 
@@ -314,7 +314,7 @@ def _sni(steps):
 
 def _overhead(steps):
     s = _first(steps, "ws.frame", "c2s", _data_frame)
-    if s is None or _tls_version(steps) is None:
+    if s is None or tls_version(steps) is None:
         return None
     records = list(_fields(s, "tls.record"))
     if len(records) != 1 or not s.wire or not s.data:
