@@ -73,7 +73,7 @@ def test_the_page_holds_the_ladder_every_step_and_nothing_from_outside():
     assert ladder[:len(steps)] == [f"#step-{s.index}" for s in steps]  # one ladder row a step, in order
     assert p.external == [] and "script" not in p.tags and "<link" not in doc
     # a lock on each arrow whose bytes were inside encrypted records, none elsewhere
-    locked = [s.index for s in steps if encrypted(s)]
+    locked = [s.index for s in steps if encrypted(s, cap.scheme)]
     assert locked and doc.count('class="lock"') == 2 * len(locked)  # (the ladder row and the step's line)
     kinds = {s.index: s.kind for s in steps}
     assert all(kinds[i] not in ("tcp.connect", "tls.client_hello", "tls.server_hello") for i in locked)

@@ -106,6 +106,19 @@ def layer_of(kind: str) -> str:
     return kind.split(".", 1)[0]
 
 
+PHASES = ("tcp", "tls", "http", "ws", "error")
+
+
+def phase_of(kind: str) -> str:
+    """The phase of the connection a step belongs to, as a ladder's bands show it: its
+    layer, except that the Accept computed and checked belong to the HTTP opening
+    handshake they are part of."""
+    if kind in ("ws.accept", "ws.accept_check"):
+        return "http"
+    layer = layer_of(kind)
+    return layer if layer in PHASES else "error"
+
+
 # --- text as data ------------------------------------------------------------
 
 

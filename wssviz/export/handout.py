@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from wssviz import explain as ex
-from wssviz.steps import Field, Step, layer_of
+from wssviz.steps import Field, Step, phase_of
 
-PHASES = ("tcp", "tls", "http", "ws", "error")
 PALETTE = 8  # colours the hex annotation cycles through
 
 
-def encrypted(step: Step) -> bool:
+def encrypted(step: Step, scheme: str) -> bool:
     """Whether the step's bytes crossed the wire inside encrypted TLS records."""
-    return any(f.id == "tls.decrypted" for f in step.fields)
+    return ex.visibility(step, scheme) == "encrypted"
 
 
 @dataclass
@@ -45,12 +44,7 @@ class Handout:
 
 
 def _phase(step: Step) -> str:
-    """The band a step belongs to: its layer, except that the Accept computed and checked
-    belong to the HTTP opening handshake they are part of."""
-    if step.kind in ("ws.accept", "ws.accept_check"):
-        return "http"
-    layer = layer_of(step.kind)
-    return layer if layer in PHASES else "error"
+    return phase_of(step.kind)
 
 
 #: A padlock drawn inline (no font needs to have one).
@@ -148,7 +142,7 @@ def _ladder_html(h: Handout) -> str:
         band = _e(h.t(f"phase_{phase}")) if first else ""
         last = phase
         title = _e(ex.title(s, h.lang))
-        lock = f' <span title="{_e(h.t("encrypted"))}">{LOCK}</span>' if encrypted(s) else ""
+        lock = f' <span title="{_e(h.t("encrypted"))}">{LOCK}</span>' if encrypted(s, h.scheme) else ""
         link = f'<a href="#step-{s.index}">'
         if s.direction == "c2s":
             cell = f'<td colspan="2" class="arrow">{link}{title}{lock} ──▶</a></td>'
@@ -216,7 +210,7 @@ def _step_html(h: Handout, s: Step) -> str:
     parts = [f'<section class="step" id="step-{s.index}">',
              f'<h2>{s.index} · {_e(ex.title(s, h.lang))}{status}</h2>',
              f'<p class="meta">{_e(side)} · {_e(h.t("phase_" + _phase(s)))} · {s.time:.6f} s'
-             f'{" · " + LOCK + " " + _e(h.t("encrypted")) if encrypted(s) else ""}</p>',
+             f'{" · " + LOCK + " " + _e(h.t("encrypted")) if encrypted(s, h.scheme) else ""}</p>',
              f'<p class="summary">{_e(ex.summary(s, h.lang))}</p>']
     for of, data, key in (("data", s.data, "bytes_data"), ("wire", s.wire, "bytes_wire")):
         if not data or (of == "wire" and s.wire == s.data):
@@ -278,7 +272,7 @@ def to_markdown(h: Handout) -> str:
         if phase != last:
             lines += ["", f"**{_md(h.t('phase_' + phase))}**", ""]
             last = phase
-        title = _md(ex.title(s, h.lang)) + (" 🔒" if encrypted(s) else "")
+        title = _md(ex.title(s, h.lang)) + (" 🔒" if encrypted(s, h.scheme) else "")
         arrow = {"c2s": f"{h.t('client')} ──▶ {h.t('server')}", "s2c": f"{h.t('client')} ◀── {h.t('server')}"}.get(
             s.direction, f"◆ {h.t(s.direction) if s.direction in ('client', 'server') else s.direction}")
         lines.append(f"{s.index}. [{title}](#step-{s.index}) — {_md(arrow)}")

@@ -58,8 +58,19 @@ class HelpScreen(ModalScreen[None]):
             elif key == "key_first":
                 label = f"{t('key_first', self.lang)} / {t('key_last', self.lang)}"
             table.add_row(Text(keys), Text(label))
+        # what the ladder's marks mean, on one line (the box fits 80x24 without scrolling)
+        from wssviz.ui.widgets.timeline import BAND, BAND_STYLE
+
+        legend = Text()
+        for phase in ("tcp", "tls", "http", "ws"):
+            legend.append(BAND, BAND_STYLE[phase])
+            legend.append(t(f"help_band_{phase}", self.lang) + " ")
+        for mark, key in (("══▶", "help_encrypted"), ("──▶", "help_clear"), ("◆", "help_local")):
+            legend.append("  " + mark + " ", "bold")
+            legend.append(t(key, self.lang))
         with VerticalScroll(id="help-box"):
             yield Static(table)
+            yield Static(legend, id="help-legend")
 
     def action_dismiss(self) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -164,6 +164,7 @@ class StepScreen(Screen):
             yield TextLine(id="stephead")
             yield Timeline(id="timeline")
             yield PaneTabs({p: t(f"pane_{p}", self.lang) for p in PANES}, self._active,
+                           short={p: t(f"pane_short_{p}", self.lang) for p in PANES},
                            id="pane-tabs")
             yield DetailView(id="pane")
         yield TextLine(id="status")
@@ -325,7 +326,12 @@ class StepScreen(Screen):
     def _refresh_ladder(self) -> None:
         session = self.wapp.session
         self._grown = (len(session.steps), session.finished)  # what the ladder shows
-        self.query_one(Timeline).show(session.steps, self.index, not session.finished, self._busy)
+        timeline = self.query_one(Timeline)
+        scheme = scheme_of(session, session.steps)  # (which arrows carry a lock)
+        if scheme != timeline.scheme:
+            timeline.scheme = scheme
+            timeline.clear_cache()
+        timeline.show(session.steps, self.index, not session.finished, self._busy)
 
     def _show(self, index: int) -> None:
         steps = self.wapp.session.steps
@@ -359,7 +365,7 @@ class StepScreen(Screen):
         session = self.wapp.session
         steps = session.steps
         return View(steps, self.index if index is None else index, self.lang,
-                    scheme_of(session, steps), self._gen)
+                    scheme_of(session, steps), self._gen, self.has_class("-present"))
 
     def _render_active(self) -> None:
         if self.index < 0:
@@ -454,15 +460,18 @@ class StepScreen(Screen):
         return bands
 
     def _present_bands(self, pid: str, view: View, quiet: bool = False) -> list[Band]:
-        """Presenter mode: the explanation first, then a one-line pane name, then the pane."""
+        """Presenter mode: the pane first (its key content on top: the XOR lane, the
+        Accept chain), named on a line of its own, then the explanation under it."""
         brief = self._bands(self._aside, view, quiet)
         if pid == "explain":
             return brief
         n = PANES.index(pid) + 1
         label = f"{n} {t('pane_' + pid, self.lang)}  ·  Tab 1-6  ·  ↑ ↓ PgDn"
-        return self._stack([Band(brief[0].section, ("fit", 0.55))],
-                           [Band(LabelSection(label, "pane-label"), ("rows", 1)),
+        under = f"── {t('pane_explain', self.lang)} ──"
+        return self._stack([Band(LabelSection(label, "pane-label"), ("rows", 1)),
                             *self._bands(self._pane(pid), view, quiet)],
+                           [Band(LabelSection(under, "explain-label"), ("rows", 1)),
+                            Band(brief[0].section, ("frac", 0.25))],
                            ("present", id(brief[0].section), pid, self.lang))
 
     def _bands(self, pane: Pane, view: View, quiet: bool = False) -> list[Band]:
@@ -503,7 +512,8 @@ class StepScreen(Screen):
         last = len(session.steps) - 1  # steps are numbered from 0, as on the ladder
         text = Text()
         if self.index >= 0:
-            key = "status_step" if session.finished else "status_step_more"
+            key = "status_step" if session.finished else \
+                "status_step_latest" if self.index >= last else "status_step_more"
             text.append(t(key, self.lang).format(n=self.index, last=last), "bold")
         progress = getattr(session, "progress", None)
         if self._busy and progress is not None:  # a replay reading ahead (End, g N)
@@ -712,7 +722,8 @@ class StepScreen(Screen):
     def set_lang(self, lang: str) -> None:
         """Show every label and explanation in ``lang`` from now on, on the same step."""
         self.lang = lang
-        self.query_one(PaneTabs).set_labels({p: t(f"pane_{p}", lang) for p in PANES})
+        self.query_one(PaneTabs).set_labels({p: t(f"pane_{p}", lang) for p in PANES},
+                                            {p: t(f"pane_short_{p}", lang) for p in PANES})
         timeline = self.query_one(Timeline)
         self._frontier_labels(timeline)
         timeline.lang = lang

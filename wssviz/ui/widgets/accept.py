@@ -31,17 +31,20 @@ def accept_renderable(view: View):
     # a pane of 44 columns on (80x24); longer values fold
     table.add_column(ratio=1, style="bold")
     table.add_column(ratio=2, overflow="fold")
+    compact = view.compact  # presenter mode: the whole chain on an 80x24 screen
     for n, (key, id) in enumerate(CHAIN):
         if id == "ws.accept.joined":  # the constant joins here (the step has it as a field)
             table.add_row(Wrapped(view.t("accept_guid"), "dim"),
                           Text(view.value(acc.find("ws.accept.guid")), "cyan dim"))
-        if n:
+        if n and not compact:
             table.add_row(Text("↓", "dim"), Text(""))
-        table.add_row(Wrapped(view.t(key)), Text(clip(view.value(acc.find(id)), 400), "cyan"))
-        if id == "ws.accept.key":  # beside the chain: decoded only to check its length
+        label = ("↓ " if n and compact else "") + view.t(key)
+        table.add_row(Wrapped(label), Text(clip(view.value(acc.find(id)), 400), "cyan"))
+        if id == "ws.accept.key" and not compact:  # beside the chain: decoded only to check its length
             table.add_row(Wrapped(view.t("accept_decoded"), "dim"),
                           Text(clip(view.value(acc.find("ws.accept.decoded_key")), 400), "dim"))
-    table.add_row(Text(""), Text(""))
+    if not compact:
+        table.add_row(Text(""), Text(""))
     if chk is None:
         table.add_row(Text(""), Text(view.t("accept_pending"), "italic dim"))
     else:
@@ -54,7 +57,7 @@ def accept_renderable(view: View):
     head = Text()
     head.append(view.title(acc), "bold")
     steps = f"{acc.index}, {chk.index}" if chk else f"{acc.index}"
-    head.append("  " + view.t("accept_steps", steps=steps) + "\n", "dim")
+    head.append("  " + view.t("accept_steps", steps=steps) + ("" if compact else "\n"), "dim")
     return Group(head, table)
 
 

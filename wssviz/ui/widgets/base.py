@@ -25,6 +25,7 @@ class View:
     lang: str = "en"
     scheme: str = "wss"
     gen: int = 0  # the session's generation (bumped by a restart)
+    compact: bool = False  # presenter mode: each pane's key content first
 
     @property
     def step(self) -> Step:
@@ -32,7 +33,7 @@ class View:
 
     def key(self, pane: str) -> tuple:
         """What a pane's content for this view depends on (its cache key)."""
-        return (pane, self.gen, id(self.steps), self.index, self.lang, self.scheme)
+        return (pane, self.gen, id(self.steps), self.index, self.lang, self.scheme, self.compact)
 
     def t(self, key: str, **kw: object) -> str:
         text = t(key, self.lang)

@@ -85,7 +85,7 @@ def frame_renderable(view: View):
     header_end = payload.start if payload is not None and payload.of == "data" else None
     # headings are Text of their own, wrapped to the pane's width: a table's title
     # would wrap at the table's (narrow) width
-    parts.append(Text(view.t("frames_header"), "italic"))
+    header: list = [Text(view.t("frames_header"), "italic")]
     table = Table(show_header=False, box=None, padding=(0, 1), expand=False)
     table.add_column(style="bold")
     table.add_column()
@@ -97,10 +97,12 @@ def frame_renderable(view: View):
         f = frame.find(id)
         if f is not None:
             table.add_row(Text(view.label(f)), Text(clip(view.value(f)), "cyan"))
-    parts.append(table)
+    header.append(table)
 
+    lane = frame.find("ws.frame.xor_lane")
+    lane_first = view.compact and lane is not None and bool(lane.children)
     body = Text()
-    body.append("\n" + view.t("frames_payload") + "\n", "bold underline")
+    body.append(("" if lane_first else "\n") + view.t("frames_payload") + "\n", "bold underline")
     for id in PAYLOAD:
         for f in frame.all(id):
             body.append(view.label(f) + view.t("field_sep"), "bold")
@@ -110,17 +112,21 @@ def frame_renderable(view: View):
         body.append(view.label(payload) + view.t("field_sep") + view.t("frames_payload_bytes", n=f"{size:,}"),
                     "bold")
         body.append("  " + span_text(payload, view.lang) + "\n", "dim")
-    parts.append(body)
 
-    lane = frame.find("ws.frame.xor_lane")
     masked = frame.raw("ws.frame.mask") is True
+    lanes: list = []
     if lane is not None and lane.children:
-        parts.append(Text(view.t("frames_lane"), "italic"))
-        parts.append(lane_text([(view.label(c), clip(view.value(c))) for c in lane.children[:64]]))
+        lanes.append(Text(view.t("frames_lane"), "italic"))
+        lanes.append(lane_text([(view.label(c), clip(view.value(c))) for c in lane.children[:64]]))
         total = size if isinstance(size, int) else len(lane.children)
         if total > len(lane.children):
-            parts.append(Text(view.t("frames_lane_more", shown=len(lane.children), total=f"{total:,}"),
+            lanes.append(Text(view.t("frames_lane_more", shown=len(lane.children), total=f"{total:,}"),
                               "dim italic"))
+    if lane_first:
+        # presenter mode: what the class should see first is the unmasking, byte by byte
+        parts += [body, *lanes, Text(""), *header]
+    else:
+        parts += [*header, body, *lanes]
     if not masked:
         parts.append(Text("\n" + view.t("frames_unmasked"), "italic"))
     diagram = frame_diagram(frame)

@@ -29,9 +29,11 @@ class PaneTabs(Widget):
 
         pane: str
 
-    def __init__(self, labels: dict[str, str], active: str, *, id: str | None = None) -> None:
+    def __init__(self, labels: dict[str, str], active: str, *, short: dict[str, str] | None = None,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self._labels = dict(labels)
+        self._short = dict(short or labels)  # the names when the full ones do not fit
         self._active = active
         self._spans: list[tuple[int, int, str]] = []
 
@@ -45,19 +47,23 @@ class PaneTabs(Widget):
             self._active = pane
             self.refresh()
 
-    def set_labels(self, labels: dict[str, str]) -> None:
+    def set_labels(self, labels: dict[str, str], short: dict[str, str] | None = None) -> None:
         self._labels.update(labels)
+        self._short.update(short or labels)
         self.refresh()
 
     def render(self) -> Text:
         lit = self.get_component_rich_style("panetabs--active", partial=True)
-        for compact in (False, True):  # narrow: only the active pane keeps its name
+        # the full names; the short ones (80 columns); only the active pane's name
+        for fit in ("full", "short", "numbers"):
             text = Text(no_wrap=True, overflow="crop")
             self._spans = []
-            for n, (pid, label) in enumerate(self._labels.items()):
+            for n, pid in enumerate(self._labels):
                 start = text.cell_len
                 active = pid == self._active
-                text.append(f" {n + 1} {label} " if active or not compact else f" {n + 1} ",
+                label = self._labels[pid] if fit == "full" or (active and fit == "numbers") else self._short[pid]
+                pad = " " if fit != "short" else ""  # (80 columns: no room for the padding)
+                text.append(f"{pad}{n + 1} {label}{pad}" if fit != "numbers" or active else f" {n + 1} ",
                             lit if active else "")
                 self._spans.append((start, text.cell_len, pid))
                 text.append("│", "dim")

@@ -22,9 +22,16 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wssviz.explain import title as step_title
-from wssviz.steps import Step
+from wssviz.explain import visibility
+from wssviz.steps import Step, phase_of
 
 NUMBER_WIDTH = 4  # "123 "
+#: The shaft of an arrow: a double line when its bytes crossed the wire inside
+#: encrypted TLS records (the tunnel), a single line when anyone on the path reads them.
+SHAFT = {True: "═", False: "─"}
+#: The phase band beside the numbers (a coloured bar a row, so a phase is one stripe).
+BAND = "▌"
+BAND_STYLE = {"tcp": "#8a8a8a", "tls": "#9b5de5", "http": "#2a9d4b", "ws": "#f28c28", "error": "#e63946"}
 
 
 def _fit(text: str, room: int) -> str:
@@ -55,17 +62,20 @@ def number_width(count: int) -> int:
     return max(NUMBER_WIDTH, len(str(max(count - 1, 0))) + 1)
 
 
-def ladder_text(step: Step, width: int, lang: str = "en", numbers: int = NUMBER_WIDTH) -> Text:
-    """One rung for ``step`` in ``width`` cells: number, rails and arrow or mark."""
+def ladder_text(step: Step, width: int, lang: str = "en", numbers: int = NUMBER_WIDTH,
+                scheme: str = "wss") -> Text:
+    """One rung for ``step`` in ``width`` cells: number, the phase band, rails, and an
+    arrow (locked when its bytes were encrypted) or a mark."""
     inner = max(width - numbers - 2, 6)
-    title = _fit(ladder_label(step, lang), inner - 4)
     d = step.direction
+    line = SHAFT[d in ("c2s", "s2c") and visibility(step, scheme) == "encrypted"]
+    title = _fit(ladder_label(step, lang), inner - 4)
     if d == "c2s":
-        body = f"─ {title} "
-        body = body + "─" * (inner - cell_len(body) - 1) + "▶"
+        body = f"{line} {title} "
+        body = body + line * (inner - cell_len(body) - 1) + "▶"
     elif d == "s2c":
-        body = f" {title} ─"
-        body = "◀" + "─" * (inner - cell_len(body) - 1) + body
+        body = f" {title} {line}"
+        body = "◀" + line * (inner - cell_len(body) - 1) + body
     elif step.facts.get("both_sides"):
         # both sides compute this (shown once): a mark against each rail
         body = _pad(f"◆ {title}", inner - 1, "left") + "◆"
@@ -74,7 +84,8 @@ def ladder_text(step: Step, width: int, lang: str = "en", numbers: int = NUMBER_
     else:
         body = _pad(f"{title} ◆", inner, "right")
     text = Text(no_wrap=True, overflow="crop")
-    text.append(f"{step.index:>{numbers - 1}} ", "dim")
+    text.append(f"{step.index:>{numbers - 1}}", "dim")
+    text.append(BAND, BAND_STYLE[phase_of(step.kind)])
     text.append("│")
     text.append(body)
     text.append("│")
@@ -128,6 +139,7 @@ class Timeline(ScrollView, can_focus=True):
         self._count = 0
         self.next_label = ""  # set from the catalogs by the screen
         self.lang = "en"  # the language of the rungs' names (the screen sets it)
+        self.scheme = "wss"  # what is encrypted depends on it (the screen sets it)
         self.busy_label = ""
         self._base: Style | None = None  # the widget's own style (asked of Textual once)
 
@@ -218,7 +230,7 @@ class Timeline(ScrollView, can_focus=True):
             key = (row, state + step.status, width, numbers)
             strip = self._cache.get(key)
             if strip is None:
-                text = ladder_text(step, width, self.lang, numbers)
+                text = ladder_text(step, width, self.lang, numbers, self.scheme)
                 style = base
                 if state != "past":
                     cls = "timeline--" + state if state != "future" or step.status == "ok" else "timeline--future"
@@ -226,7 +238,8 @@ class Timeline(ScrollView, can_focus=True):
                 if step.status == "error" and state != "current":
                     style = style + self.get_component_rich_style("timeline--error")
                 segments = list(text.render(self.app.console, end=""))
-                strip = Strip(Segment.apply_style(segments, post_style=style), text.cell_len)
+                # (the row's style under the rung's own: the phase band keeps its colour)
+                strip = Strip(Segment.apply_style(segments, style=style), text.cell_len)
                 strip = strip.extend_cell_length(width, style).crop(0, width)
                 self._cache[key] = strip
             return strip
