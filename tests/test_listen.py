@@ -213,47 +213,13 @@ def test_cli_listen_json_and_ctrl_c(tmp_path, lang_args, chinese):
 
 
 def chromium_status(url: str, profile: str, timeout: float = 30.0) -> str:
-    """Open ``url`` in headless Chromium and wait, through the DevTools protocol (a
-    WebSocket itself), until the page's status line says it is done or failed."""
-    cmd = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--ignore-certificate-errors",
-           "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", url]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + timeout
-        devtools = None
-        while devtools is None:
-            line = proc.stderr.readline()
-            assert line and time.monotonic() < deadline, "Chromium did not start its DevTools endpoint"
-            m = re.search(r"DevTools listening on (ws://\S+)", line)
-            devtools = m and m[1]
-        port = int(re.search(r":(\d+)/", devtools)[1])
-        status, n = "", 0
-        while time.monotonic() < deadline:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as r:
-                pages = [t for t in json.load(r) if t["type"] == "page" and t["url"].startswith(url)]
-            if pages:
-                with connect(pages[0]["webSocketDebuggerUrl"], open_timeout=5, max_size=None) as cdp:
-                    while time.monotonic() < deadline:
-                        n += 1
-                        cdp.send(json.dumps({"id": n, "method": "Runtime.evaluate", "params": {
-                            "expression": "document.getElementById('status')?.textContent || ''"}}))
-                        while (reply := json.loads(cdp.recv(timeout=5))).get("id") != n:
-                            pass
-                        status = reply["result"]["result"].get("value", "")
-                        if status.startswith(("done", "failed")):
-                            return status
-                        time.sleep(0.1)
-            time.sleep(0.1)
-        return status
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """Open ``url`` in headless Chromium and wait until the page's status line says it
+    is done or failed."""
+    from helpers_browser import Browser
+
+    with Browser(url, profile, timeout=timeout, extra=("--ignore-certificate-errors",)) as b:
+        return b.wait_for("document.getElementById('status')?.textContent || ''",
+                          lambda v: str(v).startswith(("done", "failed"))) or ""
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")

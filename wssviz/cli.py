@@ -239,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also write the TLS secrets (NSS key log) "
                          "to this file; SSLKEYLOGFILE is appended to as well")
     _add_view(connect)
+    serve = sub.add_parser("serve", help="the interface in web browsers, one session each (a class on a network)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; "
+                       "0.0.0.0 lets other machines in)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    _add_lang(serve, argparse.SUPPRESS)
+    _add_scenarios(serve, argparse.SUPPRESS)
     compare = sub.add_parser("compare", help="two sessions side by side: steps aligned, then a summary")
     compare.add_argument("a", help="a scenario name, or a recording or capture file")
     compare.add_argument("b", help="another")
@@ -650,6 +656,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The interface served to browsers by textual-serve: each browser that opens the
+    page gets its own ``wssviz`` process (its own live session), shown through
+    xterm.js; everything runs on this machine."""
+    import os
+    import shlex
+
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise UserError("serve needs textual-serve: pip install 'wssviz[serve]' (or pip install textual-serve)") \
+            from None
+    # (exec: the shell textual-serve starts becomes the session's own process)
+    command = "exec " + " ".join(shlex.quote(a) for a in (sys.executable, "-m", "wssviz", "--lang", args.lang,
+                                                           *(["--present"] if args.present else [])))
+    for folder in args.scenarios or []:
+        command += " --scenarios " + shlex.quote(os.path.abspath(folder))
+    Server(command, host=args.host, port=args.port, title="wssviz").serve()
+    return 0
+
+
 def _session_steps(source: str):
     """(steps, scheme, title) of a scenario run live, or of a recording or capture."""
     import os
@@ -1004,7 +1031,7 @@ def _main(argv: list[str] | None) -> int:
             return tui(args, live_session, live_session)
         return {"run": cmd_run, "replay": cmd_replay, "export": cmd_export, "scenarios": cmd_scenarios,
                 "connect": cmd_connect, "listen": cmd_listen, "quiz": cmd_quiz,
-                "compare": cmd_compare}[args.command](args)
+                "compare": cmd_compare, "serve": cmd_serve}[args.command](args)
     except UserError as exc:
         print(f"wssviz: {exc}", file=sys.stderr)
         return 2
