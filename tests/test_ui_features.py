@@ -444,3 +444,36 @@ async def test_go_to_on_a_replay_still_reading_says_so():
         await pilot.pause()
         text = " ".join(str(w.render()) for w in app.screen.query(Static))
         assert "文件还在读取中" not in text
+
+
+async def test_a_screenshot_is_saved_where_asked_and_the_notice_says_where(tmp_path, monkeypatch):
+    """The palette's screenshot: an SVG in the screenshot folder (the current one by
+    default), a PNG beside it where rsvg-convert exists, a notice naming both; a folder
+    that cannot be written is a notice too, not a crash."""
+    import shutil
+
+    from wssviz.ui.app import WssvizApp
+
+    monkeypatch.chdir(tmp_path)
+    app = WssvizApp(replay(), lang="zh")
+    told = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.notify = lambda message, **kw: told.append((message, kw))
+        await pilot.press("right")
+        await pilot.pause()
+        app.deliver_screenshot()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if told:
+                break
+        svgs = list(tmp_path.glob("wssviz-step-1-*.svg"))
+        assert len(svgs) == 1 and "<svg" in svgs[0].read_text(encoding="utf-8")
+        message, kw = told[0]
+        assert message.startswith("截图已保存：") and str(svgs[0]) in message and kw["markup"] is False
+        if shutil.which("rsvg-convert"):
+            assert svgs[0].with_suffix(".png").read_bytes()[:4] == b"\x89PNG" and ".png" in message
+        app.screenshots = tmp_path / "missing"
+        told.clear()
+        app.deliver_screenshot()
+        await pilot.pause()
+        assert told and told[0][1]["severity"] == "error" and "missing" in told[0][0]

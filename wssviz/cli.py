@@ -148,6 +148,15 @@ def _add_scenarios(p: argparse.ArgumentParser, default: object) -> None:
                    "ones (repeatable; also $WSSVIZ_SCENARIOS, folders separated by ':')")
 
 
+def _folder(text: str) -> str:
+    import argparse
+    import os
+
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} is not a folder")
+    return text
+
+
 def _port(text: str) -> int:
     import argparse
 
@@ -182,7 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     from wssviz.explain import default_language
 
     _add_lang(parser, default_language())
-    parser.add_argument("--present", action="store_true", help="presenter mode: large text, one pane")
+    parser.add_argument("--present", action="store_true", help="presenter mode: the ladder, the step, its pane "
+                        "first, a high-contrast theme")
+    parser.add_argument("--screenshots", metavar="DIR", type=_folder,
+                        help="where the interface saves screenshots (default: the current folder)")
     _add_limits(parser, [])
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run a live session (the default one unless a scenario is named)")
@@ -555,7 +567,8 @@ def tui(args: argparse.Namespace, opener: Callable[[], Session],
 
     try:
         return run_app(None, opener=opener, present=getattr(args, "present", False),
-                       lang=getattr(args, "lang", "en"), session_factory=factory, **ui_wiring())
+                       lang=getattr(args, "lang", "en"), session_factory=factory,
+                       screenshots=getattr(args, "screenshots", None), **ui_wiring())
     finally:
         settle()  # work a session does by itself (a live warm-up, a replay reading ahead)
 

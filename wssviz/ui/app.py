@@ -99,7 +99,8 @@ class WssvizApp(App[int]):
                  dark: bool = True,
                  scenarios: Callable[[], Sequence[ScenarioChoice]] | None = None,
                  open_scenario: Callable[[str], Session] | None = None,
-                 exporter: Exporter | None = None) -> None:
+                 exporter: Exporter | None = None,
+                 screenshots: str | Path | None = None) -> None:
         super().__init__()
         if session is None and opener is None:
             raise ValueError("WssvizApp needs a session or an opener")
@@ -116,6 +117,8 @@ class WssvizApp(App[int]):
         self.open_scenario = open_scenario
         self.exporter = exporter
         self.scenario = ""  # the name of the scenario chosen in the picker, if any
+        #: where a screenshot is saved (None: the current folder, when it is taken)
+        self.screenshots = Path(screenshots) if screenshots is not None else None
         self._choices: list[ScenarioChoice] | None = None
         relabel(self, app_bindings(lang))
         self.register_theme(CONTRAST_DARK)
@@ -128,6 +131,45 @@ class WssvizApp(App[int]):
 
     def get_default_screen(self) -> Screen:
         return self.main_screen
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """A screenshot: in a browser (``wssviz serve``), a download; on a terminal, an
+        SVG saved in the screenshot folder (the current one unless ``--screenshots``),
+        with a PNG beside it where ``rsvg-convert`` is installed, and a notice saying
+        where (Textual's own saves into ~/Downloads, and fails where there is none)."""
+        if self.is_web:
+            return super().deliver_screenshot(filename, path, time_format)
+        import time
+
+        folder = Path(path) if path else (self.screenshots or Path.cwd())
+        index = self.main_screen.index
+        target = folder / (filename or f"wssviz-step-{max(index, 0)}-{time.strftime('%Y%m%d-%H%M%S')}.svg")
+        try:
+            target.write_text(self.export_screenshot(), encoding="utf-8")
+        except OSError as exc:
+            self.notify(t("screenshot_failed", self.lang).format(path=str(target), error=exc.strerror or exc),
+                        severity="error", markup=False, timeout=10)
+            return None
+        self._to_png(target)
+        return None
+
+    @work(thread=True, group="screenshot", exit_on_error=False)
+    def _to_png(self, svg: Path) -> None:
+        import shutil
+        import subprocess
+
+        saved = str(svg)
+        tool = shutil.which("rsvg-convert")
+        if tool is not None:
+            png = svg.with_suffix(".png")
+            try:
+                subprocess.run([tool, str(svg), "-o", str(png)], check=True, timeout=60, capture_output=True)
+                saved = t("screenshot_both", self.lang).format(svg=str(svg), png=str(png))
+            except (OSError, subprocess.SubprocessError):
+                pass  # the SVG is there: that is said
+        self.call_from_thread(self.notify, t("screenshot_saved", self.lang).format(path=saved), markup=False,
+                              timeout=8)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):
@@ -260,7 +302,7 @@ def run_app(session: Session | None, *, present: bool = False, lang: str = "en",
             opener: Callable[[], Session] | None = None,
             scenarios: Callable[[], Sequence[ScenarioChoice]] | None = None,
             open_scenario: Callable[[str], Session] | None = None,
-            exporter: Exporter | None = None) -> int:
+            exporter: Exporter | None = None, screenshots: str | None = None) -> int:
     """Run the interface on ``session`` until the learner quits; the exit status."""
     # What start-up made (Textual, the catalogs) lives as long as the process: out of
     # the cyclic collector's reach, its collections stay short (the command line
@@ -273,7 +315,7 @@ def run_app(session: Session | None, *, present: bool = False, lang: str = "en",
     gc.set_threshold(GC_THRESHOLD, *thresholds[1:])
     gc.enable()
     app = WssvizApp(session, present=present, lang=lang, session_factory=session_factory, opener=opener,
-                    scenarios=scenarios, open_scenario=open_scenario, exporter=exporter)
+                    scenarios=scenarios, open_scenario=open_scenario, exporter=exporter, screenshots=screenshots)
     try:
         result = app.run()
     finally:
