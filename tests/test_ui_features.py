@@ -477,3 +477,39 @@ async def test_a_screenshot_is_saved_where_asked_and_the_notice_says_where(tmp_p
         app.deliver_screenshot()
         await pilot.pause()
         assert told and told[0][1]["severity"] == "error" and "missing" in told[0][0]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_the_drill_asks_judges_and_goes_to_the_step_that_shows_the_answer(lang):
+    from wssviz.ui.app import WssvizApp
+    from wssviz.ui.screens.quiz import QuizScreen
+
+    app = WssvizApp(replay(), lang=lang)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        quiz = app.screen
+        assert isinstance(quiz, QuizScreen) and len(quiz.items) >= 24
+        # to the Accept question: skip the four interview questions
+        for _ in range(4):
+            await pilot.press("enter")  # (empty: skipped, the answer shown)
+            await pilot.pause()
+            await pilot.press("enter")  # the next question
+            await pilot.pause()
+        assert quiz.items[quiz.n].id == "bytes.accept"
+        for ch in "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=":
+            await pilot.press(ch if ch not in "+=" else {"+": "plus", "=": "equals_sign"}[ch])
+        await pilot.press("enter")
+        await pilot.pause()
+        assert quiz.score == 1 and quiz.asked == 1
+        shown = str(quiz.query_one("#quiz-verdict").render())
+        assert "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in shown
+        await pilot.press("g")  # to the step that shows it: the Upgrade request
+        await pilot.pause()
+        assert app.screen is app.main_screen
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.main_screen.index == quiz.items[quiz.n].steps[0]:
+                break
+        assert app.session.steps[app.main_screen.index].kind == "http.upgrade_request"

@@ -74,6 +74,7 @@ def app_bindings(lang: str) -> list[Binding]:
         Binding("e", "export", t("key_export", lang)),
         Binding("l", "language", t("key_lang", lang)),
         Binding("G", "glossary", t("key_glossary", lang), show=False),
+        Binding("d", "quiz", t("key_quiz", lang), show=False),
     ]
 
 
@@ -194,6 +195,7 @@ class WssvizApp(App[int]):
         # the short label names the other language ("中文"): search finds the long one
         yield SystemCommand(t("key_lang_long", lang), f"l · {t('key_lang', lang)}", self.action_language)
         yield SystemCommand(t("key_glossary", lang), f"G · {t('key_glossary_long', lang)}", self.action_glossary)
+        yield SystemCommand(t("key_quiz", lang), f"d · {t('key_quiz_long', lang)}", self.action_quiz)
         for i, p in enumerate(PANES):
             yield SystemCommand(t("key_pane", lang) + t("field_sep", lang) + t("pane_" + p, lang),
                                 f"{i + 1} · {t('key_pane_long', lang)}", lambda p=p: s.action_show_pane(p))
@@ -281,6 +283,17 @@ class WssvizApp(App[int]):
             e = explain(steps[screen.index], self.lang, scheme=scheme_of(self.session, steps))
             context = " ".join((e.what, e.why, e.eavesdropper))
         self.push_screen(GlossaryScreen(self.lang, context))
+
+    # -- the interview drill (d) ----------------------------------------------
+
+    def action_quiz(self) -> None:
+        from wssviz.ui.screens.quiz import QuizScreen
+
+        def went(index: int | None) -> None:
+            if index is not None:
+                self.main_screen.go(index)
+
+        self.push_screen(QuizScreen(self.session.steps, self.lang), went)
 
     # -- language (l) ---------------------------------------------------------
 

@@ -31,6 +31,7 @@ KEYS = (
     ("e", "key_export_long"),
     ("l", "key_lang_long"),
     ("G", "key_glossary_long"),
+    ("d", "key_quiz_long"),
     ("Ctrl+P", "key_palette"),
     ("?", "key_help"),
     ("q", "key_quit"),
@@ -48,7 +49,7 @@ class HelpScreen(ModalScreen[None]):
         self.lang = lang
 
     def compose(self) -> ComposeResult:
-        table = Table(title=t("help_title", self.lang), show_header=False, box=None, padding=(0, 2))
+        table = Table(show_header=False, box=None, padding=(0, 2))  # (the title is on the box's border)
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
         for keys, key in KEYS:
@@ -68,7 +69,9 @@ class HelpScreen(ModalScreen[None]):
         for mark, key in (("══▶", "help_encrypted"), ("──▶", "help_clear"), ("◆", "help_local")):
             legend.append("  " + mark + " ", "bold")
             legend.append(t(key, self.lang))
-        with VerticalScroll(id="help-box"):
+        box = VerticalScroll(id="help-box")
+        box.border_title = t("help_title", self.lang)
+        with box:
             yield Static(table)
             yield Static(legend, id="help-legend")
 
