@@ -513,3 +513,37 @@ async def test_the_drill_asks_judges_and_goes_to_the_step_that_shows_the_answer(
             if app.main_screen.index == quiz.items[quiz.n].steps[0]:
                 break
         assert app.session.steps[app.main_screen.index].kind == "http.upgrade_request"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_compare_runs_a_scenario_beside_this_session(lang):
+    """c: pick a scenario; it runs to its end; its steps stand beside this session's,
+    aligned, with what an eavesdropper sees, then the summary."""
+    from wssviz import cli
+    from wssviz.ui.app import WssvizApp
+    from wssviz.ui.screens.compare import CompareScreen
+    from wssviz.ui.screens.picker import PickerScreen
+    from wssviz.ui.texts import t
+
+    app = WssvizApp(replay(), lang=lang, scenarios=cli.scenario_choices, open_scenario=cli.live_session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        app.screen.dismiss("plaintext-ws")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, CompareScreen):
+                break
+        assert isinstance(app.screen, CompareScreen)
+        from rich.console import Console
+
+        console = Console(width=116, record=True, color_system=None)
+        console.print(app.screen.renderable)
+        shown = console.export_text()
+        assert t("compare_summary", lang) in shown and t("compare_row_rtt", lang) in shown
+        assert t("compare_sees_encrypted", lang) in shown and t("compare_sees_clear", lang) in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main_screen

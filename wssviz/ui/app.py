@@ -75,6 +75,7 @@ def app_bindings(lang: str) -> list[Binding]:
         Binding("l", "language", t("key_lang", lang)),
         Binding("G", "glossary", t("key_glossary", lang), show=False),
         Binding("d", "quiz", t("key_quiz", lang), show=False),
+        Binding("c", "compare", t("key_compare", lang), show=False),
     ]
 
 
@@ -196,6 +197,7 @@ class WssvizApp(App[int]):
         yield SystemCommand(t("key_lang_long", lang), f"l · {t('key_lang', lang)}", self.action_language)
         yield SystemCommand(t("key_glossary", lang), f"G · {t('key_glossary_long', lang)}", self.action_glossary)
         yield SystemCommand(t("key_quiz", lang), f"d · {t('key_quiz_long', lang)}", self.action_quiz)
+        yield SystemCommand(t("key_compare", lang), f"c · {t('key_compare_long', lang)}", self.action_compare)
         for i, p in enumerate(PANES):
             yield SystemCommand(t("key_pane", lang) + t("field_sep", lang) + t("pane_" + p, lang),
                                 f"{i + 1} · {t('key_pane_long', lang)}", lambda p=p: s.action_show_pane(p))
@@ -203,21 +205,29 @@ class WssvizApp(App[int]):
 
     # -- scenario picker (s) ---------------------------------------------------
 
-    def action_scenarios(self) -> None:
+    def _scenario_choices(self) -> list | None:
+        """The scenario library for a picker (None, said in a notice, when there is none)."""
         from wssviz.ui.screens.export import describe
-        from wssviz.ui.screens.picker import PickerScreen, ScenarioChoice
+        from wssviz.ui.screens.picker import ScenarioChoice
 
         if self.scenarios is None or self.open_scenario is None:
             self.notify(t("picker_unavailable", self.lang), severity="warning", markup=False)
-            return
+            return None
         if self._choices is None:
             try:
                 self._choices = [ScenarioChoice(*c) for c in self.scenarios()]
             except Exception as exc:  # noqa: BLE001 - a bad scenario file is a message, not a crash
                 self.notify(t("picker_failed", self.lang).format(error=describe(exc)),
                             severity="error", markup=False, timeout=10)
-                return
-        self.push_screen(PickerScreen(self._choices, self.lang, self.scenario), self._picked)
+                return None
+        return self._choices
+
+    def action_scenarios(self) -> None:
+        from wssviz.ui.screens.picker import PickerScreen
+
+        choices = self._scenario_choices()
+        if choices is not None:
+            self.push_screen(PickerScreen(choices, self.lang, self.scenario), self._picked)
 
     def _picked(self, name: str | None) -> None:
         if not name or self.open_scenario is None:
@@ -283,6 +293,40 @@ class WssvizApp(App[int]):
             e = explain(steps[screen.index], self.lang, scheme=scheme_of(self.session, steps))
             context = " ".join((e.what, e.why, e.eavesdropper))
         self.push_screen(GlossaryScreen(self.lang, context))
+
+    # -- compare (c) ------------------------------------------------------------
+
+    def action_compare(self) -> None:
+        """Pick a scenario; it runs live to its end beside this session's steps."""
+        from wssviz.ui.screens.picker import PickerScreen
+
+        choices = self._scenario_choices()
+        if choices is not None:
+            self.push_screen(PickerScreen(choices, self.lang, ""), self._compare_with)
+
+    def _compare_with(self, name: str | None) -> None:
+        if name:
+            self.notify(t("compare_running", self.lang).format(name=name), markup=False, timeout=3)
+            self._run_compare(name)
+
+    @work(thread=True, group="compare", exit_on_error=False)
+    def _run_compare(self, name: str) -> None:
+        from wssviz.ui.model import scheme_of
+        from wssviz.ui.screens.compare import FIRST_STEPS, CompareScreen, compare_renderable
+        from wssviz.ui.screens.export import describe
+
+        try:
+            other = self.open_scenario(name)
+            other_steps = list(other.run_all())
+            mine = self.session.steps  # (a replay: what its index has found so far)
+            renderable = compare_renderable(
+                mine[:FIRST_STEPS], scheme_of(self.session, mine), getattr(self.session, "name", "") or "A",
+                other_steps, scheme_of(other, other_steps), name, self.lang)
+        except Exception as exc:  # noqa: BLE001 - a failure is a notice
+            self.call_from_thread(self.notify, t("picker_failed", self.lang).format(error=describe(exc)),
+                                  severity="error", markup=False, timeout=10)
+            return
+        self.call_from_thread(self.push_screen, CompareScreen(renderable, self.lang))
 
     # -- the interview drill (d) ----------------------------------------------
 

@@ -31,7 +31,7 @@ KEYS = (
     ("e", "key_export_long"),
     ("l", "key_lang_long"),
     ("G", "key_glossary_long"),
-    ("d", "key_quiz_long"),
+    ("d  c", "key_quiz_long"),
     ("Ctrl+P", "key_palette"),
     ("?", "key_help"),
     ("q", "key_quit"),
@@ -56,6 +56,8 @@ class HelpScreen(ModalScreen[None]):
             label = t(key, self.lang)
             if key == "key_faster":
                 label = f"{t('key_faster', self.lang)} / {t('key_slower', self.lang)}"
+            elif key == "key_quiz_long":
+                label = f"{t('key_quiz_long', self.lang)} / {t('key_compare', self.lang)}"
             elif key == "key_first":
                 label = f"{t('key_first', self.lang)} / {t('key_last', self.lang)}"
             table.add_row(Text(keys), Text(label))
