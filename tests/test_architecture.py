@@ -162,3 +162,11 @@ def test_the_display_scan_finds_decisions(tmp_path):
                      "    if step.summary.startswith('server'):\n        return 2\n"
                      "    if step.kind == 'ws.close':\n        return 3\n", encoding="utf-8")
     assert [line.split(":")[0] for line in _decisions_on_text(probe)] == ["2", "4"]
+
+
+def test_the_app_and_its_screens_do_not_import_each_other():
+    """ui/app.py imports the screens; no screen or widget imports the app (even for
+    type checking): they reach it through ui/host.py's protocol."""
+    for path in files("ui/screens") + files("ui/widgets"):
+        text = path.read_text(encoding="utf-8")
+        assert "wssviz.ui.app" not in text, path.name

@@ -988,7 +988,8 @@ def no_arguments() -> dict:
     plain ``wssviz``, the command most people type, starts without building the parser."""
     from wssviz.explain import default_language
 
-    return {"scenarios": [], "lang": default_language(), "present": False, "limit": [], "command": None}
+    return {"scenarios": [], "lang": default_language(), "present": False, "screenshots": None, "limit": [],
+            "command": None}
 
 
 def route_warnings() -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -57,19 +57,18 @@ from wssviz.ui.widgets.detail import DetailView
 from wssviz.ui.widgets.keybar import KeyBar
 from wssviz.ui.widgets.ladderhead import LadderHead
 from wssviz.ui.widgets.panetabs import PaneTabs
+from wssviz.ui.host import Host
+from wssviz.ui.navigation import AtEnd, Drive, Move, Navigator, Show, StopPlaying
 from wssviz.ui.widgets.textline import TextLine
 from wssviz.ui.widgets.timeline import Timeline
 from wssviz.ui.widgets.tls import TlsPane
 from wssviz.ui.widgets.upgrade import UpgradePane
 
-if TYPE_CHECKING:
-    from wssviz.ui.app import WssvizApp
 
 PANE_CLASSES: dict[str, type[Pane]] = {
     "tls": TlsPane, "upgrade": UpgradePane, "accept": AcceptPane,
     "frames": FramesPane, "hex": HexPane, "explain": ExplainPane,
 }
-SPEEDS = (0.5, 1.0, 2.0, 3.0, 5.0)  # seconds per step in auto-play
 READ_SLICE = 5000  # steps a replay reads ahead between two updates of the screen
 IDLE_AFTER = 0.2  # seconds without a move before what may come next is got ready
 IDLE_TICK = 0.04  # seconds between two pieces of that work (a key press waits for one at most)
@@ -118,21 +117,15 @@ class StepScreen(Screen):
     def __init__(self, lang: str = "en") -> None:
         super().__init__()
         self.lang = lang
-        self.index = -1
-        self._gen = 0  # bumped by restart; stale worker answers are dropped
-        self._want = 0
-        self._busy = False
+        #: where the learner is and is going: every decision of moving is the model's
+        self.nav = Navigator()
         self._lock = threading.Lock()  # one call into the session at a time
-        self._auto: Timer | None = None
-        self._speed = 2
+        self._auto: Timer | None = None  # auto-play's timer (the model says whether it plays)
         self._note: "Text | Callable[[], Text] | None" = None  # a notice on the status line, until the step changes
         self._note_at = -1  # the step it belongs to
         #: What the status line says once the next restart is done (None: the default words).
         self.restart_note: str | None = None
         self._active = "explain"  # the pane in front
-        #: The pane the learner picked (digits, Tab, a click): it stays in front on every
-        #: step until they pick another, or press 0 to let each step bring its own pane.
-        self._chosen: str | None = None
         self._panes: dict[str, Pane] = {}  # made so far
         #: What / Why / Eavesdropper beside or under a pane (wide screens, presenter mode).
         self._aside = BriefExplainPane("aside")
@@ -144,7 +137,42 @@ class StepScreen(Screen):
         self._resized_to: object = None  # the last terminal size the layout followed
 
     @property
-    def wapp(self) -> "WssvizApp":
+    def index(self) -> int:
+        return self.nav.index
+
+    @index.setter
+    def index(self, value: int) -> None:
+        self.nav.index = value
+
+    @property
+    def _busy(self) -> bool:
+        return self.nav.busy
+
+    @_busy.setter
+    def _busy(self, value: bool) -> None:
+        self.nav.busy = value
+
+    @property
+    def _gen(self) -> int:
+        return self.nav.gen
+
+    @property
+    def _want(self) -> int:
+        return self.nav.want
+
+    @property
+    def _chosen(self) -> str | None:
+        """The pane the learner picked (digits, Tab, a click): it stays in front on every
+        step until they pick another, or press 0 to let each step bring its own pane."""
+        return self.nav.chosen
+
+    @_chosen.setter
+    def _chosen(self, value: str | None) -> None:
+        self.nav.chosen = value
+
+    @property
+    def wapp(self) -> Host:
+        """The app, as far as this screen needs it (``ui.host``: no import of the app)."""
         return self.app  # type: ignore[return-value]
 
     # -- layout --------------------------------------------------------------
@@ -177,7 +205,6 @@ class StepScreen(Screen):
         self.set_interval(GROWTH_CHECK, self._check_growth)
         self._idle_ticks = 0
         self._ready_queue: list[tuple[int, str]] | None = None
-        self._heading = 1  # the direction of the last move (+1 forward, -1 back)
         self._ahead_pending = False
         # Textual hides the notification rack when the screen first resumes, which is a
         # second layout of the whole screen just after the first: hidden now, that is a no-op.
@@ -250,26 +277,23 @@ class StepScreen(Screen):
         if self.wapp.opening is not None:
             return  # the first session is still opening: its first step comes by itself
         session = self.wapp.session
-        steps = session.steps
-        index = max(index, 0)
-        if index < len(steps):
-            if self._busy:
-                self._want = index  # a step asked for later wins over one still being read
-            self._show(index)
-            return
-        if session.finished:
-            if steps and self.index != len(steps) - 1:
-                self._show(len(steps) - 1)
-            else:
-                self._set_note(Text(t("status_end", self.lang), "italic"))
-                self.app.bell()
-            return
-        self._want = index
-        if not self._busy:
-            self._busy = True
-            self._drive(self._gen)
-        self._refresh_ladder()
-        self._status()
+        self._do(self.nav.go(index, len(session.steps), session.finished))
+
+    def _do(self, move: Move) -> None:
+        """Carry out what the navigation model decided."""
+        if isinstance(move, Show):
+            self._show(move.index)
+        elif isinstance(move, AtEnd):
+            self._set_note(Text(t("status_end", self.lang), "italic"))
+            self.app.bell()
+        elif isinstance(move, Drive):
+            if move.start:
+                self._drive(self._gen)
+            self._refresh_ladder()
+            self._status()
+        elif isinstance(move, StopPlaying):
+            self._stop_auto()
+            self._set_note(Text(t("status_autoplay_end", self.lang), "italic"))
 
     @work(thread=True, group="drive", exit_on_error=False)
     def _drive(self, gen: int) -> None:
@@ -303,9 +327,8 @@ class StepScreen(Screen):
             self._status()
 
     def _arrived(self, gen: int) -> None:
-        if gen != self._gen:
+        if not self.nav.arrived(gen):
             return
-        self._busy = False
         steps = self.wapp.session.steps
         if not steps:
             self._refresh_ladder()
@@ -314,9 +337,8 @@ class StepScreen(Screen):
         self._show(min(self._want, len(steps) - 1))
 
     def _failed(self, gen: int, exc: BaseException) -> None:
-        if gen != self._gen:
+        if not self.nav.arrived(gen):
             return
-        self._busy = False
         message = t("status_failed", self.lang).format(error=f"{type(exc).__name__}: {exc}")
         self._set_note(Text(message, "bold red"))
         self.notify(Text(message).plain, severity="error", markup=False, timeout=8)
@@ -335,9 +357,7 @@ class StepScreen(Screen):
 
     def _show(self, index: int) -> None:
         steps = self.wapp.session.steps
-        if index != self.index:
-            self._heading = 1 if index > self.index else -1
-        self.index = index
+        self.nav.shown(index)
         if index != self._note_at:
             self._note = None  # a notice belongs to the step it was given on
         step = steps[index]
@@ -403,11 +423,9 @@ class StepScreen(Screen):
         if self._idle_ticks * IDLE_TICK < IDLE_AFTER:
             return
         if self._ready_queue is None:
-            steps, i = self.wapp.session.steps, self.index
-            self._ready_queue = [(j, self._chosen or pane_for(steps[j])) for j in (i + 1, i - 1)
-                                 if 0 <= i and 0 <= j < len(steps)]
-            self._ready_queue.append((-1, "collect"))
-            self._ready_queue += [(i, p) for p in PANES if p != self._active and i >= 0]
+            steps = self.wapp.session.steps
+            self._ready_queue = self.nav.ready_queue(len(steps), PANES, self._active,
+                                                     lambda j: pane_for(steps[j]))
         if not self._ready_queue:
             self._idle.pause()
             return
@@ -444,8 +462,8 @@ class StepScreen(Screen):
         press would have done on arrival, done before it arrives."""
         self._ahead_pending = False
         steps = self.wapp.session.steps
-        j = self.index + self._heading
-        if self.index >= 0 and 0 <= j < len(steps):
+        j = self.nav.ahead(len(steps))
+        if j is not None:
             bands, aside = self._layout(self._chosen or pane_for(steps[j]), self._view(j), quiet=True)
             self.query_one("#pane", DetailView).prepare(bands, aside)
 
@@ -488,7 +506,7 @@ class StepScreen(Screen):
         self.action_show_pane(event.pane)
 
     @on(Timeline.Chosen)
-    def _chosen(self, event: Timeline.Chosen) -> None:
+    def _ladder_chosen(self, event: Timeline.Chosen) -> None:
         self.go(event.index)
 
     # -- status --------------------------------------------------------------
@@ -526,8 +544,8 @@ class StepScreen(Screen):
             text.append("   " + said, "yellow")
         elif self._busy:
             text.append("   " + t("status_working", self.lang), "yellow")
-        if self._auto is not None:
-            text.append("   ▶ " + t("status_autoplay", self.lang).format(seconds=SPEEDS[self._speed]),
+        if self.nav.playing:
+            text.append("   ▶ " + t("status_autoplay", self.lang).format(seconds=self.nav.seconds),
                         "green")
         if self._note is not None:
             text.append("   ")
@@ -537,7 +555,7 @@ class StepScreen(Screen):
     # -- actions -------------------------------------------------------------
 
     def action_next(self) -> None:
-        self.go((self._want if self._busy else self.index) + 1)
+        self.go(self.nav.next_target())
 
     def action_previous(self) -> None:
         if self.index > 0:
@@ -603,49 +621,42 @@ class StepScreen(Screen):
         return self._chosen
 
     def action_autoplay(self) -> None:
-        if self._auto is not None:
-            self._stop_auto()
-        elif self._at_end():
+        session = self.wapp.session
+        was = self.nav.playing
+        move = self.nav.toggle_play(len(session.steps), session.finished)
+        if isinstance(move, StopPlaying):
             self._set_note(Text(t("status_autoplay_end", self.lang), "italic"))
+        elif was:
+            self._stop_auto()
         else:
-            self._auto = self.set_interval(SPEEDS[self._speed], self._tick)
+            self._auto = self.set_interval(self.nav.seconds, self._tick)
         self._status()
 
-    def _at_end(self) -> bool:
-        """On the last step of a session that can bring no other."""
-        session = self.wapp.session
-        return session.finished and self.index >= len(session.steps) - 1
-
     def _stop_auto(self) -> None:
+        self.nav.playing = False
         if self._auto is not None:
             self._auto.stop()
             self._auto = None
         self._status()
 
     def _tick(self) -> None:
-        if self._busy:
-            return
-        if self._at_end():
-            self._stop_auto()
-            self._set_note(Text(t("status_autoplay_end", self.lang), "italic"))
-            return
-        self.action_next()
+        session = self.wapp.session
+        self._do(self.nav.tick(len(session.steps), session.finished))
 
     def action_speed(self, delta: int) -> None:
-        self._speed = min(max(self._speed + delta, 0), len(SPEEDS) - 1)
+        seconds = self.nav.faster(delta)
         if self._auto is not None:
             self._auto.stop()
-            self._auto = self.set_interval(SPEEDS[self._speed], self._tick)
+            self._auto = self.set_interval(seconds, self._tick)
         self._status()
 
     def action_restart(self) -> None:
         if self.wapp.opening is not None:
             return  # still opening the first session
         self._stop_auto()
-        self._gen += 1
-        self._busy = True
+        gen = self.nav.restart()
         self._status()
-        self._restart(self._gen)
+        self._restart(gen)
 
     def _opened_elsewhere(self) -> None:
         """On the opening thread, once the first session is open (or failed)."""
@@ -685,11 +696,10 @@ class StepScreen(Screen):
             self.app.call_from_thread(self._failed, gen, exc)
 
     def _restarted(self, gen: int, session) -> None:
-        if gen != self._gen:
+        if not self.nav.arrived(gen):
             return
         self.wapp.session = session
         self.show_title()
-        self._busy = False
         self.index = -1
         if self.restart_note is not None:
             note, self.restart_note = self.restart_note, None
