@@ -679,7 +679,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         from textual_serve.server import Server
     except ImportError:
-        raise UserError("serve needs textual-serve: pip install 'wssviz[serve]' (or pip install textual-serve)") \
+        raise UserError("serve needs textual-serve: pip install textual-serve (from a clone: pip install '.[serve]')") \
             from None
     # (exec: the shell textual-serve starts becomes the session's own process)
     command = "exec " + " ".join(shlex.quote(a) for a in (sys.executable, "-m", "wssviz", "--lang", args.lang,
