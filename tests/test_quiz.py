@@ -81,7 +81,9 @@ def recompute(steps: list[dict]) -> dict:
     out["header_size"] = len(frame) - _raw(c, "ws.frame.payload_length")
     out["server_masked"] = _raw(data("s2c"), "ws.frame.mask")
     out["subprotocol"] = _header(resp, "Sec-WebSocket-Protocol") or ""
-    out["suites_offered"] = sum(f["id"] == "tls.client_hello.suite" for f in _walk(first("tls.client_hello")["fields"]))
+    out["suites_offered"] = sum(f["id"] == "tls.client_hello.suite" and f["raw"] not in (0x00FF, 0x5600)
+                                and f["raw"] & 0x0F0F != 0x0A0A  # signalling values and GREASE are not suites
+                                for f in _walk(first("tls.client_hello")["fields"]))
     out["chain"] = _raw(cert, "tls.certificate.list")
     ping = first("ws.frame", "c2s", lambda s: _raw(s, "ws.frame.opcode") == 9)
     pf = bytes.fromhex(ping["data"])
@@ -199,3 +201,22 @@ def test_an_interactive_drill_reads_replies_and_totals_them(tmp_path):
     assert "step 15: Upgrade request: GET /chat" in out
     assert out.rstrip().endswith("Total: 2.8 of 3 (93 %)")
     assert os.listdir(tmp_path) == []
+
+
+def test_review_findings_are_judged_as_a_learner_would_expect(seed):
+    """Numbers in words, a yes/no followed by more, base64 without its padding, AEAD as
+    encryption; a TLS 1.2 session's certificate-first 'myth' is roughly true there."""
+    assert quiz.judge(seed["bytes.chain"], "one", words).score == 1
+    assert quiz.judge(seed["bytes.chain"], "一张", words).score == 1
+    assert quiz.judge(seed["bytes.suites_offered"], "十七", words).score == 1
+    assert quiz.judge(seed["myth.key_signed"], "no, false", words).score == 1
+    v = quiz.judge(seed["bytes.accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo", words)
+    assert v.score == 0.75 and v.said == (Msg("quiz.near.base64_padding"),)
+    v = quiz.judge(seed["interview.secure"], "wss runs TLS: certificate, ECDHE key exchange, AEAD records give "
+                   "confidentiality and integrity", words)
+    assert v.score == 1
+    t12 = {q.id: q for q in quiz.questions(_session("tls12"))}
+    assert t12["myth.verify_then_key"].value is True
+    assert t12["myth.verify_then_key"].answer == Msg("quiz.myth.verify_then_key.a12")
+    ws = {q.id: q for q in quiz.questions(_session("plaintext-ws"))}
+    assert "myth.verify_then_key" not in ws and ws["bytes.rtt"].answer == Msg("quiz.bytes.rtt.a_ws", n=2)

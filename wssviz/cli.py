@@ -38,7 +38,7 @@ def _add_view(p: argparse.ArgumentParser) -> None:
     # SUPPRESS: a subcommand without the flag keeps the top-level value (wssviz --lang zh run)
     _add_lang(p, argparse.SUPPRESS)
     p.add_argument("--present", action="store_true", default=argparse.SUPPRESS,
-                   help="presenter mode: large text, one pane")
+                   help="presenter mode: the ladder, the step, its pane first, a high-contrast theme")
     _add_limits(p, argparse.SUPPRESS)
 
 

@@ -290,7 +290,10 @@ def _rtt(steps):
     shown = [s for s in (_first(steps, "tcp.connect"), _first(steps, "tls.client_hello"),
                          _first(steps, "tls.server_hello"), _first(steps, "http.upgrade_request"),
                          _first(steps, "http.upgrade_response"), _first(steps, "ws.frame", "c2s"))]
-    return _q("rtt", shown, Check("number", n, near=near), n, n=n, tls=tls, hellos=hellos)
+    q = _q("rtt", shown, Check("number", n, near=near), n, n=n, tls=tls, hellos=hellos)
+    if not hellos:  # ws://: no TLS to count
+        q = Question(q.id, q.kind, q.question, Msg("quiz.bytes.rtt.a_ws", n=n), q.steps, q.check, q.value)
+    return q
 
 
 def _close_code(steps):
@@ -362,7 +365,9 @@ def _suites_offered(steps):
     ch = _first(steps, "tls.client_hello")
     if ch is None:
         return None
-    n = sum(1 for _ in _fields(ch, "tls.client_hello.suite"))
+    # (signalling values are not suites: the renegotiation SCSV, TLS_FALLBACK_SCSV, GREASE)
+    n = sum(1 for f in _fields(ch, "tls.client_hello.suite")
+            if f.raw not in (0x00FF, 0x5600) and not (isinstance(f.raw, int) and f.raw & 0x0F0F == 0x0A0A))
     if not n:
         return None
     return _q("suites_offered", (ch,), Check("number", n), n, n=n)
@@ -438,7 +443,8 @@ def predict(steps: list[Step]) -> list[Question]:
 
 #: (id, the step kinds that show what really happens)
 MYTHS = (
-    ("verify_then_key", ("tls.client_hello", "tls.server_hello", "tls.keys", "tls.certificate", "tls.cert_check")),
+    ("verify_then_key", ("tls.client_hello", "tls.server_hello", "tls.keys", "tls.certificate", "tls.cert_check",
+                         "tls.client_key_exchange")),
     ("key_signed", ("http.upgrade_request", "ws.accept", "http.upgrade_response", "ws.accept_check")),
     ("version_usually_13", ("http.upgrade_request",)),
     ("socketio_is_websocket", ("http.upgrade_request", "ws.frame")),
@@ -446,9 +452,22 @@ MYTHS = (
 
 
 def myths(steps: list[Step]) -> list[Question]:
-    return [Question(f"myth.{mid}", "myth", Msg(f"quiz.myth.{mid}.q"), Msg(f"quiz.myth.{mid}.a"),
-                     _steps_of(steps, kinds, 1), Check("yesno", False), False)
-            for mid, kinds in MYTHS]
+    """The simplifications, each judged against this session: the certificate-first
+    one is roughly true of a TLS 1.2 handshake (the client checks the certificate and
+    the ServerKeyExchange signature before it sends its ClientKeyExchange) and false of
+    TLS 1.3; a session without TLS is not asked it."""
+    version = tls_version(steps)
+    out = []
+    for mid, kinds in MYTHS:
+        answer, value = Msg(f"quiz.myth.{mid}.a"), False
+        if mid == "verify_then_key":
+            if version is None:
+                continue
+            if version == 0x0303:
+                answer, value = Msg("quiz.myth.verify_then_key.a12"), True
+        out.append(Question(f"myth.{mid}", "myth", Msg(f"quiz.myth.{mid}.q"), answer,
+                            _steps_of(steps, kinds, 1), Check("yesno", value), value))
+    return out
 
 
 def questions(steps: list[Step]) -> list[Question]:
@@ -460,6 +479,25 @@ def questions(steps: list[Step]) -> list[Question]:
 
 _YES = {"yes", "y", "true", "t", "是", "对", "能", "可以", "是的", "正确", "会"}
 _NO = {"no", "n", "false", "f", "否", "不", "不能", "不是", "错", "错误", "不会", "没有"}
+
+
+#: Small numbers written as words (a reply may say "one", "一张", "十八").
+_NUMBER_WORDS = {w: n for n, ws in enumerate((
+    ("zero", "零"), ("one", "一"), ("two", "二", "两"), ("three", "三"), ("four", "四"), ("five", "五"),
+    ("six", "六"), ("seven", "七"), ("eight", "八"), ("nine", "九"), ("ten", "十"))) for w in ws}
+
+
+def _number(r: str) -> int | None:
+    m = re.search(r"-?\d+", r)
+    if m is not None:
+        return int(m.group())
+    m = re.match(r"([一二两三四五六七八九]?)十([一二三四五六七八九]?)", r)
+    if m is not None and (m.group(1) or m.group(2) or r.startswith("十")):
+        return (_NUMBER_WORDS.get(m.group(1), 1) if m.group(1) else 1) * 10 + _NUMBER_WORDS.get(m.group(2), 0)
+    for word in re.findall(r"[a-z]+|[\u4e00-\u9fff]", r):
+        if word in _NUMBER_WORDS:
+            return _NUMBER_WORDS[word]
+    return None
 
 
 def _norm(text: str) -> str:
@@ -474,15 +512,15 @@ def judge(q: Question, reply: str, words: Callable[[str], Iterable[str]]) -> Ver
     if not r:
         return Verdict(0.0, (Msg("quiz.verdict.empty"),))
     if c.how == "yesno":
-        said = r in _YES or r.split(" ")[0] in _YES
-        if not said and not (r in _NO or r.split(" ")[0] in _NO):
+        first = re.split(r"[\s,.;:!?，。；：！？、]+", r)[0]
+        said = r in _YES or first in _YES
+        if not said and not (r in _NO or first in _NO):
             return Verdict(0.0, (Msg("quiz.verdict.yesno"),))
         return Verdict(1.0 if said == c.value else 0.0, ())
     if c.how == "number":
-        m = re.search(r"-?\d+", r)
-        if m is None:
+        n = _number(r)
+        if n is None:
             return Verdict(0.0, (Msg("quiz.verdict.number"),))
-        n = int(m.group())
         if n == c.value:
             return Verdict(1.0)
         for near, score, why in c.near:
@@ -494,6 +532,8 @@ def judge(q: Question, reply: str, words: Callable[[str], Iterable[str]]) -> Ver
     if c.how == "exact":
         if r == _norm(str(c.value)) or r in {_norm(f) for f in c.forms}:
             return Verdict(1.0)
+        if str(c.value).endswith("=") and reply.strip() == str(c.value).rstrip("="):
+            return Verdict(0.75, (Msg("quiz.near.base64_padding"),))
         for near, score, why in c.near:
             if r == _norm(str(near)):
                 return Verdict(score, (why,))

@@ -53,22 +53,27 @@ LOCK = ('<svg class="lock" width="10" height="12" viewBox="0 0 10 12" aria-hidde
         '<path d="M3 5.2V3.6a2 2 0 0 1 4 0v1.6" fill="none" stroke="currentColor" stroke-width="1.4"/></svg>')
 
 
-def _spans(data: bytes, fields: Iterable[Field], of: str) -> list[tuple[int, int, int | None, Field | None]]:
-    """``data`` cut at the top-level fields that cover it: (start, end, colour, field)."""
-    cuts: list[tuple[int, int, int | None, Field | None]] = []
+def _spans(data: bytes, fields: Iterable[Field], of: str) -> list[tuple[int, int, int | None, list[Field]]]:
+    """``data`` cut at the fields that cover it: (start, end, colour, the fields).  Fields
+    over the same bytes (the bits of a frame's first byte: FIN, RSV, opcode) share one
+    span; a byte no field names has none."""
+    cuts: list[tuple[int, int, int | None, list[Field]]] = []
     pos = 0
     colour = 0
-    for f in sorted((f for f in fields if f.of == of and f.end > f.start), key=lambda f: f.start):
+    for f in sorted((f for f in fields if f.of == of and f.end > f.start), key=lambda f: (f.start, f.end)):
         start, end = max(f.start, pos), min(f.end, len(data))
+        if cuts and cuts[-1][3] and (f.start, min(f.end, len(data))) == (cuts[-1][0], cuts[-1][1]):
+            cuts[-1][3].append(f)  # the same bytes: one span, every field named
+            continue
         if start >= end:
             continue
         if start > pos:
-            cuts.append((pos, start, None, None))
-        cuts.append((start, end, colour % PALETTE, f))
+            cuts.append((pos, start, None, []))
+        cuts.append((start, end, colour % PALETTE, [f]))
         colour += 1
         pos = end
     if pos < len(data):
-        cuts.append((pos, len(data), None, None))
+        cuts.append((pos, len(data), None, []))
     return cuts
 
 
@@ -78,17 +83,20 @@ def _fields_of(step: Step, of: str) -> list[Field]:
     parts where its parts cover it."""
     size = len(step.wire if of == "wire" else step.data)
 
-    def opened(f: Field) -> list[Field]:
+    def opened(f: Field, whole: bool = False) -> list[Field]:
         kids = [c for c in f.children if c.of == of and c.end > c.start]
         covered = sum(c.end - c.start for c in kids)
-        if kids and f.end - f.start > 48 and covered >= (f.end - f.start) * 0.9:
+        # (a small whole made of parts, a record's ciphertext and tag, too; not a field
+        # whose child only says more about the same bytes)
+        parts = kids and all((c.start, c.end) != (f.start, f.end) for c in kids)
+        if parts and (whole or f.end - f.start > 48 or len(kids) <= 3) and covered >= (f.end - f.start) * 0.9:
             return [g for c in kids for g in opened(c)]
         return [f]
 
     out: list[Field] = []
     for f in step.fields:
         if f.of == of and f.end > f.start:
-            out += opened(f) if f.start == 0 and f.end >= size or f.end - f.start > 48 else [f]
+            out += opened(f, whole=f.start == 0 and f.end >= size)
     return out
 
 
@@ -166,14 +174,15 @@ def _hex_html(h: Handout, data: bytes, fields: list[Field], of: str) -> str:
     colour: list[int | None] = [None] * len(data)
     titles: list[str] = [""] * len(data)
     legend = []
-    for start, end, c, f in _spans(data, fields, of):
-        if f is None:
+    for start, end, c, fs in _spans(data, fields, of):
+        if not fs:
             continue
-        label = f"{ex.label(f, h.lang)}: {ex.value(f, h.lang)}"
+        label = " · ".join(f"{ex.label(f, h.lang)}: {ex.value(f, h.lang)}" for f in fs)
         for i in range(start, end):
             colour[i], titles[i] = c, label
-        legend.append(f'<li><span class="sw c{c}"></span>{_e(h.t("bytes_at", start=start, end=end - 1))} '
-                      f'{_e(label)}</li>')
+        said = (h.t("byte_at", start=start, label=label) if end - start == 1
+                else h.t("bytes_at", start=start, end=end - 1, label=label))
+        legend.append(f'<li><span class="sw c{c}"></span>{_e(said)}</li>')
     lines = []
     for row in range(0, len(data), 16):
         out = [f'<span class="off">{row:04x}</span> ']
@@ -196,7 +205,8 @@ def _tree_html(h: Handout, fields: list[Field]) -> str:
         return ""
     items = []
     for f in fields:
-        where = f' <span class="meta">[{_e(f.of)} {f.start}–{f.end - 1}]</span>' if f.end > f.start else ""
+        where = (f' <span class="meta">{_e(ex.ui_text("span", h.lang).format(of=ex.ui_text(f"span_{f.of}", h.lang), start=f.start, end=f.end))}</span>'
+                 if f.end > f.start else "")
         items.append(f'<li>{_e(ex.label(f, h.lang))}: <span class="v">{_e(ex.value(f, h.lang))}</span>{where}'
                      f'{_tree_html(h, f.children)}</li>')
     return f'<ul class="tree">{"".join(items)}</ul>'
