@@ -547,3 +547,39 @@ async def test_compare_runs_a_scenario_beside_this_session(lang):
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.main_screen
+
+
+async def test_challenge_mode_asks_before_an_answering_message_and_hides_it_until_then():
+    from wssviz.ui.app import WssvizApp
+    from wssviz.ui.screens.challenge import ChallengeScreen, choices, is_turn
+    from wssviz.ui.widgets.timeline import Timeline
+
+    steps = list(replay().steps)
+    hello = next(i for i, s in enumerate(steps) if s.kind == "tls.server_hello")
+    assert is_turn(steps, hello - 1, hello) and not is_turn(steps, 0, 1)  # ClientHello follows TCP: same side
+    options, right = choices(steps, hello)
+    assert options[right] is steps[hello] and len(options) == 4
+    from wssviz.ui.screens.challenge import choice_text
+
+    assert len({choice_text(o, "en") for o in options}) == 4  # four different things
+
+    app = WssvizApp(replay())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("x")
+        for _ in range(hello):
+            await pilot.press("right")
+            await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ChallengeScreen) and screen.coming == hello
+        assert len(app.main_screen.query_one(Timeline)._steps) == hello  # the answer is not on the ladder
+        await pilot.press(str(screen.right + 1))
+        await pilot.pause()
+        await pilot.press("space")  # on to the step
+        await pilot.pause()
+        assert app.screen is app.main_screen and app.main_screen.index == hello
+        assert app.main_screen._challenge == [1, 1]
+        assert "challenge 1/1" in shown(app, "#status")
+        await pilot.press("x")  # off: the whole ladder again
+        await pilot.pause()
+        assert len(app.main_screen.query_one(Timeline)._steps) == len(steps)

@@ -26,7 +26,7 @@ KEYS = (
     ("+  -", "key_faster"),
     ("r", "key_restart"),
     ("F5", "key_present"),
-    ("t", "key_theme"),
+    ("t  x", "key_theme"),
     ("s", "key_scenarios_long"),
     ("e", "key_export_long"),
     ("l", "key_lang_long"),
@@ -56,6 +56,8 @@ class HelpScreen(ModalScreen[None]):
             label = t(key, self.lang)
             if key == "key_faster":
                 label = f"{t('key_faster', self.lang)} / {t('key_slower', self.lang)}"
+            elif key == "key_theme":
+                label = f"{t('key_theme', self.lang)} / {t('key_challenge', self.lang)}"
             elif key == "key_quiz_long":
                 label = f"{t('key_quiz_long', self.lang)} / {t('key_compare', self.lang)}"
             elif key == "key_first":

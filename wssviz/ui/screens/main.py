@@ -106,6 +106,7 @@ def make_bindings(lang: str) -> list[Binding]:
         Binding("r", "restart", d("key_restart")),
         Binding("f5", "present", d("key_present")),
         Binding("t", "theme", d("key_theme"), show=False),
+        Binding("x", "challenge", d("key_challenge"), show=False),
         Binding("question_mark", "help", d("key_help"), key_display="?"),
         Binding("q", "quit", d("key_quit")),
     ]
@@ -205,6 +206,10 @@ class StepScreen(Screen):
         self.set_interval(GROWTH_CHECK, self._check_growth)
         self._idle_ticks = 0
         self._ready_queue: list[tuple[int, str]] | None = None
+        #: challenge mode (x): None when off, else [right, asked] guesses of what comes next
+        self._challenge: list[int] | None = None
+        self._challenged = -1  # the step last asked about (not asked twice)
+        self._horizon: tuple | None = None  # the ladder's steps in challenge mode (kept: same identity)
         self._ahead_pending = False
         # Textual hides the notification rack when the screen first resumes, which is a
         # second layout of the whole screen just after the first: hidden now, that is a no-op.
@@ -353,10 +358,28 @@ class StepScreen(Screen):
         if scheme != timeline.scheme:
             timeline.scheme = scheme
             timeline.clear_cache()
-        timeline.show(session.steps, self.index, not session.finished, self._busy)
+        steps = session.steps
+        if self._challenge is not None:  # the ladder stops where the learner is: no answer shown
+            from wssviz.ui.screens.challenge import Horizon
+
+            n = max(self.index + 1, 1)
+            if self._horizon is None or self._horizon[0] != (id(steps), n):
+                self._horizon = ((id(steps), n), Horizon(steps, n))
+            timeline.show(self._horizon[1], self.index, True, self._busy)
+            return
+        timeline.show(steps, self.index, not session.finished, self._busy)
 
     def _show(self, index: int) -> None:
         steps = self.wapp.session.steps
+        if self._challenge is not None and index != self._challenged:
+            from wssviz.ui.screens.challenge import ChallengeScreen, is_turn
+
+            if is_turn(steps, self.index, index):
+                # before the learner sees it: what will it be?
+                self._challenged = index
+                self.app.push_screen(ChallengeScreen(steps, index, self.lang),
+                                     lambda right: self._guessed(index, right))
+                return
         self.nav.shown(index)
         if index != self._note_at:
             self._note = None  # a notice belongs to the step it was given on
@@ -544,6 +567,9 @@ class StepScreen(Screen):
             text.append("   " + said, "yellow")
         elif self._busy:
             text.append("   " + t("status_working", self.lang), "yellow")
+        if self._challenge is not None:
+            text.append("   " + t("status_challenge", self.lang).format(right=self._challenge[0],
+                                                                        asked=self._challenge[1]), "magenta")
         if self.nav.playing:
             text.append("   ▶ " + t("status_autoplay", self.lang).format(seconds=self.nav.seconds),
                         "green")
@@ -749,6 +775,19 @@ class StepScreen(Screen):
         else:
             self._refresh_ladder()
             self._status()
+
+    def action_challenge(self) -> None:
+        """Challenge mode on or off: guess each answering message before it shows."""
+        self._challenge = None if self._challenge is not None else [0, 0]
+        key = "status_challenge_on" if self._challenge is not None else "status_challenge_off"
+        self._refresh_ladder()
+        self._set_note(lambda: Text(t(key, self.lang), "green"))
+
+    def _guessed(self, index: int, right: bool | None) -> None:
+        if self._challenge is not None:
+            self._challenge[0] += bool(right)
+            self._challenge[1] += 1
+        self._show(index)
 
     def action_present(self) -> None:
         self.toggle_class("-present")
