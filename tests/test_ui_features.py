@@ -583,3 +583,20 @@ async def test_challenge_mode_asks_before_an_answering_message_and_hides_it_unti
         await pilot.press("x")  # off: the whole ladder again
         await pilot.pause()
         assert len(app.main_screen.query_one(Timeline)._steps) == len(steps)
+
+
+async def test_the_configuration_is_one_object_that_every_switch_changes(tmp_path):
+    from wssviz.ui.app import WssvizApp
+    from wssviz.ui.config import UiConfig
+
+    config = UiConfig(lang="en", present=False, dark=True, screenshots=tmp_path)
+    app = WssvizApp(replay(), config=config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.config is config and app.lang == "en" and app.screenshots == tmp_path
+        await pilot.press("l")
+        await pilot.press("f5")
+        await pilot.press("t")
+        await pilot.pause()
+        assert (config.lang, config.present, config.dark) == ("zh", True, False)
+        assert app.main_screen.lang == "zh" and app.theme == "wssviz-contrast-light"

@@ -563,12 +563,15 @@ def tui(args: argparse.Namespace, opener: Callable[[], Session],
     (the first screen shows the first step when it is quick, "working…" when it is not)
     and ``factory`` on restart.  A ``UserError`` from ``opener`` ends the interface and
     is reported like any other."""
+    from pathlib import Path
+
     from wssviz.ui.app import run_app
+    from wssviz.ui.config import UiConfig
 
     try:
-        return run_app(None, opener=opener, present=getattr(args, "present", False),
-                       lang=getattr(args, "lang", "en"), session_factory=factory,
-                       screenshots=getattr(args, "screenshots", None), **ui_wiring())
+        config = UiConfig(lang=getattr(args, "lang", "en"), present=getattr(args, "present", False),
+                          screenshots=Path(args.screenshots) if getattr(args, "screenshots", None) else None)
+        return run_app(None, opener=opener, config=config, session_factory=factory, **ui_wiring())
     finally:
         settle()  # work a session does by itself (a live warm-up, a replay reading ahead)
 

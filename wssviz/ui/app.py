@@ -34,6 +34,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from wssviz.session import Session, StepList
+from wssviz.ui.config import UiConfig
 from wssviz.ui.model import PANES
 from wssviz.ui.opening import Opening
 from wssviz.ui.screens.main import StepScreen, make_bindings
@@ -102,8 +103,12 @@ class WssvizApp(App[int]):
                  scenarios: Callable[[], Sequence[ScenarioChoice]] | None = None,
                  open_scenario: Callable[[str], Session] | None = None,
                  exporter: Exporter | None = None,
-                 screenshots: str | Path | None = None) -> None:
+                 screenshots: str | Path | None = None,
+                 config: UiConfig | None = None) -> None:
         super().__init__()
+        #: what the learner chose, in one place (the keyword arguments make one when none is given)
+        self.config = config if config is not None else UiConfig(
+            lang=lang, present=present, dark=dark, screenshots=Path(screenshots) if screenshots is not None else None)
         if session is None and opener is None:
             raise ValueError("WssvizApp needs a session or an opener")
         #: The first session, opening off the UI thread (None: it was given, or has arrived).
@@ -111,22 +116,24 @@ class WssvizApp(App[int]):
         self.session: Session = session if session is not None else StepList([], title="wssviz")
         #: Why the first session could not be opened (the app then ends with status 2).
         self.open_error: BaseException | None = None
-        self.present = present
-        self.lang = lang
         self.session_factory = session_factory
-        self.dark = dark
         self.scenarios = scenarios
         self.open_scenario = open_scenario
         self.exporter = exporter
         self.scenario = ""  # the name of the scenario chosen in the picker, if any
-        #: where a screenshot is saved (None: the current folder, when it is taken)
-        self.screenshots = Path(screenshots) if screenshots is not None else None
         self._choices: list[ScenarioChoice] | None = None
-        relabel(self, app_bindings(lang))
+        relabel(self, app_bindings(self.lang))
         self.register_theme(CONTRAST_DARK)
         self.register_theme(CONTRAST_LIGHT)
-        self.apply_theme(present=present)
-        self.main_screen: StepScreen = screen_class(lang)(lang)
+        self.apply_theme(present=self.present)
+        self.main_screen: StepScreen = screen_class(self.lang)(self.lang)
+
+    # the configuration's fields, read and set where they live
+    lang = property(lambda self: self.config.lang, lambda self, v: setattr(self.config, "lang", v))
+    present = property(lambda self: self.config.present, lambda self, v: setattr(self.config, "present", v))
+    dark = property(lambda self: self.config.dark, lambda self, v: setattr(self.config, "dark", v))
+    screenshots = property(lambda self: self.config.screenshots,
+                           lambda self, v: setattr(self.config, "screenshots", None if v is None else Path(v)))
 
     def apply_theme(self, present: bool) -> None:
         self.theme = THEMES[(present, self.dark)]
@@ -354,7 +361,7 @@ class WssvizApp(App[int]):
         self.notify(t("status_lang", lang), markup=False, timeout=2)
 
 
-def run_app(session: Session | None, *, present: bool = False, lang: str = "en",
+def run_app(session: Session | None, *, config: UiConfig | None = None, present: bool = False, lang: str = "en",
             session_factory: Callable[[], Session] | None = None,
             opener: Callable[[], Session] | None = None,
             scenarios: Callable[[], Sequence[ScenarioChoice]] | None = None,
@@ -372,7 +379,8 @@ def run_app(session: Session | None, *, present: bool = False, lang: str = "en",
     gc.set_threshold(GC_THRESHOLD, *thresholds[1:])
     gc.enable()
     app = WssvizApp(session, present=present, lang=lang, session_factory=session_factory, opener=opener,
-                    scenarios=scenarios, open_scenario=open_scenario, exporter=exporter, screenshots=screenshots)
+                    scenarios=scenarios, open_scenario=open_scenario, exporter=exporter, screenshots=screenshots,
+                    config=config)
     try:
         result = app.run()
     finally:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 from wssviz.session import Session
+from wssviz.ui.config import UiConfig
 from wssviz.ui.opening import Opening
 
 
@@ -15,8 +16,6 @@ class Host(Protocol):
     opening: Opening | None
     open_error: BaseException | None
     session_factory: Callable[[], Session] | None
-    present: bool
-    dark: bool
-    lang: str
+    config: UiConfig  # language, presenter mode, theme, screenshots: one object
 
     def apply_theme(self, present: bool) -> None: ...

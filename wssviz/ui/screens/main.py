@@ -219,7 +219,7 @@ class StepScreen(Screen):
         timeline = self.query_one(Timeline)
         self._frontier_labels(timeline)
         timeline.lang = self.lang
-        if self.wapp.present:
+        if self.wapp.config.present:
             self.action_present()
         opening = self.wapp.opening
         if opening is None:
@@ -791,14 +791,15 @@ class StepScreen(Screen):
 
     def action_present(self) -> None:
         self.toggle_class("-present")
-        self.wapp.apply_theme(present=self.has_class("-present"))
+        self.wapp.config.present = self.has_class("-present")
+        self.wapp.apply_theme(present=self.wapp.config.present)
         self.query_one(Timeline).clear_cache()
         forget_rendered()  # the old theme's lines
         self._render_active()
 
     def action_theme(self) -> None:
-        self.wapp.dark = not self.wapp.dark
-        self.wapp.apply_theme(present=self.has_class("-present"))
+        self.wapp.config.dark = not self.wapp.config.dark
+        self.wapp.apply_theme(present=self.wapp.config.present)
         self.query_one(Timeline).clear_cache()
 
     def action_help(self) -> None:
