@@ -600,3 +600,20 @@ async def test_the_configuration_is_one_object_that_every_switch_changes(tmp_pat
         await pilot.pause()
         assert (config.lang, config.present, config.dark) == ("zh", True, False)
         assert app.main_screen.lang == "zh" and app.theme == "wssviz-contrast-light"
+
+
+async def test_the_article_says_view_asks_only_the_simplifications():
+    from wssviz.ui.app import WssvizApp
+    from wssviz.ui.screens.quiz import QuizScreen
+
+    app = WssvizApp(replay(), lang="zh")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.action_quiz(("myth",))
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen)
+        assert [q.kind for q in app.screen.items] == ["myth"] * 4
+        await pilot.press("错")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.score == 1  # (the first: "verify the certificate, then negotiate a key" in TLS 1.3)

@@ -767,6 +767,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     table = [(t("row_scheme"), f"{sa.scheme}://", f"{sb.scheme}://"),
              (t("row_tls"), fmt(sa.tls), fmt(sb.tls)),
              (t("row_rtt"), fmt(sa.round_trips), fmt(sb.round_trips)),
+             (t("row_frames"), fmt(sa.frames), fmt(sb.frames)),
              (t("row_steps"), fmt(sa.wire_steps), fmt(sb.wire_steps)),
              (t("row_bytes"), fmt(sa.bytes), fmt(sb.bytes)),
              (t("row_bytes_before"), fmt(sa.bytes_before_ws), fmt(sb.bytes_before_ws)),

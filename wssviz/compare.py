@@ -58,6 +58,7 @@ class Summary:
     bytes_before_ws: int | None  # of them, before the client's first WebSocket frame
     encrypted_bytes: int
     first_ws: float | None  # seconds from the connection's start to the first WebSocket frame
+    frames: int = 0  # WebSocket frames exchanged (the traffic itself: compare like with like)
 
     @property
     def encrypted_share(self) -> float:
@@ -80,4 +81,5 @@ def summary(steps: list[Step], scheme: str) -> Summary:
         bytes_before_ws=sum(len(s.wire) for s in wire if s.index < first.index) if first else None,
         encrypted_bytes=sum(len(s.wire) for s in wire if seen[id(s)] == "encrypted"),
         first_ws=first.time if first else None,
+        frames=sum(1 for s in wire if s.kind == "ws.frame"),
     )

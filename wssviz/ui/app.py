@@ -204,6 +204,7 @@ class WssvizApp(App[int]):
         yield SystemCommand(t("key_lang_long", lang), f"l · {t('key_lang', lang)}", self.action_language)
         yield SystemCommand(t("key_glossary", lang), f"G · {t('key_glossary_long', lang)}", self.action_glossary)
         yield SystemCommand(t("key_quiz", lang), f"d · {t('key_quiz_long', lang)}", self.action_quiz)
+        yield SystemCommand(t("key_myths", lang), t("key_myths_long", lang), lambda: self.action_quiz(("myth",)))
         yield SystemCommand(t("key_compare", lang), f"c · {t('key_compare_long', lang)}", self.action_compare)
         for i, p in enumerate(PANES):
             yield SystemCommand(t("key_pane", lang) + t("field_sep", lang) + t("pane_" + p, lang),
@@ -337,14 +338,14 @@ class WssvizApp(App[int]):
 
     # -- the interview drill (d) ----------------------------------------------
 
-    def action_quiz(self) -> None:
+    def action_quiz(self, kinds: tuple[str, ...] = ()) -> None:
         from wssviz.ui.screens.quiz import QuizScreen
 
         def went(index: int | None) -> None:
             if index is not None:
                 self.main_screen.go(index)
 
-        self.push_screen(QuizScreen(self.session.steps, self.lang), went)
+        self.push_screen(QuizScreen(self.session.steps, self.lang, kinds), went)
 
     # -- language (l) ---------------------------------------------------------
 

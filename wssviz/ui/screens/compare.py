@@ -66,6 +66,7 @@ def compare_renderable(a: Sequence[Step], scheme_a: str, name_a: str, b: Sequenc
     for key, va, vb in (("row_scheme", f"{sa.scheme}://", f"{sb.scheme}://"),
                         ("row_tls", fmt(sa.tls), fmt(sb.tls)),
                         ("row_rtt", fmt(sa.round_trips), fmt(sb.round_trips)),
+                        ("row_frames", fmt(sa.frames), fmt(sb.frames)),
                         ("row_steps", fmt(sa.wire_steps), fmt(sb.wire_steps)),
                         ("row_bytes", fmt(sa.bytes), fmt(sb.bytes)),
                         ("row_bytes_before", fmt(sa.bytes_before_ws), fmt(sb.bytes_before_ws)),

@@ -44,13 +44,14 @@ class QuizScreen(ModalScreen[int | None]):
     BINDINGS = [Binding("escape", "close", "Close"), Binding("enter", "next", "Next", show=False),
                 Binding("g", "go", "Go", show=False)]
 
-    def __init__(self, steps: Sequence[Step], lang: str = "en") -> None:
+    def __init__(self, steps: Sequence[Step], lang: str = "en", kinds: tuple[str, ...] = ()) -> None:
         super().__init__()
         from wssviz import quiz
 
         self.lang = lang
         self.steps = list(steps[:FIRST_STEPS])
-        self.items = quiz.questions(self.steps)
+        # (kinds: only these, e.g. the simplifications learners bring, "myth")
+        self.items = [q for q in quiz.questions(self.steps) if not kinds or q.kind in kinds]
         self.n = 0
         self.score = 0.0
         self.asked = 0
