@@ -617,3 +617,22 @@ async def test_the_article_says_view_asks_only_the_simplifications():
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.score == 1  # (the first: "verify the certificate, then negotiate a key" in TLS 1.3)
+
+
+def test_values_are_darkened_on_a_light_background_and_kept_on_a_dark_one():
+    """Cyan, green, yellow values wash out on a light theme (a projector): on a light
+    background the panes draw them dark; on a dark one as they are."""
+    from rich.console import Console
+    from rich.style import Style
+    from rich.text import Text
+
+    from wssviz.ui.widgets.sections import ON_LIGHT, render_lines
+
+    text = Text.assemble(("37fa213d", "cyan"), " ", ("ok", "bold green"), " ", ("plain", ""))
+    for base, light in ((Style(color="#000000", bgcolor="#ffffff"), True),
+                        (Style(color="#000000", bgcolor="#e0e0e0"), True),
+                        (Style(color="#ffffff", bgcolor="#000000"), False)):
+        segs = {seg.text: seg.style for seg in render_lines(text, None, 30, base, Console(width=30))[0]}
+        colour = segs["37fa213d"].color
+        assert (colour.name == ON_LIGHT["cyan"]) is light, (base, colour)
+        assert segs["ok"].bold  # the rest of the style stays

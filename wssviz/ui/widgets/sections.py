@@ -70,6 +70,32 @@ class Section:
 
 _rendered: OrderedDict[tuple, list[Strip]] = OrderedDict()
 
+#: The colours panes name, made dark enough to read on a light background (a light
+#: theme, the projector's high-contrast light one): what they mean stays, the contrast
+#: is there.
+ON_LIGHT = {"cyan": "#005f73", "bright_cyan": "#005f73", "green": "#1b6e20", "bright_green": "#1b6e20",
+            "yellow": "#7a5a00", "bright_yellow": "#7a5a00", "magenta": "#7b1fa2", "bright_magenta": "#7b1fa2",
+            "blue": "#0d47a1", "bright_blue": "#0d47a1", "red": "#b00020", "bright_red": "#b00020"}
+_DARKER: dict[Style, Style] = {}
+
+
+def _is_light(base: Style) -> bool:
+    bg = base.bgcolor
+    if bg is None:
+        return False
+    r, g, b = bg.get_truecolor()
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 150
+
+
+def _darker(style: Style) -> Style:
+    found = _DARKER.get(style)
+    if found is None:
+        name = style.color.name if style.color is not None else ""
+        found = style + Style(color=ON_LIGHT[name]) if name in ON_LIGHT else style
+        if len(_DARKER) < 1024:
+            _DARKER[style] = found
+    return found
+
 
 def render_lines(content: RenderableType, key: Hashable, width: int, base: Style,
                  console: Console) -> list[Strip]:
@@ -80,7 +106,11 @@ def render_lines(content: RenderableType, key: Hashable, width: int, base: Style
         return _rendered[k]
     options = console.options.update(width=width, height=None, highlight=False, markup=False)
     out = []
+    light = _is_light(base)
     for segments in console.render_lines(content, options, pad=False, new_lines=False):
+        if light:  # values drawn in cyan, green, yellow wash out on a light background (a projector)
+            segments = [Segment(t, _darker(st), c) if st is not None and st.color is not None else Segment(t, st, c)
+                        for t, st, c in segments]
         strip = Strip(Segment.apply_style(segments, style=base))
         out.append(strip.extend_cell_length(width, base).crop(0, width))
     if key is not None:
