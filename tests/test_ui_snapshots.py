@@ -67,3 +67,36 @@ def test_snapshot_malicious_close_reason(snap_compare):
     i = next(s.index for s in steps if s.raw("ws.frame.close_reason") == "[/bold][link=x]")
     assert snap_compare(WssvizApp(StepList(steps, title="[b]not bold[/b]")), press=goto(i),
                         terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_snapshot_presenter_mode_at_80x24(snap_compare, lang):
+    """The projector's 80x24: the compact ladder, the masked frame's XOR lane on screen."""
+    app = WssvizApp(replay(), present=True, lang=lang)
+    assert snap_compare(app, press=goto(HELLO), terminal_size=(80, 24))
+
+
+def test_snapshot_drill(snap_compare):
+    """The drill (d), a reply judged: the Accept question after skipping four."""
+    keys = ["d"] + ["enter", "enter"] * 4 + list("dGhl") + ["enter"]
+    assert snap_compare(WssvizApp(replay()), press=keys, terminal_size=(100, 30))
+
+
+def test_snapshot_challenge(snap_compare):
+    """Challenge mode (x): the guess before the ServerHello, the ladder stopping short."""
+    hello = KINDS.index("tls.server_hello")
+    assert snap_compare(WssvizApp(replay()), press=["x"] + ["right"] * hello, terminal_size=(100, 30))
+
+
+def test_snapshot_compare(snap_compare):
+    """The compare view, built from two replays of the recorded session (no live run)."""
+    from wssviz.ui.screens.compare import CompareScreen, compare_renderable
+
+    steps = recorded_steps()
+
+    async def run_before(pilot):
+        app = pilot.app
+        app.push_screen(CompareScreen(compare_renderable(steps, "wss", "A", steps[:20], "wss", "B", "en")))
+        await pilot.pause()
+
+    assert snap_compare(WssvizApp(replay()), run_before=run_before, terminal_size=(120, 40))
