@@ -220,3 +220,15 @@ def test_review_findings_are_judged_as_a_learner_would_expect(seed):
     assert t12["myth.verify_then_key"].answer == Msg("quiz.myth.verify_then_key.a12")
     ws = {q.id: q for q in quiz.questions(_session("plaintext-ws"))}
     assert "myth.verify_then_key" not in ws and ws["bytes.rtt"].answer == Msg("quiz.bytes.rtt.a_ws", n=2)
+
+
+@pytest.mark.parametrize("name, code", [("invalid-utf8", 1007), ("message-too-big", 1009),
+                                        ("unmasked-client-frame", 1002)])
+def test_which_close_code_the_peer_that_saw_a_broken_rule_must_send(name, code):
+    qs = {q.id: q for q in quiz.questions(_session(name))}
+    q = qs["bytes.close_should"]
+    steps = _session(name)
+    assert q.value == code and quiz.judge(q, str(code), words).score == 1
+    assert [steps[i].kind for i in q.steps] == ["error", "ws.frame"]
+    for lang in ("en", "zh"):
+        assert "{" not in explain.text(q.question, lang) and str(code) in explain.text(q.answer, lang)

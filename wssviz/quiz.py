@@ -307,6 +307,25 @@ def _close_code(steps):
               side=Msg("quiz.word.client" if s.direction == "c2s" else "quiz.word.server"))
 
 
+def _close_should(steps):
+    """A peer broke a rule: which close code must the side that saw it send (RFC 6455
+    §7.4.1)?  Asked where the session has such a failure; the answer is the code that
+    side then sent."""
+    err = _first(steps, "error", None, lambda s: _raw(s, "error.action") == "close_code"
+                 and _raw(s, "error.by") in ("client", "server"))
+    if err is None:
+        return None
+    side = "c2s" if _raw(err, "error.by") == "client" else "s2c"
+    close = _first(steps, "ws.frame", side, lambda s: s.index > err.index and _opcode(s) == 8
+                   and _raw(s, "ws.frame.close_code") is not None)
+    if close is None:
+        return None
+    code = _raw(close, "ws.frame.close_code")
+    rule = next(_fields(err, "error.rule")).value  # (the rule as the step says it, with its values)
+    return _q("close_should", (err, close), Check("number", code), code, n=err.index, rule=rule,
+              side=Msg("quiz.word.client" if side == "c2s" else "quiz.word.server"), code=code)
+
+
 def _sni(steps):
     ch = _first(steps, "tls.client_hello")
     name = _raw(ch, "tls.ext.server_name.host_name") if ch else None
@@ -393,7 +412,8 @@ def _pong(steps):
     return _q("pong", (ping, pong), Check("text", payload), _text_or_hex(payload), plain=_text_or_hex(payload))
 
 
-BYTES = (_accept, _masked, _cert_readable, _suite, _group, _version, _rtt, _close_code, _sni, _overhead,
+BYTES = (_accept, _masked, _cert_readable, _suite, _group, _version, _rtt, _close_code, _close_should, _sni,
+         _overhead,
          _header_size, _server_masked, _subprotocol, _suites_offered, _chain, _pong)
 
 
