@@ -942,3 +942,16 @@ async def test_the_ladder_repaints_the_current_rung_after_it_has_scrolled():
         assert current == len(STEPS) - 1
         rows = {r.y + top for r in painted if r.height == 1}
         assert {current - 1, current} <= rows, (sorted(rows), current, top)
+
+
+def test_an_encrypted_arrow_has_a_padlock_and_double_shafts_where_there_is_room():
+    from wssviz.ui.widgets.timeline import LOCK, ladder_text
+
+    frame = next(s for s in STEPS if s.kind == "ws.frame")
+    hello = next(s for s in STEPS if s.kind == "tls.client_hello")
+    wide = ladder_text(frame, 40).plain
+    assert LOCK in wide and "═" in wide and wide.endswith("▶│")
+    assert LOCK not in ladder_text(frame, 18).plain and "═" in ladder_text(frame, 18).plain  # compact: shafts only
+    clear = ladder_text(hello, 40).plain
+    assert LOCK not in clear and "═" not in clear
+    assert ladder_text(frame, 40, scheme="ws").plain.count("═") == 0  # ws://: nothing is encrypted

@@ -70,7 +70,7 @@ class HelpScreen(ModalScreen[None]):
         for phase in ("tcp", "tls", "http", "ws"):
             legend.append(BAND, BAND_STYLE[phase])
             legend.append(t(f"help_band_{phase}", self.lang) + " ")
-        for mark, key in (("══▶", "help_encrypted"), ("──▶", "help_clear"), ("◆", "help_local")):
+        for mark, key in (("═🔒▶", "help_encrypted"), ("──▶", "help_clear"), ("◆", "help_local")):
             legend.append("  " + mark + " ", "bold")
             legend.append(t(key, self.lang))
         box = VerticalScroll(id="help-box")

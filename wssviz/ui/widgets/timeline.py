@@ -29,6 +29,8 @@ NUMBER_WIDTH = 4  # "123 "
 #: The shaft of an arrow: a double line when its bytes crossed the wire inside
 #: encrypted TLS records (the tunnel), a single line when anyone on the path reads them.
 SHAFT = {True: "═", False: "─"}
+LOCK = "🔒"  # beside the title of an encrypted arrow (two cells wide)
+LOCK_FROM = 24  # rung width from which it fits (not the compact presenter ladder)
 #: The phase band beside the numbers (a coloured bar a row, so a phase is one stripe).
 BAND = "▌"
 BAND_STYLE = {"tcp": "#8a8a8a", "tls": "#9b5de5", "http": "#2a9d4b", "ws": "#f28c28", "error": "#e63946"}
@@ -68,8 +70,10 @@ def ladder_text(step: Step, width: int, lang: str = "en", numbers: int = NUMBER_
     arrow (locked when its bytes were encrypted) or a mark."""
     inner = max(width - numbers - 2, 6)
     d = step.direction
-    line = SHAFT[d in ("c2s", "s2c") and visibility(step, scheme) == "encrypted"]
-    title = _fit(ladder_label(step, lang), inner - 4)
+    locked = d in ("c2s", "s2c") and visibility(step, scheme) == "encrypted"
+    line = SHAFT[locked]
+    lock = locked and inner >= LOCK_FROM  # the padlock too, where the rung has room for it
+    title = _fit(ladder_label(step, lang), inner - 4 - (3 if lock else 0)) + (" " + LOCK if lock else "")
     if d == "c2s":
         body = f"{line} {title} "
         body = body + line * (inner - cell_len(body) - 1) + "▶"
