@@ -636,3 +636,19 @@ def test_values_are_darkened_on_a_light_background_and_kept_on_a_dark_one():
         colour = segs["37fa213d"].color
         assert (colour.name == ON_LIGHT["cyan"]) is light, (base, colour)
         assert segs["ok"].bold  # the rest of the style stays
+
+
+async def test_the_picker_highlights_a_scenario_whose_name_holds_what_was_typed():
+    """'plain' also occurs in seed-example's description (listed first): the highlight,
+    and so Enter, goes to plaintext-ws, whose name holds it."""
+    app = wired(replay())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        picker = app.screen
+        await pilot.press(*"plain")
+        await pilot.pause()
+        names = [c.name for c in picker.shown]
+        assert "plaintext-ws" in names
+        assert picker.highlighted().name == "plaintext-ws"

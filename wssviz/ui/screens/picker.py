@@ -92,8 +92,13 @@ class PickerScreen(ModalScreen[str | None]):
         return [Option(prompt(c, c.name == self.current), id=c.name) for c in self.shown]
 
     def _first(self, query: str) -> int:
-        """Where the highlight starts: on the current scenario while nothing is typed."""
-        return next((i for i, c in enumerate(self.shown) if c.name == self.current and not query), 0)
+        """Where the highlight starts: on the current scenario while nothing is typed;
+        then on the first scenario whose name holds what was typed (a word found only in
+        another's description does not take Enter away from it)."""
+        if not query:
+            return next((i for i, c in enumerate(self.shown) if c.name == self.current), 0)
+        words = query.casefold().split()
+        return next((i for i, c in enumerate(self.shown) if all(w in c.name.casefold() for w in words)), 0)
 
     def refilter(self, query: str) -> None:
         self.shown = [c for c in self.choices if matches(c, query)]
