@@ -498,7 +498,7 @@ async def test_end_drives_a_live_session_to_its_end_from_anywhere():
         for _ in range(11):
             await pilot.press("right")
             for _ in range(40):
-                if not app.main_screen._busy:
+                if not app.main_screen.nav.busy:
                     break
                 await pilot.pause(0.02)
         await go_to(pilot, app, 9)  # back, while steps 10 and 11 exist already
@@ -698,7 +698,7 @@ async def test_r_in_a_replay_goes_back_and_notices_clear_on_the_next_move():
         await pilot.press("right", "right", "r")
         for _ in range(40):
             await pilot.pause(0.05)
-            if app.main_screen.index == 0 and not app.main_screen._busy:
+            if app.main_screen.index == 0 and not app.main_screen.nav.busy:
                 break
         status = plain(app, "#status")
         assert "Back to the first step" in status and "new connection" not in status

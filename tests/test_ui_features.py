@@ -116,7 +116,7 @@ async def test_choosing_a_scenario_runs_it_live_with_its_title_and_goal():
         kinds = []
         for _ in range(8):
             await pilot.press("right")
-            await until(pilot, lambda: not app.main_screen._busy)
+            await until(pilot, lambda: not app.main_screen.nav.busy)
             kinds.append(app.session.steps[app.main_screen.index].kind)
         assert "tls.server_key_exchange" in kinds  # TLS 1.2 only
         # r restarts the chosen scenario, not the session the app started with
@@ -137,7 +137,7 @@ async def test_down_down_enter_starts_the_third_scenario():
         await until(pilot, lambda: app.main_screen.index == 0)
         assert third.title in shown(app, "#titlebar")
         await pilot.press("right", "right")
-        await until(pilot, lambda: app.main_screen.index == 2 and not app.main_screen._busy)
+        await until(pilot, lambda: app.main_screen.index == 2 and not app.main_screen.nav.busy)
         assert app.session.steps[1].kind == "tls.client_hello"
 
 
@@ -230,14 +230,14 @@ async def test_export_a_live_session_midway_writes_what_exists_so_far(tmp_path):
         await pilot.pause()
         for _ in range(3):
             await pilot.press("right")
-            await until(pilot, lambda: not app.main_screen._busy)
+            await until(pilot, lambda: not app.main_screen.nav.busy)
         steps = len(app.session.steps)
         await export_to(pilot, app, out)
         await until(pilot, lambda: any(m.startswith("Wrote") for m, _ in notes))
         message = next(m for m, _ in notes if m.startswith("Wrote"))
         assert f"so far ({steps} steps)" in message
         await pilot.press("right")  # the session goes on after the export
-        await until(pilot, lambda: app.main_screen.index == 4 and not app.main_screen._busy)
+        await until(pilot, lambda: app.main_screen.index == 4 and not app.main_screen.nav.busy)
     if shutil.which("tshark"):
         hellos = tshark_fields(out, "tls.handshake.type", display="tls.handshake")
         assert hellos and hellos[0][0] == "1"  # the ClientHello went out

@@ -146,32 +146,6 @@ class StepScreen(Screen):
         self.nav.index = value
 
     @property
-    def _busy(self) -> bool:
-        return self.nav.busy
-
-    @_busy.setter
-    def _busy(self, value: bool) -> None:
-        self.nav.busy = value
-
-    @property
-    def _gen(self) -> int:
-        return self.nav.gen
-
-    @property
-    def _want(self) -> int:
-        return self.nav.want
-
-    @property
-    def _chosen(self) -> str | None:
-        """The pane the learner picked (digits, Tab, a click): it stays in front on every
-        step until they pick another, or press 0 to let each step bring its own pane."""
-        return self.nav.chosen
-
-    @_chosen.setter
-    def _chosen(self, value: str | None) -> None:
-        self.nav.chosen = value
-
-    @property
     def wapp(self) -> Host:
         """The app, as far as this screen needs it (``ui.host``: no import of the app)."""
         return self.app  # type: ignore[return-value]
@@ -231,7 +205,7 @@ class StepScreen(Screen):
         if opening.done_or_notify(self._opened_elsewhere):
             self._opened()
         else:
-            self._busy = True
+            self.nav.busy = True
             self._refresh_ladder()
             self._status()
 
@@ -293,7 +267,7 @@ class StepScreen(Screen):
             self.app.bell()
         elif isinstance(move, Drive):
             if move.start:
-                self._drive(self._gen)
+                self._drive(self.nav.gen)
             self._refresh_ladder()
             self._status()
         elif isinstance(move, StopPlaying):
@@ -308,17 +282,17 @@ class StepScreen(Screen):
         try:
             with self._lock:
                 while True:
-                    want = self._want
+                    want = self.nav.want
                     # a replay reads in slices, so the screen says how far it has got,
                     # a later key (Home, Left) takes over, and quitting does not wait
                     upto = min(want, len(session.steps) + READ_SLICE) if reads else want
                     n = session.ensure(upto)
-                    if gen != self._gen or worker.is_cancelled or session.finished:
+                    if gen != self.nav.gen or worker.is_cancelled or session.finished:
                         break
-                    if upto < want and self._want >= want:
+                    if upto < want and self.nav.want >= want:
                         self.app.call_from_thread(self._reading, gen)
                         continue
-                    if self._want <= want or n <= want:
+                    if self.nav.want <= want or n <= want:
                         break
             self.app.call_from_thread(self._arrived, gen)
         except Exception as exc:  # noqa: BLE001 - shown on screen, never a crash
@@ -327,7 +301,7 @@ class StepScreen(Screen):
     def _reading(self, gen: int) -> None:
         """A replay reading ahead for the step asked for: the ladder and the status line
         follow how far it has got."""
-        if gen == self._gen and self._busy:
+        if gen == self.nav.gen and self.nav.busy:
             self._refresh_ladder()
             self._status()
 
@@ -339,7 +313,7 @@ class StepScreen(Screen):
             self._refresh_ladder()
             self._status()
             return
-        self._show(min(self._want, len(steps) - 1))
+        self._show(min(self.nav.want, len(steps) - 1))
 
     def _failed(self, gen: int, exc: BaseException) -> None:
         if not self.nav.arrived(gen):
@@ -365,9 +339,9 @@ class StepScreen(Screen):
             n = max(self.index + 1, 1)
             if self._horizon is None or self._horizon[0] != (id(steps), n):
                 self._horizon = ((id(steps), n), Horizon(steps, n))
-            timeline.show(self._horizon[1], self.index, True, self._busy)
+            timeline.show(self._horizon[1], self.index, True, self.nav.busy)
             return
-        timeline.show(steps, self.index, not session.finished, self._busy)
+        timeline.show(steps, self.index, not session.finished, self.nav.busy)
 
     def _show(self, index: int) -> None:
         steps = self.wapp.session.steps
@@ -398,7 +372,7 @@ class StepScreen(Screen):
                     "yellow" if step.status == "warning" else "")
         self.query_one("#stephead", TextLine).update(head)
         self._status()
-        self._bring_forward(self._chosen or pane_for(step))
+        self._bring_forward(self.nav.chosen or pane_for(step))
         self._render_active()
         if not self._ahead_pending:  # last: every widget above has asked for its repaint
             self._ahead_pending = True
@@ -408,7 +382,7 @@ class StepScreen(Screen):
         session = self.wapp.session
         steps = session.steps
         return View(steps, self.index if index is None else index, self.lang,
-                    scheme_of(session, steps), self._gen, self.has_class("-present"))
+                    scheme_of(session, steps), self.nav.gen, self.has_class("-present"))
 
     def _render_active(self) -> None:
         if self.index < 0:
@@ -469,7 +443,7 @@ class StepScreen(Screen):
                         markup=False, timeout=12)
         if (len(session.steps), session.finished) == self._grown:
             return  # nothing new since the ladder was last drawn
-        if self.index >= 0 and not self._busy and self.wapp.opening is None:
+        if self.index >= 0 and not self.nav.busy and self.wapp.opening is None:
             self._refresh_ladder()
             self._status()
 
@@ -487,7 +461,7 @@ class StepScreen(Screen):
         steps = self.wapp.session.steps
         j = self.nav.ahead(len(steps))
         if j is not None:
-            bands, aside = self._layout(self._chosen or pane_for(steps[j]), self._view(j), quiet=True)
+            bands, aside = self._layout(self.nav.chosen or pane_for(steps[j]), self._view(j), quiet=True)
             self.query_one("#pane", DetailView).prepare(bands, aside)
 
     def _stack(self, first: list[Band], then: list[Band], key: tuple) -> list[Band]:
@@ -557,7 +531,7 @@ class StepScreen(Screen):
                 "status_step_latest" if self.index >= last else "status_step_more"
             text.append(t(key, self.lang).format(n=self.index, last=last), "bold")
         progress = getattr(session, "progress", None)
-        if self._busy and progress is not None:  # a replay reading ahead (End, g N)
+        if self.nav.busy and progress is not None:  # a replay reading ahead (End, g N)
             done, total, unit = progress
             if unit == "bytes":  # a recording still being read from its file
                 said = t("status_reading_file", self.lang).format(
@@ -565,7 +539,7 @@ class StepScreen(Screen):
             else:
                 said = t("status_reading", self.lang).format(done=f"{done:,}", total=f"{total:,}")
             text.append("   " + said, "yellow")
-        elif self._busy:
+        elif self.nav.busy:
             text.append("   " + t("status_working", self.lang), "yellow")
         if self._challenge is not None:
             text.append("   " + t("status_challenge", self.lang).format(right=self._challenge[0],
@@ -615,7 +589,7 @@ class StepScreen(Screen):
     def action_show_pane(self, pid: str) -> None:
         """The learner picks a pane: it stays in front on the following steps too (the
         status line says so, and how to undo it)."""
-        self._chosen = pid
+        self.nav.chosen = pid
         # (a note in words made when shown, so that it follows a change of language)
         self._set_note(lambda: Text(t("status_pane_pinned", self.lang).format(pane=t(f"pane_{pid}", self.lang)),
                                     "green"))  # first: one frame for all
@@ -635,7 +609,7 @@ class StepScreen(Screen):
 
     def action_auto_pane(self) -> None:
         """Back to the automatic choice: each step brings forward the pane that matters."""
-        self._chosen = None
+        self.nav.chosen = None
         self._set_note(lambda: Text(t("status_pane_auto", self.lang), "green"))  # first: one frame for all
         if 0 <= self.index < len(self.wapp.session.steps):
             self._bring_forward(pane_for(self.wapp.session.steps[self.index]))
@@ -644,7 +618,7 @@ class StepScreen(Screen):
     @property
     def chosen_pane(self) -> str | None:
         """The pane the learner pinned, or None while the step decides."""
-        return self._chosen
+        return self.nav.chosen
 
     def action_autoplay(self) -> None:
         session = self.wapp.session
@@ -704,7 +678,7 @@ class StepScreen(Screen):
             return
         self.wapp.session = opening.session
         self.show_title()
-        self._busy = False
+        self.nav.busy = False
         self.go(0)
 
     @work(thread=True, group="restart", exit_on_error=False)
