@@ -375,7 +375,7 @@ def _endpoint(addr: tuple[str, int]) -> str:
 
 
 def _read_capture(path: str, keylog: str | None, connection: int | None, stream: bool = False):
-    from wssviz.recording import RecordingError, open_recording
+    from wssviz.recording import RecordingError, load, open_recording
 
     try:
         with open(path, "rb") as f:
@@ -391,10 +391,7 @@ def _read_capture(path: str, keylog: str | None, connection: int | None, stream:
         if connection not in (None, 0):
             raise UserError(f"{path} is a recording: --connection is for captures (.pcap, .pcapng)")
         try:
-            capture, events = open_recording(path)
-            if not stream:
-                capture.events.extend(events)
-                events = None
+            capture, events = open_recording(path) if stream else (load(path), None)
         except RecordingError as exc:
             raise UserError(str(exc)) from None
         if keylog:
@@ -635,14 +632,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if not (args.pcapng or args.html or args.markdown):
         raise UserError("export: say what to write: --pcapng OUT, --html OUT or --markdown OUT")
-    if os.path.exists(args.source):
-        capture = load_capture(args.source)
-        title = goal = ""
-    else:
-        session = live_session(args.source)
-        session.run_all()
-        capture = session.capture
-        title, goal = session.title, session.goal
+    source = Source.open(args.source)
+    capture = source.capture
     wrote = []
     if args.pcapng:
         from wssviz.export.pcapng import keylog_text, write_pcapng
@@ -655,14 +646,10 @@ def cmd_export(args: argparse.Namespace) -> int:
             wrote.append(args.keylog)
     if args.html or args.markdown:
         from wssviz import explain
-        from wssviz.dissect import dissect
         from wssviz.export.handout import Handout, to_html, to_markdown
 
-        replay = replay_of(capture, args.source, ahead=False) if not title else None
-        if replay is not None:
-            title, goal = replay.title, replay.goal
-        h = Handout(explain.text(title, args.lang), explain.text(goal, args.lang), os.path.basename(args.source),
-                    args.lang, capture.scheme, dissect(capture))
+        h = Handout(explain.text(source.title, args.lang), explain.text(source.goal, args.lang),
+                    os.path.basename(args.source), args.lang, capture.scheme, source.steps)
         for path, write in ((args.html, to_html), (args.markdown, to_markdown)):
             if path:
                 with open(path, "w", encoding="utf-8") as f:
@@ -693,20 +680,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _session_steps(source: str):
-    """(steps, scheme, title) of a scenario run live, or of a recording or capture."""
-    import os
+class Source:
+    """What a command reads a session from: a scenario run live to its end, or a
+    recording or capture (its steps dissected when first asked for)."""
 
-    from wssviz import explain
+    def __init__(self, capture, title: object, goal: object, steps: list | None = None) -> None:
+        self.capture, self.title, self.goal, self._steps = capture, title, goal, steps
 
-    if os.path.exists(source):
-        from wssviz.dissect import dissect
+    @classmethod
+    def open(cls, source: str) -> "Source":
+        import os
 
-        capture = load_capture(source)
-        return dissect(capture), capture.scheme, explain.text(replay_of(capture, source, ahead=False).title)
-    session = live_session(source)
-    steps = list(session.run_all())
-    return steps, session.capture.scheme, session.title
+        if os.path.exists(source):
+            capture = load_capture(source)
+            replay = replay_of(capture, source, ahead=False)  # (its title and goal, from the file's settings)
+            return cls(capture, replay.title, replay.goal)
+        session = live_session(source)
+        steps = list(session.run_all())
+        return cls(session.capture, session.title, session.goal, steps)
+
+    @property
+    def steps(self) -> list:
+        if self._steps is None:
+            from wssviz.dissect import dissect
+
+            self._steps = dissect(self.capture)
+        return self._steps
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -716,8 +715,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from wssviz.textwrap_cjk import cells, cut
 
     lang = args.lang
-    a, scheme_a, title_a = _session_steps(args.a)
-    b, scheme_b, title_b = _session_steps(args.b)
+    source_a, source_b = Source.open(args.a), Source.open(args.b)
+    a, scheme_a, title_a = source_a.steps, source_a.capture.scheme, source_a.title
+    b, scheme_b, title_b = source_b.steps, source_b.capture.scheme, source_b.title
     rows = compare.align(a, b)
     sa, sb = compare.summary(a, scheme_a), compare.summary(b, scheme_b)
     t = lambda key, **kw: explain.ui_text(f"compare_{key}", lang).format(**kw)  # noqa: E731
@@ -736,8 +736,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if s is None:
             return ""
         sees = t("sees_" + explain.visibility(s, scheme))
-        arrow = {"c2s": "→", "s2c": "←"}.get(s.direction, "◆")
-        text = cut(f"{s.index:>3} {arrow} {explain.title(s, lang)}", half - cells(sees) - 2)
+        text = cut(f"{s.index:>3} {compare.arrow(s)} {explain.title(s, lang)}", half - cells(sees) - 2)
         return text + " " * (half - cells(text) - cells(sees)) + sees
 
     def pad(text: str, width: int) -> str:
@@ -753,27 +752,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(pad(side(r.a, scheme_a), half) + " │ " + side(r.b, scheme_b))
     print()
     print(t("summary"))
-    dash = t("none")
-
-    def fmt(v, kind: str = "") -> str:
-        if v is None:
-            return dash
-        if kind == "share":
-            return f"{round(100 * v)} %"
-        if kind == "seconds":
-            return f"{v * 1000:.1f} ms"
-        return f"{v:,}" if isinstance(v, int) else str(v)
-
-    table = [(t("row_scheme"), f"{sa.scheme}://", f"{sb.scheme}://"),
-             (t("row_tls"), fmt(sa.tls), fmt(sb.tls)),
-             (t("row_rtt"), fmt(sa.round_trips), fmt(sb.round_trips)),
-             (t("row_frames"), fmt(sa.frames), fmt(sb.frames)),
-             (t("row_steps"), fmt(sa.wire_steps), fmt(sb.wire_steps)),
-             (t("row_bytes"), fmt(sa.bytes), fmt(sb.bytes)),
-             (t("row_bytes_before"), fmt(sa.bytes_before_ws), fmt(sb.bytes_before_ws)),
-             (t("row_encrypted"), fmt(sa.encrypted_share, "share"), fmt(sb.encrypted_share, "share")),
-             (t("row_readable"), f"{sa.readable_steps} / {sa.wire_steps}", f"{sb.readable_steps} / {sb.wire_steps}"),
-             (t("row_first_ws"), fmt(sa.first_ws, "seconds"), fmt(sb.first_ws, "seconds"))]
+    table = compare.summary_rows(sa, sb, lang)
     width = max(cells(r[0]) for r in table) + 2
     col = max(12, *(cells(r[1]) + 2 for r in table))
     print(pad("", width) + pad("A", col) + "B")
@@ -788,17 +767,11 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     asked, the reply judged with partial credit, and the steps that show the answer
     named."""
     import json
-    import os
 
     from wssviz import explain, quiz
-    from wssviz.dissect import dissect
 
     lang = args.lang
-    if os.path.exists(args.source):
-        steps = dissect(load_capture(args.source))
-    else:
-        session = live_session(args.source)
-        steps = list(session.run_all())
+    steps = Source.open(args.source).steps
     items = [q for q in quiz.questions(steps) if not args.kind or q.kind in args.kind]
     say = lambda m: explain.text(m, lang)  # noqa: E731 - a Msg in the chosen language
     if args.list:
@@ -825,15 +798,6 @@ def _ask(items, steps, say, source: str) -> int:
     """Ask each question on the terminal (or from standard input), judge each reply."""
     from wssviz import quiz
 
-    def words(concept: str) -> list[str]:
-        from wssviz import explain
-        from wssviz.core.msg import Msg
-
-        out: list[str] = []
-        for lang in explain.languages():
-            out += [w.strip().lower() for w in explain.text(Msg(f"quiz.concept.{concept}.words"), lang).split(",")]
-        return [w for w in out if w]
-
     print(say(quiz_line("title", source=source)))
     print(say(quiz_line("intro", total=len(items))) + "\n")
     total = 0.0
@@ -850,7 +814,7 @@ def _ask(items, steps, say, source: str) -> int:
             print(reply)  # (read from a file or a pipe: the transcript shows it)
         if reply.strip():
             asked += 1
-            verdict = quiz.judge(q, reply, words)
+            verdict = quiz.judge(q, reply)
             total += verdict.score
             print(say(quiz_line("score", score=f"{verdict.score:g}")))
             for m in verdict.said:

@@ -16,10 +16,15 @@ import difflib
 from dataclasses import dataclass
 
 from wssviz.explain import visibility
-from wssviz.quiz import round_trips, tls_version
+from wssviz.quiz import TLS_VERSIONS, round_trips, tls_version
 from wssviz.steps import Step
 
 WIRE = ("c2s", "s2c")
+
+
+def arrow(s: Step) -> str:
+    """A step's direction in one character: → sent by the client, ← by the server, ◆ local."""
+    return {"c2s": "→", "s2c": "←"}.get(s.direction, "◆")
 
 
 def _key(s: Step) -> tuple:
@@ -72,7 +77,7 @@ def summary(steps: list[Step], scheme: str) -> Summary:
     version = tls_version(steps)
     return Summary(
         scheme=scheme,
-        tls={0x0304: "1.3", 0x0303: "1.2"}.get(version) if version else None,
+        tls=TLS_VERSIONS.get(version) if version else None,
         round_trips=round_trips(steps),
         steps=len(steps),
         wire_steps=len(wire),
@@ -83,3 +88,34 @@ def summary(steps: list[Step], scheme: str) -> Summary:
         first_ws=first.time if first else None,
         frames=sum(1 for s in wire if s.kind == "ws.frame"),
     )
+
+
+def summary_rows(sa: Summary, sb: Summary, lang: str, timing: bool = True) -> list[tuple[str, str, str]]:
+    """The summary table, each row (what is measured, A's value, B's value) in ``lang``;
+    ``timing``: with the row of live timings (a printout has it; a screen beside a
+    replay, whose times are not this run's, leaves it out)."""
+    from wssviz.explain import ui_text
+
+    dash = ui_text("compare_none", lang)
+
+    def fmt(v, kind: str = "") -> str:
+        if v is None:
+            return dash
+        if kind == "share":
+            return f"{round(100 * v)} %"
+        if kind == "seconds":
+            return f"{v * 1000:.1f} ms"
+        return f"{v:,}" if isinstance(v, int) else str(v)
+
+    rows = [("row_scheme", f"{sa.scheme}://", f"{sb.scheme}://"),
+            ("row_tls", fmt(sa.tls), fmt(sb.tls)),
+            ("row_rtt", fmt(sa.round_trips), fmt(sb.round_trips)),
+            ("row_frames", fmt(sa.frames), fmt(sb.frames)),
+            ("row_steps", fmt(sa.wire_steps), fmt(sb.wire_steps)),
+            ("row_bytes", fmt(sa.bytes), fmt(sb.bytes)),
+            ("row_bytes_before", fmt(sa.bytes_before_ws), fmt(sb.bytes_before_ws)),
+            ("row_encrypted", fmt(sa.encrypted_share, "share"), fmt(sb.encrypted_share, "share")),
+            ("row_readable", f"{sa.readable_steps} / {sa.wire_steps}", f"{sb.readable_steps} / {sb.wire_steps}")]
+    if timing:
+        rows.append(("row_first_ws", fmt(sa.first_ws, "seconds"), fmt(sb.first_ws, "seconds")))
+    return [(ui_text(f"compare_{key}", lang), va, vb) for key, va, vb in rows]

@@ -119,6 +119,10 @@ def _bytes(raw: Any) -> bytes:
     return raw if isinstance(raw, bytes) else bytes.fromhex(str(raw))
 
 
+#: TLS version numbers as a learner writes them (after "TLS ")
+TLS_VERSIONS = {0x0304: "1.3", 0x0303: "1.2", 0x0302: "1.1", 0x0301: "1.0"}
+
+
 def tls_version(steps: list[Step]) -> int | None:
     sh = _first(steps, "tls.server_hello")
     if sh is None:
@@ -256,7 +260,7 @@ def _version(steps):
     v = tls_version(steps)
     if v is None:
         return None
-    minor = {0x0304: "1.3", 0x0303: "1.2", 0x0302: "1.1", 0x0301: "1.0"}.get(v)
+    minor = TLS_VERSIONS.get(v)
     if minor is None:
         return None
     forms = (f"tls {minor}", f"tls{minor}", f"tlsv{minor}", f"0x{v:04x}", str(v))
@@ -524,7 +528,18 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower()).strip(" .。!！")
 
 
-def judge(q: Question, reply: str, words: Callable[[str], Iterable[str]]) -> Verdict:
+def concept_words(concept: str) -> list[str]:
+    """The words that name a concept, in every language (a reply may mix them): the
+    catalogs' ``quiz.concept.<name>.words``, matched against, never shown."""
+    from wssviz import explain
+
+    out: list[str] = []
+    for lang in explain.languages():
+        out += [w.strip().lower() for w in explain.text(Msg(f"quiz.concept.{concept}.words"), lang).split(",")]
+    return [w for w in out if w]
+
+
+def judge(q: Question, reply: str, words: Callable[[str], Iterable[str]] = concept_words) -> Verdict:
     """``reply`` judged against ``q``; ``words(concept)`` gives the words that name a
     concept, in every language (the catalogs' ``quiz.concept.<name>.words``)."""
     c = q.check

@@ -43,10 +43,6 @@ class Handout:
         return text.format(**params) if params else text
 
 
-def _phase(step: Step) -> str:
-    return phase_of(step.kind)
-
-
 #: A padlock drawn inline (no font needs to have one).
 LOCK = ('<svg class="lock" width="10" height="12" viewBox="0 0 10 12" aria-hidden="true">'
         '<rect x="1" y="5" width="8" height="7" rx="1.2" fill="currentColor"/>'
@@ -145,7 +141,7 @@ def _ladder_html(h: Handout) -> str:
             f'<td class="lane">{_e(h.t("server"))}</td></tr>']
     last = None
     for s in h.steps:
-        phase = _phase(s)
+        phase = phase_of(s.kind)
         first = phase != last
         band = _e(h.t(f"phase_{phase}")) if first else ""
         last = phase
@@ -219,7 +215,7 @@ def _step_html(h: Handout, s: Step) -> str:
         f' <span class="status-{_e(s.status)}">{_e(ex.ui_text(f"status_{s.status}", h.lang))}</span>'
     parts = [f'<section class="step" id="step-{s.index}">',
              f'<h2>{s.index} · {_e(ex.title(s, h.lang))}{status}</h2>',
-             f'<p class="meta">{_e(side)} · {_e(h.t("phase_" + _phase(s)))} · {s.time:.6f} s'
+             f'<p class="meta">{_e(side)} · {_e(h.t("phase_" + phase_of(s.kind)))} · {s.time:.6f} s'
              f'{" · " + LOCK + " " + _e(h.t("encrypted")) if encrypted(s, h.scheme) else ""}</p>',
              f'<p class="summary">{_e(ex.summary(s, h.lang))}</p>']
     for of, data, key in (("data", s.data, "bytes_data"), ("wire", s.wire, "bytes_wire")):
@@ -278,7 +274,7 @@ def to_markdown(h: Handout) -> str:
              "", f"## {_md(h.t('ladder'))}", ""]
     last = None
     for s in h.steps:
-        phase = _phase(s)
+        phase = phase_of(s.kind)
         if phase != last:
             lines += ["", f"**{_md(h.t('phase_' + phase))}**", ""]
             last = phase

@@ -42,38 +42,18 @@ def compare_renderable(a: Sequence[Step], scheme_a: str, name_a: str, b: Sequenc
     def cells(s: Step | None, scheme: str) -> tuple[Text, Text]:
         if s is None:
             return Text(""), Text("")
-        arrow = {"c2s": "→", "s2c": "←"}.get(s.direction, "◆")
         sees = explain.visibility(s, scheme)
-        return (Text(f"{s.index:>3} {arrow} {explain.title(s, lang)}"),
+        return (Text(f"{s.index:>3} {compare.arrow(s)} {explain.title(s, lang)}"),
                 Text(t(f"compare_sees_{sees}", lang), SEES_STYLE[sees]))
 
     for r in rows:
         steps.add_row(*cells(r.a, scheme_a), *cells(r.b, scheme_b))
-    sa, sb = compare.summary(a, scheme_a), compare.summary(b, scheme_b)
-    dash = t("compare_none", lang)
-
-    def fmt(v, kind: str = "") -> str:
-        if v is None:
-            return dash
-        if kind == "share":
-            return f"{round(100 * v)} %"
-        return f"{v:,}" if isinstance(v, int) else str(v)
-
     table = Table(title=t("compare_summary", lang), box=None, padding=(0, 2), title_justify="left")
     table.add_column("")
     table.add_column("A", justify="right")
     table.add_column("B", justify="right")
-    for key, va, vb in (("row_scheme", f"{sa.scheme}://", f"{sb.scheme}://"),
-                        ("row_tls", fmt(sa.tls), fmt(sb.tls)),
-                        ("row_rtt", fmt(sa.round_trips), fmt(sb.round_trips)),
-                        ("row_frames", fmt(sa.frames), fmt(sb.frames)),
-                        ("row_steps", fmt(sa.wire_steps), fmt(sb.wire_steps)),
-                        ("row_bytes", fmt(sa.bytes), fmt(sb.bytes)),
-                        ("row_bytes_before", fmt(sa.bytes_before_ws), fmt(sb.bytes_before_ws)),
-                        ("row_encrypted", fmt(sa.encrypted_share, "share"), fmt(sb.encrypted_share, "share")),
-                        ("row_readable", f"{sa.readable_steps} / {sa.wire_steps}",
-                         f"{sb.readable_steps} / {sb.wire_steps}")):
-        table.add_row(t(f"compare_{key}", lang), va, vb)
+    for row in compare.summary_rows(compare.summary(a, scheme_a), compare.summary(b, scheme_b), lang, timing=False):
+        table.add_row(*row)
     return Group(Text(t("compare_title", lang).format(a=name_a, b=name_b), "bold"), Text(""), steps, Text(""),
                  table)
 

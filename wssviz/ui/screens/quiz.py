@@ -30,14 +30,6 @@ from wssviz.ui.texts import t
 FIRST_STEPS = 400
 
 
-def concept_words(concept: str) -> list[str]:
-    """The words that name a concept, in every language (a reply may mix them)."""
-    out: list[str] = []
-    for lang in explain.languages():
-        out += [w.strip().lower() for w in explain.text(Msg(f"quiz.concept.{concept}.words"), lang).split(",")]
-    return [w for w in out if w]
-
-
 class QuizScreen(ModalScreen[int | None]):
     """Dismissed with the step to go to (``g``), or None."""
 
@@ -73,17 +65,11 @@ class QuizScreen(ModalScreen[int | None]):
         self._show()
 
     def _show(self) -> None:
-        head = Text(t("quiz_title", self.lang), "bold")
+        self._show_head()
         if not self.items:
-            self.query_one("#quiz-head", Static).update(head)
             self.query_one("#quiz-question", Static).update(Text(t("quiz_none", self.lang), "italic"))
             return
         q = self.items[self.n]
-        head.append("   " + self.say(Msg("quiz.ui.number", n=self.n + 1, total=len(self.items),
-                                         kind=Msg(f"quiz.ui.kind.{q.kind}"))), "dim")
-        if self.asked:
-            head.append("   " + t("quiz_score", self.lang).format(score=f"{self.score:g}", of=self.asked), "dim")
-        self.query_one("#quiz-head", Static).update(head)
         self.query_one("#quiz-question", Static).update(Text(self.say(q.question), "bold"))
         self.query_one("#quiz-verdict", Static).update("")
         box = self.query_one("#quiz-input", Input)
@@ -101,7 +87,7 @@ class QuizScreen(ModalScreen[int | None]):
         q = self.items[self.n]
         out = Text()
         if event.value.strip():
-            v = quiz.judge(q, event.value, concept_words)
+            v = quiz.judge(q, event.value, quiz.concept_words)
             self.score += v.score
             self.asked += 1
             style = "bold green" if v.score == 1 else "bold yellow" if v.score else "bold red"
@@ -120,14 +106,17 @@ class QuizScreen(ModalScreen[int | None]):
         box = self.query_one("#quiz-input", Input)
         box.disabled = True  # (keys are the screen's now: Enter, g, Escape)
         self.set_focus(None)
-        self._show_head_score()
+        self._show_head()
 
-    def _show_head_score(self) -> None:
-        q = self.items[self.n]
+    def _show_head(self) -> None:
+        """The title, which question of how many (and its kind), the score so far."""
         head = Text(t("quiz_title", self.lang), "bold")
-        head.append("   " + self.say(Msg("quiz.ui.number", n=self.n + 1, total=len(self.items),
-                                         kind=Msg(f"quiz.ui.kind.{q.kind}"))), "dim")
-        head.append("   " + t("quiz_score", self.lang).format(score=f"{self.score:g}", of=self.asked), "dim")
+        if self.items:
+            q = self.items[self.n]
+            head.append("   " + self.say(Msg("quiz.ui.number", n=self.n + 1, total=len(self.items),
+                                             kind=Msg(f"quiz.ui.kind.{q.kind}"))), "dim")
+        if self.asked:
+            head.append("   " + t("quiz_score", self.lang).format(score=f"{self.score:g}", of=self.asked), "dim")
         self.query_one("#quiz-head", Static).update(head)
 
     def action_next(self) -> None:
