@@ -122,7 +122,6 @@ class LazyReplay:
         # a recording read as it is indexed (``recording.RecordingEvents``): its events
         # join the Capture as they are read; None once the file is read to its end
         self._source = events
-        self._size = getattr(events, "size", 0)
         #: what a file found faulty further on said (the index ends there)
         self.fault: str | None = None
         self.title = title
@@ -153,7 +152,7 @@ class LazyReplay:
         (``"bytes"``)."""
         source = self._source
         if source is not None:
-            return min(source.position, self._size), self._size, "bytes"
+            return min(source.position, source.size), source.size, "bytes"
         return self._next, len(self.capture.events), "events"
 
     @property
